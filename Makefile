@@ -1,0 +1,48 @@
+# make demo  — set up and run the platform on the embedded store with demo data (http://127.0.0.1:8000)
+# make test  — set up everything the tests need (Debian packages included) and run the whole suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_DB ?= demo.gpkg
+APT    := apt-get -o DPkg::Lock::Timeout=300
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test venv system-deps bench lock clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Installs the pinned Debian packages that are missing (needs root or sudo).
+system-deps:
+	@missing=""; for spec in $$(grep -v '^#' deps/debian-packages.txt); do \
+	  pkg=$${spec%%=*}; ver=$${spec#*=}; \
+	  [ "$$(dpkg-query -W -f='$${Version}' $$pkg 2>/dev/null)" = "$$ver" ] || missing="$$missing $$spec"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) $(APT) install -y -qq --no-install-recommends $$missing; \
+	fi
+
+demo: $(STAMP)
+	$(BIN)/vkc demo --db $(DEMO_DB)
+
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: $(STAMP) system-deps
+	$(BIN)/python bench/run_import.py
+
+# Re-resolve the pins from pyproject.toml (run by hand, then commit requirements.lock).
+lock:
+	rm -rf /tmp/vkc-lock && $(PYTHON) -m venv /tmp/vkc-lock
+	/tmp/vkc-lock/bin/pip install --quiet -e '.[test]'
+	(echo "# Pinned versions used by make (pip install -c requirements.lock). Regenerate with: make lock"; \
+	 /tmp/vkc-lock/bin/pip freeze --exclude-editable | grep -v '^-e') > requirements.lock
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,63 @@
+"""The ``vkc`` command: a thin Typer layer over the library.
+
+Library errors (:class:`vkc.errors.VKCError`) become ``error: <message>`` on
+standard error and exit status 1, here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from vkc.errors import VKCError
+
+app = typer.Typer(
+    name="vkc",
+    help="VKC smart-city platform: Vietnam's urban spatial data, assessment and cooperation registry.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+
+def _register() -> None:
+    from vkc.cli import admin, demo, layers, serve
+
+    app.add_typer(admin.app, name="admin")
+    app.add_typer(layers.import_app, name="import")
+    app.add_typer(layers.export_app, name="export")
+    app.command("layers")(layers.list_layers)
+    app.command("demo")(demo.demo)
+    app.command("serve")(serve.serve)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``vkc`` console script."""
+    _register()
+    try:
+        app(args=argv, standalone_mode=False)
+    except VKCError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        return 1
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
+    except typer.Exit as exc:
+        return exc.exit_code
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

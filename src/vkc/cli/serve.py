@@ -1,0 +1,19 @@
+"""``vkc serve``: run the web application over a store."""
+
+from __future__ import annotations
+
+import typer
+
+from vkc.cli.common import DbOption
+from vkc.config import Settings, resolve_database
+
+
+def serve(
+    db: DbOption = None,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+) -> None:
+    """Serve the platform over HTTP (landing page, summary; the OGC APIs come next)."""
+    from vkc.web import run_server
+
+    run_server(Settings(database=resolve_database(db), host=host, port=port))

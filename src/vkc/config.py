@@ -1,0 +1,34 @@
+"""Settings, passed explicitly; nothing is read at import time."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATABASE = "vkc.gpkg"
+DATABASE_ENV = "VKC_DATABASE_URL"
+
+
+def resolve_database(db: str | os.PathLike[str] | None = None) -> str:
+    """The store location: ``db`` if given, else ``$VKC_DATABASE_URL``, else ``./vkc.gpkg``."""
+    if db:
+        return os.fspath(db)
+    return os.environ.get(DATABASE_ENV) or DEFAULT_DATABASE
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """What the web application needs to run."""
+
+    database: str = DEFAULT_DATABASE
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @classmethod
+    def from_env(cls, db: str | None = None, **overrides: object) -> "Settings":
+        return cls(database=resolve_database(db), **overrides)  # type: ignore[arg-type]
+
+    @property
+    def database_path(self) -> Path:
+        return Path(self.database)

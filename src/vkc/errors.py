@@ -1,0 +1,122 @@
+"""One error hierarchy for the whole platform.
+
+Every error the library raises on purpose derives from :class:`VKCError`.
+Each class carries the HTTP status and a short machine code as class
+attributes, so the web layer maps errors to RFC 9457 problem+json in one
+place and the CLI prints ``error: <message>`` with exit status 1 in one place.
+
+::
+
+    VKCError                      500  internal
+    ├── InputError                400  invalid-input     (bad user input: files, options, values)
+    │   ├── FormatError           400  bad-format        (a file is not what it claims to be)
+    │   ├── GeometryError         400  bad-geometry      (invalid, mixed or out-of-place geometry)
+    │   └── CRSError              400  bad-crs           (unknown CRS, missing .prj, wrong CRS)
+    ├── NotFoundError             404  not-found
+    │   ├── CollectionNotFound    404  collection-not-found
+    │   └── FeatureNotFound       404  feature-not-found
+    ├── ConflictError             409  conflict          (exists already, concurrent change)
+    └── StoreError                500  store-error       (the database failed, not the input)
+"""
+
+from __future__ import annotations
+
+
+class VKCError(Exception):
+    """Base of every error the platform raises on purpose."""
+
+    status = 500
+    code = "internal"
+    title = "Internal error"
+
+    def __init__(self, message: str, **detail: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(VKCError):
+    """The caller's input is invalid; the message names what and where."""
+
+    status = 400
+    code = "invalid-input"
+    title = "Invalid input"
+
+
+class FormatError(InputError):
+    """A file or document is not in the format it claims to be."""
+
+    code = "bad-format"
+    title = "Bad format"
+
+
+class GeometryError(InputError):
+    """A geometry is invalid, of an unexpected type, or cannot be where it is."""
+
+    code = "bad-geometry"
+    title = "Bad geometry"
+
+
+class CRSError(InputError):
+    """A coordinate reference system is unknown, missing or evidently wrong."""
+
+    code = "bad-crs"
+    title = "Bad coordinate reference system"
+
+
+class NotFoundError(VKCError):
+    """Something asked for does not exist."""
+
+    status = 404
+    code = "not-found"
+    title = "Not found"
+
+
+class CollectionNotFound(NotFoundError):
+    """No collection (layer) of that name."""
+
+    code = "collection-not-found"
+    title = "Collection not found"
+
+
+class FeatureNotFound(NotFoundError):
+    """No feature with that id in the collection."""
+
+    code = "feature-not-found"
+    title = "Feature not found"
+
+
+class ConflictError(VKCError):
+    """The request conflicts with the current state (exists already, changed meanwhile)."""
+
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class StoreError(VKCError):
+    """The store failed for a reason that is not the caller's input."""
+
+    status = 500
+    code = "store-error"
+    title = "Store error"
+
+
+__all__ = [
+    "CRSError",
+    "CollectionNotFound",
+    "ConflictError",
+    "FeatureNotFound",
+    "FormatError",
+    "GeometryError",
+    "InputError",
+    "NotFoundError",
+    "StoreError",
+    "VKCError",
+]

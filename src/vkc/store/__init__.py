@@ -1,0 +1,52 @@
+"""Persistence behind one interface: :func:`open_store` picks the backend from the URL.
+
+- a path (``city.gpkg``) or ``sqlite:///path``: the embedded GeoPackage store;
+- ``postgresql://...``: PostgreSQL + PostGIS (the production store, coming next).
+"""
+
+from __future__ import annotations
+
+import os
+
+from vkc.errors import InputError
+from vkc.store.base import Store, Transaction
+from vkc.store.model import (
+    Collection,
+    Condition,
+    Feature,
+    FeatureBatch,
+    Field,
+    Query,
+    WriteResult,
+)
+
+
+def open_store(url: str | os.PathLike[str], *, create: bool = True) -> Store:
+    """Open the store at ``url`` (a file path, ``sqlite:///path`` or ``postgresql://...``)."""
+    text = os.fspath(url)
+    if text.startswith(("postgresql://", "postgres://")):
+        raise InputError(
+            "the PostgreSQL + PostGIS backend is not available in this version; use a .gpkg path",
+            field="db",
+        )
+    if text.startswith("sqlite:///"):
+        text = text[len("sqlite:///") :]
+    elif "://" in text:
+        raise InputError(f"unsupported database URL {text!r}: use a file path or postgresql://...", field="db")
+    from vkc.store.gpkg import GeoPackageStore
+
+    return GeoPackageStore(text, create=create)
+
+
+__all__ = [
+    "Collection",
+    "Condition",
+    "Feature",
+    "FeatureBatch",
+    "Field",
+    "Query",
+    "Store",
+    "Transaction",
+    "WriteResult",
+    "open_store",
+]

@@ -1,0 +1,107 @@
+"""The store interface every backend implements (GeoPackage now, PostGIS next).
+
+Reads are methods of :class:`Store`; writes happen inside
+``with store.transaction() as tx:`` and are all-or-nothing. A backend
+serialises writers (one writer at a time) and lets readers run concurrently.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any
+
+from vkc.store.model import Collection, Feature, FeatureBatch, Field, Query, WriteResult
+
+
+class Transaction(abc.ABC):
+    """Writes that commit together when the ``with`` block ends without error."""
+
+    @abc.abstractmethod
+    def collection(self, name: str) -> Collection:
+        """A collection as this transaction sees it (its own writes included)."""
+
+    @abc.abstractmethod
+    def create_collection(self, collection: Collection, *, exist_ok: bool = False) -> Collection: ...
+
+    @abc.abstractmethod
+    def drop_collection(self, name: str) -> None: ...
+
+    @abc.abstractmethod
+    def add_fields(self, name: str, fields: Iterable[Field]) -> None:
+        """Add properties to a collection's schema (existing names: type is widened if needed)."""
+
+    @abc.abstractmethod
+    def set_metadata(self, name: str, metadata: dict[str, Any]) -> None:
+        """Replace a collection's metadata (title/description stay as they are)."""
+
+    @abc.abstractmethod
+    def set_geometry_type(self, name: str, geometry_type: str) -> None:
+        """Change a collection's geometry type; single geometries already stored are promoted to multi."""
+
+    @abc.abstractmethod
+    def upsert_batch(self, name: str, batch: FeatureBatch) -> WriteResult:
+        """Insert or replace features by id. Unknown properties are added to the schema."""
+
+    def upsert(self, name: str, features: Iterable[Feature]) -> WriteResult:
+        return self.upsert_batch(name, FeatureBatch.from_features(list(features)))
+
+    @abc.abstractmethod
+    def delete(self, name: str, ids: Iterable[str]) -> WriteResult: ...
+
+
+class Store(abc.ABC):
+    """A place that keeps collections of features."""
+
+    url: str
+
+    # -- reads ---------------------------------------------------------
+    @abc.abstractmethod
+    def collections(self) -> list[Collection]:
+        """All collections with their schema, metadata, count and extent."""
+
+    @abc.abstractmethod
+    def collection(self, name: str) -> Collection:
+        """One collection; raises CollectionNotFound."""
+
+    @abc.abstractmethod
+    def features(self, name: str, query: Query | None = None) -> Iterator[Feature]:
+        """Features matching ``query``, streamed in a stable order."""
+
+    @abc.abstractmethod
+    def count(self, name: str, query: Query | None = None) -> int: ...
+
+    @abc.abstractmethod
+    def feature(self, name: str, feature_id: str) -> Feature:
+        """One feature by id; raises FeatureNotFound."""
+
+    # -- writes --------------------------------------------------------
+    @abc.abstractmethod
+    def transaction(self) -> AbstractContextManager[Transaction]: ...
+
+    def upsert(self, name: str, features: Iterable[Feature]) -> WriteResult:
+        with self.transaction() as tx:
+            return tx.upsert(name, features)
+
+    def delete(self, name: str, ids: Iterable[str]) -> WriteResult:
+        with self.transaction() as tx:
+            return tx.delete(name, ids)
+
+    def create_collection(self, collection: Collection, *, exist_ok: bool = False) -> Collection:
+        with self.transaction() as tx:
+            return tx.create_collection(collection, exist_ok=exist_ok)
+
+    def drop_collection(self, name: str) -> None:
+        with self.transaction() as tx:
+            tx.drop_collection(name)
+
+    # -- life cycle ----------------------------------------------------
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,674 @@
+"""The embedded store: one SQLite file in GeoPackage 1.3 layout that GDAL and QGIS open as-is.
+
+Design:
+
+- **One writer.** All writes of a process go through one connection guarded
+  by a lock, each ``with store.transaction()`` block is one ``BEGIN
+  IMMEDIATE`` transaction; other processes wait on SQLite's lock (busy
+  timeout). Readers use one read-only connection per thread and run
+  concurrently with the writer (WAL).
+- **R*Tree in step.** Each feature table has the GeoPackage R*Tree index and
+  its standard triggers, so other writers (GDAL, QGIS) keep it in step. Our
+  own transactions drop the per-row write triggers, maintain the index in
+  bulk from bounds computed vectorised, and recreate the triggers before
+  commit: the triggers would call ``ST_MinX`` and friends once per row.
+- **Ids.** ``fid`` is GeoPackage's integer key; the feature id the platform
+  speaks is the unique text column ``vkc_id``. Upserts keep the ``fid``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import shapely
+
+from vkc.errors import CollectionNotFound, ConflictError, FeatureNotFound, InputError, StoreError
+from vkc.store import gpkg_binary, gpkg_schema
+from vkc.store.base import Store, Transaction
+from vkc.store.gpkg_schema import q, rtree_name
+from vkc.store.model import (
+    OPEN_END,
+    RESERVED_NAMES,
+    Collection,
+    Feature,
+    FeatureBatch,
+    Field,
+    Query,
+    WriteResult,
+    check_collection_name,
+)
+from vkc.store.values import SQL_TYPES, format_datetime, from_sql, parse_datetime, to_sql, value_type, widen
+
+LOGGER = logging.getLogger(__name__)
+_FETCH = 2000
+_EPS = 1e-4  # well above the R*Tree's 32-bit rounding (about 1e-5 degrees at Vietnam's longitudes)
+
+
+def _now() -> str:
+    return format_datetime(datetime.now(timezone.utc))
+
+
+def _connect(path: str, *, readonly: bool) -> sqlite3.Connection:
+    if readonly:
+        uri = Path(path).resolve().as_uri() + "?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30)
+    else:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA cache_size = -65536")
+    return conn
+
+
+class GeoPackageStore(Store):
+    """A store in one GeoPackage file. Thread-safe; one writer at a time, readers concurrent."""
+
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
+        self.path = os.fspath(path)
+        self.url = self.path
+        exists = os.path.exists(self.path)
+        if not exists and not create:
+            raise InputError(f"store {self.path} does not exist", field="db")
+        if exists and os.path.getsize(self.path) > 0:
+            with open(self.path, "rb") as fh:
+                if fh.read(16) != b"SQLite format 3\x00":
+                    raise InputError(f"{self.path} is not a GeoPackage (not an SQLite file)", field="db")
+        parent = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(parent):
+            raise InputError(f"cannot create store {self.path}: folder {parent} does not exist", field="db")
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        try:
+            self._writer = _connect(self.path, readonly=False)
+            self._writer.execute("PRAGMA journal_mode = WAL")
+            self._writer.execute("PRAGMA synchronous = NORMAL")
+            with self._write_lock:
+                self._writer.execute("BEGIN IMMEDIATE")
+                try:
+                    gpkg_schema.init_database(self._writer)
+                    self._writer.execute("COMMIT")
+                except BaseException:
+                    self._writer.execute("ROLLBACK")
+                    raise
+        except sqlite3.DatabaseError as exc:
+            raise InputError(f"cannot open store {self.path}: {exc}", field="db") from exc
+        self._closed = False
+
+    # -- connections -------------------------------------------------------
+    def _reader(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _connect(self.path, readonly=True)
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def close(self) -> None:
+        if getattr(self, "_closed", True):
+            return
+        self._closed = True
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+        with self._write_lock:
+            try:
+                self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.OperationalError:
+                pass  # another process holds the database; the WAL is checkpointed later
+            self._writer.close()
+
+    # -- reads -------------------------------------------------------------
+    def collections(self) -> list[Collection]:
+        rows = self._reader().execute("SELECT name FROM vkc_collections ORDER BY name").fetchall()
+        return [self.collection(name) for (name,) in rows]
+
+    def collection(self, name: str) -> Collection:
+        return _read_collection(self._reader(), name, with_stats=True)
+
+    def count(self, name: str, query: Query | None = None) -> int:
+        query = query or Query()
+        conn = self._reader()
+        coll = _read_collection(conn, name)
+        if query.bbox is None:
+            sql, params = _where_sql(coll, query, select="count(*)")
+            return int(conn.execute(sql, params).fetchone()[0])
+        # The R*Tree keeps 32-bit boxes rounded outwards: entries whose box lies inside the query box
+        # certainly match; only those on its border need the exact geometry test.
+        minx, miny, maxx, maxy = query.bbox
+        inner = (minx + _EPS, miny + _EPS, maxx - _EPS, maxy - _EPS)
+        sure = 0
+        if inner[0] <= inner[2] and inner[1] <= inner[3]:
+            sql, params = _where_sql(coll, Query(bbox=query.bbox, where=query.where, time=query.time, ids=query.ids), select="count(*)", inside=inner)
+            sure = int(conn.execute(sql, params).fetchone()[0])
+        border = Query(bbox=query.bbox, where=query.where, time=query.time, ids=query.ids)
+        return sure + sum(1 for _ in self._select(conn, coll, border, outside=inner if sure else None))
+
+    def features(self, name: str, query: Query | None = None) -> Iterator[Feature]:
+        conn = self._reader()
+        coll = _read_collection(conn, name)
+        return self._select(conn, coll, query or Query())
+
+    def feature(self, name: str, feature_id: str) -> Feature:
+        found = list(self.features(name, Query(ids=(feature_id,))))
+        if not found:
+            raise FeatureNotFound(f"no feature {feature_id!r} in collection {name!r}", collection=name, id=feature_id)
+        return found[0]
+
+    def _select(
+        self, conn: sqlite3.Connection, coll: Collection, query: Query, *, outside: tuple[float, float, float, float] | None = None
+    ) -> Iterator[Feature]:
+        exact = query.bbox is not None
+        cols = ", ".join(q(f.name) for f in coll.fields)
+        select = "t.fid, t.vkc_id, t.geom, t.vkc_time, t.vkc_time_end" + (", " + ", ".join(f"t.{q(f.name)}" for f in coll.fields) if cols else "")
+        # An exact bbox test happens after SQL for non-point layers, so paging is applied after it.
+        sql_query = Query(bbox=query.bbox, where=query.where, time=query.time, ids=query.ids) if exact else query
+        sql, params = _where_sql(coll, sql_query, select=select, order=True, outside=outside)
+        cursor = conn.execute(sql, params)
+        types = [f.type for f in coll.fields]
+        names = [f.name for f in coll.fields]
+        box = shapely.box(*query.bbox) if exact else None
+        skip = query.offset if exact else 0
+        remaining = query.limit if exact else None
+        while True:
+            rows = cursor.fetchmany(_FETCH)
+            if not rows:
+                return
+            geoms = gpkg_binary.decode([r[2] for r in rows])
+            keep = shapely.intersects(geoms, box) if box is not None else None
+            for i, row in enumerate(rows):
+                if keep is not None and not keep[i]:
+                    continue
+                if skip:
+                    skip -= 1
+                    continue
+                if remaining is not None:
+                    if remaining <= 0:
+                        return
+                    remaining -= 1
+                yield _row_feature(row, geoms[i], names, types)
+
+    # -- writes ------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator["GeoPackageTransaction"]:
+        with self._write_lock:
+            conn = self._writer
+            if conn.in_transaction:  # nested use inside an open transaction: join it
+                yield self._current_tx
+                return
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"store {self.path} is busy or read-only: {exc}") from exc
+            tx = GeoPackageTransaction(conn)
+            self._current_tx = tx
+            try:
+                yield tx
+                tx.finish()
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._current_tx = None
+
+
+def _read_collection(conn: sqlite3.Connection, name: str, *, with_stats: bool = False) -> Collection:
+    row = conn.execute(
+        "SELECT c.name, c.title, c.description, c.geometry_type, c.fields, c.metadata, "
+        "g.min_x, g.min_y, g.max_x, g.max_y FROM vkc_collections c JOIN gpkg_contents g "
+        "ON g.table_name = c.name WHERE c.name = ?",
+        (name,),
+    ).fetchone()
+    if row is None:
+        raise CollectionNotFound(f"no collection named {name!r}", collection=name)
+    coll = Collection(
+        name=row[0],
+        title=row[1],
+        description=row[2],
+        geometry_type=row[3],
+        fields=[Field(n, t) for n, t in orjson.loads(row[4])],
+        metadata=orjson.loads(row[5]),
+    )
+    if with_stats:
+        coll.count = int(conn.execute(f"SELECT count(*) FROM {q(name)}").fetchone()[0])
+        if row[6] is not None:
+            coll.extent = (row[6], row[7], row[8], row[9])
+        tmin, tmax = conn.execute(f"SELECT min(vkc_time), max(vkc_time_end) FROM {q(name)}").fetchone()
+        if tmin is not None or tmax is not None:
+            coll.time_extent = (parse_datetime(tmin), parse_datetime(tmax))
+    return coll
+
+
+def _where_sql(
+    coll: Collection,
+    query: Query,
+    *,
+    select: str,
+    order: bool = False,
+    inside: tuple[float, float, float, float] | None = None,
+    outside: tuple[float, float, float, float] | None = None,
+) -> tuple[str, list[Any]]:
+    """SQL for a query; ``inside``/``outside`` keep only R*Tree boxes within / not within a box."""
+    table = q(coll.name)
+    params: list[Any] = []
+    clauses: list[str] = []
+    if query.bbox is not None:
+        minx, miny, maxx, maxy = query.bbox
+        frm = f"{q(rtree_name(coll.name))} r JOIN {table} t ON t.fid = r.id"
+        clauses.append("r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?")
+        params += [maxx, minx, maxy, miny]
+        if inside is not None:
+            clauses.append("r.minx >= ? AND r.miny >= ? AND r.maxx <= ? AND r.maxy <= ?")
+            params += list(inside)
+        if outside is not None:
+            clauses.append("NOT (r.minx >= ? AND r.miny >= ? AND r.maxx <= ? AND r.maxy <= ?)")
+            params += list(outside)
+    else:
+        frm = f"{table} t"
+    fields = coll.field_map()
+    for cond in query.where:
+        if cond.field == "id":
+            column, ftype = "t.vkc_id", "text"
+        elif cond.field in fields:
+            column, ftype = f"t.{q(cond.field)}", fields[cond.field].type
+        else:
+            raise InputError(
+                f"collection {coll.name!r} has no property {cond.field!r}; properties: {', '.join(fields) or 'none'}",
+                field=cond.field,
+            )
+        if cond.op == "is_null":
+            clauses.append(f"{column} IS NULL")
+        elif cond.op == "not_null":
+            clauses.append(f"{column} IS NOT NULL")
+        elif cond.op == "in":
+            values = list(cond.value)
+            clauses.append(f"{column} IN ({', '.join('?' * len(values))})" if values else "0")
+            params += [to_sql(v, ftype) for v in values]
+        elif cond.op == "like":
+            clauses.append(f"{column} LIKE ? ESCAPE '\\'")
+            params.append(cond.value)
+        else:
+            clauses.append(f"{column} {cond.op} ?")
+            params.append(to_sql(cond.value, ftype))
+    if query.ids is not None:
+        ids = list(query.ids)
+        clauses.append(f"t.vkc_id IN ({', '.join('?' * len(ids))})" if ids else "0")
+        params += ids
+    if query.time is not None:
+        start, end = query.time
+        clauses.append("(t.vkc_time IS NOT NULL OR t.vkc_time_end IS NOT NULL)")
+        if start is not None:
+            clauses.append("t.vkc_time_end >= ?")
+            params.append(format_datetime(start))
+        if end is not None:
+            clauses.append("(t.vkc_time IS NULL OR t.vkc_time <= ?)")
+            params.append(format_datetime(end))
+    sql = f"SELECT {select} FROM {frm}"
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    if order:
+        sql += " ORDER BY t.fid"
+        if query.limit is not None or query.offset:
+            sql += " LIMIT ? OFFSET ?"
+            params += [query.limit if query.limit is not None else -1, query.offset]
+    return sql, params
+
+
+def _row_feature(row: tuple, geometry: Any, names: list[str], types: list[str]) -> Feature:
+    props = {n: from_sql(v, t) for n, t, v in zip(names, types, row[5:])}  # type: ignore[arg-type]
+    time = parse_datetime(row[3])
+    end = parse_datetime(row[4])
+    if end is not None and row[4] == row[3]:
+        end = None  # an instant is stored with equal start and end
+    return Feature(id=row[1], geometry=geometry, properties=props, time=time, time_end=end)
+
+
+class GeoPackageTransaction(Transaction):
+    """Writes inside one ``BEGIN IMMEDIATE`` transaction of a :class:`GeoPackageStore`."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._bulk_tables: set[str] = set()
+        self._touched: dict[str, list[float]] = {}
+        self._shrunk: set[str] = set()
+
+    # -- collections ---------------------------------------------------------
+    def _collection(self, name: str) -> Collection:
+        return _read_collection(self.conn, name)
+
+    def collection(self, name: str) -> Collection:
+        return _read_collection(self.conn, name, with_stats=True)
+
+    def create_collection(self, collection: Collection, *, exist_ok: bool = False) -> Collection:
+        name = check_collection_name(collection.name)
+        exists = self.conn.execute("SELECT 1 FROM gpkg_contents WHERE lower(table_name) = lower(?)", (name,)).fetchone()
+        if exists:
+            if not exist_ok:
+                raise ConflictError(f"collection {name!r} exists already", collection=name)
+            current = self._collection(name)
+            if collection.geometry_type != current.geometry_type and collection.geometry_type != "GEOMETRY":
+                raise ConflictError(
+                    f"collection {name!r} holds {current.geometry_type} geometries, not {collection.geometry_type}",
+                    collection=name,
+                )
+            self.add_fields(name, collection.fields)
+            self._update_descriptive(name, collection)
+            return self._collection(name)
+        _check_field_names(collection.fields)
+        now = _now()
+        gpkg_schema.create_feature_table(
+            self.conn, name, collection.geometry_type, [(f.name, SQL_TYPES[f.type]) for f in collection.fields]
+        )
+        self.conn.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change, srs_id) "
+            "VALUES (?, 'features', ?, ?, ?, ?)",
+            (name, collection.title or name, collection.description, now, gpkg_binary.SRS_ID_WGS84),
+        )
+        self.conn.execute(
+            "INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)",
+            (name, collection.geometry_type, gpkg_binary.SRS_ID_WGS84),
+        )
+        self.conn.execute(
+            "INSERT INTO vkc_collections VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                name,
+                collection.title,
+                collection.description,
+                collection.geometry_type,
+                orjson.dumps([[f.name, f.type] for f in collection.fields]).decode(),
+                orjson.dumps(collection.metadata, default=str).decode(),
+                now,
+                now,
+            ),
+        )
+        return self._collection(name)
+
+    def _update_descriptive(self, name: str, collection: Collection) -> None:
+        if collection.title:
+            self.conn.execute("UPDATE vkc_collections SET title = ? WHERE name = ?", (collection.title, name))
+            self.conn.execute("UPDATE gpkg_contents SET identifier = ? WHERE table_name = ?", (collection.title, name))
+        if collection.description:
+            self.conn.execute("UPDATE vkc_collections SET description = ? WHERE name = ?", (collection.description, name))
+            self.conn.execute("UPDATE gpkg_contents SET description = ? WHERE table_name = ?", (collection.description, name))
+        if collection.metadata:
+            self.set_metadata(name, collection.metadata)
+
+    def drop_collection(self, name: str) -> None:
+        self._collection(name)
+        gpkg_schema.drop_feature_table(self.conn, name)
+        self._bulk_tables.discard(name)
+        self._touched.pop(name, None)
+
+    def set_metadata(self, name: str, metadata: dict[str, Any]) -> None:
+        self._collection(name)
+        self.conn.execute(
+            "UPDATE vkc_collections SET metadata = ?, updated = ? WHERE name = ?",
+            (orjson.dumps(metadata, default=str).decode(), _now(), name),
+        )
+
+    def add_fields(self, name: str, fields: Iterable[Field]) -> None:
+        coll = self._collection(name)
+        current = coll.field_map()
+        lower = {n.lower(): n for n in current}
+        new_fields = list(coll.fields)
+        widened = False
+        for f in fields:
+            existing = current.get(f.name)
+            if existing is None:
+                if f.name.lower() in lower:
+                    raise InputError(
+                        f"property {f.name!r} differs only in letter case from {lower[f.name.lower()]!r}; "
+                        "GeoPackage column names are case-insensitive",
+                        field=f.name,
+                    )
+                _check_field_names([f])
+                self.conn.execute(f"ALTER TABLE {q(name)} ADD COLUMN {q(f.name)} {SQL_TYPES[f.type]}")
+                new_fields.append(f)
+                current[f.name] = f
+                lower[f.name.lower()] = f.name
+            else:
+                wider = widen(existing.type, f.type)
+                if wider != existing.type:
+                    idx = next(i for i, nf in enumerate(new_fields) if nf.name == f.name)
+                    new_fields[idx] = current[f.name] = Field(f.name, wider)  # type: ignore[arg-type]
+                    widened = True
+        self.conn.execute(
+            "UPDATE vkc_collections SET fields = ? WHERE name = ?",
+            (orjson.dumps([[f.name, f.type] for f in new_fields]).decode(), name),
+        )
+        if widened:
+            self._rebuild_table(name, new_fields)
+
+    def set_geometry_type(self, name: str, geometry_type: str) -> None:
+        coll = self._collection(name)
+        geometry_type = Collection(name=name, geometry_type=geometry_type).geometry_type
+        if geometry_type == coll.geometry_type:
+            return
+        if geometry_type.startswith("MULTI") and coll.geometry_type == geometry_type[len("MULTI") :]:
+            self._promote_stored(name)
+        elif geometry_type != "GEOMETRY":
+            raise ConflictError(
+                f"collection {name!r} holds {coll.geometry_type} geometries; they cannot become {geometry_type}",
+                collection=name,
+            )
+        self.conn.execute("UPDATE vkc_collections SET geometry_type = ? WHERE name = ?", (geometry_type, name))
+        self.conn.execute("UPDATE gpkg_geometry_columns SET geometry_type_name = ? WHERE table_name = ?", (geometry_type, name))
+        self._rebuild_table(name, coll.fields)
+
+    def _promote_stored(self, name: str) -> None:
+        from vkc.geo.geometry_types import promote
+
+        self._begin_bulk(name)
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                f"SELECT fid, geom FROM {q(name)} WHERE fid > ? AND geom IS NOT NULL ORDER BY fid LIMIT 5000", (last,)
+            ).fetchall()
+            if not rows:
+                return
+            blobs, _ = gpkg_binary.encode(promote(gpkg_binary.decode([r[1] for r in rows])))
+            self.conn.executemany(f"UPDATE {q(name)} SET geom = ? WHERE fid = ?", [(b, r[0]) for b, r in zip(blobs, rows)])
+            last = rows[-1][0]
+
+    def _rebuild_table(self, name: str, fields: list[Field]) -> None:
+        """SQLite cannot change a column's declared type: copy into a new table (fids kept)."""
+        coll = self._collection(name)
+        tmp = f"vkc_rebuild_{name}"
+        for suffix in ("insert", "update1", "update2", "update3", "update4", "delete"):
+            self.conn.execute(f"DROP TRIGGER IF EXISTS {q(rtree_name(name) + '_' + suffix)}")
+        cols = "".join(f", {q(f.name)} {SQL_TYPES[f.type]}" for f in fields)
+        self.conn.execute(
+            f"CREATE TABLE {q(tmp)} (fid INTEGER PRIMARY KEY AUTOINCREMENT, geom {coll.geometry_type}, "
+            f"vkc_id TEXT NOT NULL UNIQUE, vkc_time DATETIME, vkc_time_end DATETIME{cols})"
+        )
+        self.conn.execute(f"INSERT INTO {q(tmp)} SELECT * FROM {q(name)}")
+        self.conn.execute(f"DROP TABLE {q(name)}")
+        self.conn.execute(f"ALTER TABLE {q(tmp)} RENAME TO {q(name)}")
+        gpkg_schema.create_time_indexes(self.conn, name)
+        gpkg_schema.create_rtree_triggers(self.conn, name, write_only=name in self._bulk_tables)
+        if name in self._bulk_tables:
+            self.conn.execute(
+                f"CREATE TRIGGER IF NOT EXISTS {q(rtree_name(name) + '_delete')} AFTER DELETE ON {q(name)} "
+                f"WHEN old.geom NOT NULL BEGIN DELETE FROM {q(rtree_name(name))} WHERE id = OLD.fid; END"
+            )
+            gpkg_schema.drop_write_triggers(self.conn, name)
+
+    # -- features ----------------------------------------------------------
+    def _begin_bulk(self, name: str) -> None:
+        if name not in self._bulk_tables:
+            gpkg_schema.drop_write_triggers(self.conn, name)
+            self._bulk_tables.add(name)
+
+    def upsert_batch(self, name: str, batch: FeatureBatch) -> WriteResult:
+        coll = self._collection(name)
+        n = len(batch)
+        if n == 0:
+            return WriteResult()
+        if len(set(batch.ids)) != n:
+            dupes = sorted({i for i in batch.ids if batch.ids.count(i) > 1})[:5]
+            raise InputError(f"duplicate feature ids in one write to {name!r}: {', '.join(map(repr, dupes))}")
+        self._ensure_schema(coll, batch)
+        coll = self._collection(name)
+        self._begin_bulk(name)
+        blobs, bounds = gpkg_binary.encode(batch.geometries)
+        _check_geometry_types(coll, batch)
+        names = [f.name for f in coll.fields]
+        types = [f.type for f in coll.fields]
+        times = batch.times or [None] * n
+        ends = batch.times_end or [None] * n
+        existing = self._existing_ids(name, batch.ids)
+        rows = []
+        for i in range(n):
+            props = batch.properties[i]
+            t = format_datetime(times[i]) if times[i] is not None else None
+            e = format_datetime(ends[i]) if ends[i] is not None else t
+            rows.append((blobs[i], batch.ids[i], t, e, *[to_sql(props.get(k), ft) for k, ft in zip(names, types)]))  # type: ignore[arg-type]
+        cols = ["geom", "vkc_id", "vkc_time", "vkc_time_end", *names]
+        updates = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in cols if c != "vkc_id")
+        sql = (
+            f"INSERT INTO {q(name)} ({', '.join(q(c) for c in cols)}) VALUES ({', '.join('?' * len(cols))}) "
+            f"ON CONFLICT(vkc_id) DO UPDATE SET {updates}"
+        )
+        try:
+            self.conn.executemany(sql, rows)
+        except (sqlite3.IntegrityError, OverflowError) as exc:
+            raise InputError(f"cannot write to {name!r}: {exc}") from exc
+        self._update_rtree(name, batch.ids, bounds)
+        self._extend(name, bounds)
+        return WriteResult(inserted=n - existing, updated=existing)
+
+    def _existing_ids(self, name: str, ids: list[str]) -> int:
+        found = 0
+        for start in range(0, len(ids), 30000):
+            chunk = ids[start : start + 30000]
+            sql = f"SELECT count(*) FROM {q(name)} WHERE vkc_id IN ({', '.join('?' * len(chunk))})"
+            found += self.conn.execute(sql, chunk).fetchone()[0]
+        return found
+
+    def _update_rtree(self, name: str, ids: list[str], bounds: np.ndarray) -> None:
+        rtree = q(rtree_name(name))
+        valid = ~np.isnan(bounds[:, 0])
+        rows = [(b[0], b[2], b[1], b[3], i) for i, b, ok in zip(ids, bounds.tolist(), valid.tolist()) if ok]
+        if rows:
+            self.conn.executemany(
+                f"INSERT OR REPLACE INTO {rtree} (id, minx, maxx, miny, maxy) "
+                f"SELECT fid, ?, ?, ?, ? FROM {q(name)} WHERE vkc_id = ?",
+                rows,
+            )
+        if not valid.all():
+            gone = [(i,) for i, ok in zip(ids, valid.tolist()) if not ok]
+            self.conn.executemany(f"DELETE FROM {rtree} WHERE id = (SELECT fid FROM {q(name)} WHERE vkc_id = ?)", gone)
+
+    def _extend(self, name: str, bounds: np.ndarray) -> None:
+        if np.isnan(bounds[:, 0]).all():
+            return
+        box = [np.nanmin(bounds[:, 0]), np.nanmin(bounds[:, 1]), np.nanmax(bounds[:, 2]), np.nanmax(bounds[:, 3])]
+        cur = self._touched.get(name)
+        if cur is None:
+            self._touched[name] = [float(v) for v in box]
+        else:
+            self._touched[name] = [min(cur[0], box[0]), min(cur[1], box[1]), max(cur[2], box[2]), max(cur[3], box[3])]
+
+    def _ensure_schema(self, coll: Collection, batch: FeatureBatch) -> None:
+        known = coll.field_map()
+        inferred: dict[str, Any] = {}
+        for props in batch.properties:
+            for key, value in props.items():
+                inferred[key] = widen(inferred.get(key), value_type(value))
+        needed = []
+        for key, ftype in inferred.items():
+            current = known.get(key)
+            if current is None:
+                needed.append(Field(key, ftype or "text"))
+            elif ftype is not None and widen(current.type, ftype) != current.type:
+                needed.append(Field(key, ftype))
+        if needed:
+            self.add_fields(coll.name, needed)
+
+    def delete(self, name: str, ids: Iterable[str]) -> WriteResult:
+        self._collection(name)
+        ids = list(ids)
+        deleted = 0
+        for start in range(0, len(ids), 30000):
+            chunk = ids[start : start + 30000]
+            cur = self.conn.execute(f"DELETE FROM {q(name)} WHERE vkc_id IN ({', '.join('?' * len(chunk))})", chunk)
+            deleted += cur.rowcount
+        if deleted:
+            self._shrunk.add(name)
+        return WriteResult(deleted=deleted)
+
+    def finish(self) -> None:
+        """Before commit: recreate the triggers, bring extents and change times up to date."""
+        now = _now()
+        for name in self._bulk_tables:
+            gpkg_schema.create_rtree_triggers(self.conn, name)
+        for name in self._shrunk | set(self._touched):
+            if name in self._shrunk:
+                row = self.conn.execute(
+                    f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {q(rtree_name(name))}"
+                ).fetchone()
+            else:
+                old = self.conn.execute(
+                    "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?", (name,)
+                ).fetchone()
+                box = self._touched[name]
+                row = box if old[0] is None else (min(old[0], box[0]), min(old[1], box[1]), max(old[2], box[2]), max(old[3], box[3]))
+            self.conn.execute(
+                "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, last_change = ? WHERE table_name = ?",
+                (*row, now, name),
+            )
+            self.conn.execute("UPDATE vkc_collections SET updated = ? WHERE name = ?", (now, name))
+
+
+def _check_field_names(fields: Iterable[Field]) -> None:
+    seen: set[str] = set()
+    for f in fields:
+        low = f.name.lower()
+        if low in RESERVED_NAMES:
+            raise InputError(f"property name {f.name!r} is reserved by the store", field=f.name)
+        if low in seen:
+            raise InputError(f"property {f.name!r} appears twice (names are case-insensitive)", field=f.name)
+        seen.add(low)
+
+
+_TYPE_IDS = {
+    "POINT": {0},
+    "LINESTRING": {1},
+    "POLYGON": {3},
+    "MULTIPOINT": {4},
+    "MULTILINESTRING": {5},
+    "MULTIPOLYGON": {6},
+    "GEOMETRYCOLLECTION": {7},
+}
+
+
+def _check_geometry_types(coll: Collection, batch: FeatureBatch) -> None:
+    allowed = _TYPE_IDS.get(coll.geometry_type)
+    if allowed is None:
+        return
+    type_ids = shapely.get_type_id(batch.geometries)
+    bad = np.flatnonzero(~np.isin(type_ids, list(allowed) + [-1]))
+    if bad.size:
+        i = int(bad[0])
+        raise InputError(
+            f"feature {batch.ids[i]!r}: {shapely.get_type_id(batch.geometries[i])!r} geometry "
+            f"({batch.geometries[i].geom_type}) in a {coll.geometry_type} collection {coll.name!r}",
+            id=batch.ids[i],
+        )
+
+
+__all__ = ["GeoPackageStore", "GeoPackageTransaction", "OPEN_END"]

@@ -1,0 +1,141 @@
+"""DDL of the GeoPackage 1.3 layout: core tables, feature tables, R*Tree index and its triggers.
+
+SQL text lives here and in :mod:`vkc.store.gpkg`; nowhere else in the package.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+APPLICATION_ID = 0x47504B47  # 'GPKG'
+USER_VERSION = 10300  # GeoPackage 1.3.0
+RTREE_EXTENSION = "http://www.geopackage.org/spec120/#extension_rtree"
+
+WGS84_WKT = (
+    'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,'
+    'AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,'
+    'AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],'
+    'AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]'
+)
+
+CORE_DDL = f"""
+CREATE TABLE IF NOT EXISTS gpkg_spatial_ref_sys (
+  srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY, organization TEXT NOT NULL,
+  organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT);
+INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES
+  ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian coordinate reference system'),
+  ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system'),
+  ('WGS 84 geodetic', 4326, 'EPSG', 4326, '{WGS84_WKT}',
+   'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid');
+CREATE TABLE IF NOT EXISTS gpkg_contents (
+  table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT UNIQUE,
+  description TEXT DEFAULT '',
+  last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+  CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));
+CREATE TABLE IF NOT EXISTS gpkg_geometry_columns (
+  table_name TEXT NOT NULL, column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL,
+  srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
+  CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+  CONSTRAINT uk_gc_table_name UNIQUE (table_name),
+  CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+  CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id));
+CREATE TABLE IF NOT EXISTS gpkg_extensions (
+  table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL,
+  scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
+CREATE TABLE IF NOT EXISTS vkc_collections (
+  name TEXT PRIMARY KEY REFERENCES gpkg_contents(table_name), title TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '', geometry_type TEXT NOT NULL, fields TEXT NOT NULL DEFAULT '[]',
+  metadata TEXT NOT NULL DEFAULT '{{}}', created TEXT NOT NULL, updated TEXT NOT NULL);
+"""
+
+
+def q(name: str) -> str:
+    """Quote an SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def init_database(conn: sqlite3.Connection) -> None:
+    """Create the GeoPackage core tables (idempotent)."""
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute(f"PRAGMA user_version = {USER_VERSION}")
+    # executescript() would commit the caller's transaction; run statement by statement.
+    for statement in CORE_DDL.split(";\n"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def rtree_name(table: str) -> str:
+    return f"rtree_{table}_geom"
+
+
+def create_feature_table(conn: sqlite3.Connection, table: str, geometry_type: str, columns: list[tuple[str, str]]) -> None:
+    cols = "".join(f", {q(name)} {sqltype}" for name, sqltype in columns)
+    conn.execute(
+        f"CREATE TABLE {q(table)} (fid INTEGER PRIMARY KEY AUTOINCREMENT, geom {geometry_type}, "
+        f"vkc_id TEXT NOT NULL UNIQUE, vkc_time DATETIME, vkc_time_end DATETIME{cols})"
+    )
+    conn.execute(f"CREATE VIRTUAL TABLE {q(rtree_name(table))} USING rtree(id, minx, maxx, miny, maxy)")
+    conn.execute(
+        "INSERT INTO gpkg_extensions VALUES (?, 'geom', 'gpkg_rtree_index', ?, 'write-only')",
+        (table, RTREE_EXTENSION),
+    )
+    create_time_indexes(conn, table)
+    create_rtree_triggers(conn, table)
+
+
+def create_time_indexes(conn: sqlite3.Connection, table: str) -> None:
+    conn.execute(f"CREATE INDEX IF NOT EXISTS {q(f'vkc_idx_{table}_time')} ON {q(table)} (vkc_time)")
+    conn.execute(f"CREATE INDEX IF NOT EXISTS {q(f'vkc_idx_{table}_time_end')} ON {q(table)} (vkc_time_end)")
+
+
+# The write triggers of the GeoPackage R*Tree extension (GeoPackage 1.3 Annex F.3),
+# so that GDAL, QGIS or any other writer keeps the index in step with the table.
+_WRITE_TRIGGERS = {
+    "insert": """AFTER INSERT ON {t} WHEN (new.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom))
+BEGIN INSERT OR REPLACE INTO {r} VALUES (NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom),
+  ST_MinY(NEW.geom), ST_MaxY(NEW.geom)); END""",
+    "update1": """AFTER UPDATE OF geom ON {t} WHEN OLD.fid = NEW.fid AND
+  (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
+BEGIN INSERT OR REPLACE INTO {r} VALUES (NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom),
+  ST_MinY(NEW.geom), ST_MaxY(NEW.geom)); END""",
+    "update2": """AFTER UPDATE OF geom ON {t} WHEN OLD.fid = NEW.fid AND
+  (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
+BEGIN DELETE FROM {r} WHERE id = OLD.fid; END""",
+    "update3": """AFTER UPDATE ON {t} WHEN OLD.fid != NEW.fid AND
+  (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
+BEGIN DELETE FROM {r} WHERE id = OLD.fid; INSERT OR REPLACE INTO {r} VALUES (NEW.fid,
+  ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom)); END""",
+    "update4": """AFTER UPDATE ON {t} WHEN OLD.fid != NEW.fid AND
+  (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
+BEGIN DELETE FROM {r} WHERE id IN (OLD.fid, NEW.fid); END""",
+}
+_DELETE_TRIGGER = """AFTER DELETE ON {t} WHEN old.geom NOT NULL
+BEGIN DELETE FROM {r} WHERE id = OLD.fid; END"""
+
+
+def _trigger_name(table: str, suffix: str) -> str:
+    return q(f"{rtree_name(table)}_{suffix}")
+
+
+def create_rtree_triggers(conn: sqlite3.Connection, table: str, *, write_only: bool = False) -> None:
+    fmt = {"t": q(table), "r": q(rtree_name(table))}
+    for suffix, body in _WRITE_TRIGGERS.items():
+        conn.execute(f"CREATE TRIGGER IF NOT EXISTS {_trigger_name(table, suffix)} {body.format(**fmt)}")
+    if not write_only:
+        conn.execute(f"CREATE TRIGGER IF NOT EXISTS {_trigger_name(table, 'delete')} {_DELETE_TRIGGER.format(**fmt)}")
+
+
+def drop_write_triggers(conn: sqlite3.Connection, table: str) -> None:
+    """Our own writes keep the R*Tree in step in bulk; the per-row triggers are for other writers."""
+    for suffix in _WRITE_TRIGGERS:
+        conn.execute(f"DROP TRIGGER IF EXISTS {_trigger_name(table, suffix)}")
+
+
+def drop_feature_table(conn: sqlite3.Connection, table: str) -> None:
+    conn.execute(f"DROP TABLE IF EXISTS {q(rtree_name(table))}")
+    conn.execute(f"DROP TABLE IF EXISTS {q(table)}")
+    conn.execute("DELETE FROM gpkg_extensions WHERE table_name = ?", (table,))
+    conn.execute("DELETE FROM gpkg_geometry_columns WHERE table_name = ?", (table,))
+    conn.execute("DELETE FROM vkc_collections WHERE name = ?", (table,))
+    conn.execute("DELETE FROM gpkg_contents WHERE table_name = ?", (table,))

@@ -1,0 +1,186 @@
+"""The store's data model: collections, features, queries.
+
+Geometries are shapely 2 objects in WGS 84 longitude/latitude (OGC:CRS84).
+Times are timezone-aware ``datetime`` in UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+import numpy as np
+import shapely
+
+from vkc.errors import InputError
+
+FieldType = Literal["integer", "real", "text", "boolean", "date", "datetime", "json"]
+FIELD_TYPES: tuple[str, ...] = ("integer", "real", "text", "boolean", "date", "datetime", "json")
+GEOMETRY_TYPES: tuple[str, ...] = (
+    "GEOMETRY",
+    "POINT",
+    "LINESTRING",
+    "POLYGON",
+    "MULTIPOINT",
+    "MULTILINESTRING",
+    "MULTIPOLYGON",
+    "GEOMETRYCOLLECTION",
+)
+#: Column names the store keeps for itself; properties may not use them.
+RESERVED_NAMES = frozenset({"fid", "geom", "vkc_id", "vkc_time", "vkc_time_end"})
+#: ``Feature.time_end`` of an interval that is still open (valid until further notice).
+OPEN_END = datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=timezone.utc)
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+def check_collection_name(name: str) -> str:
+    """Collection names are lower-case identifiers: letters, digits, underscore."""
+    if not isinstance(name, str) or not _NAME.match(name) or name.startswith(("gpkg_", "rtree_", "vkc_", "sqlite_")):
+        raise InputError(
+            f"invalid collection name {name!r}: use 1-63 lower-case letters, digits and '_', "
+            "starting with a letter and not with gpkg_, rtree_, vkc_ or sqlite_",
+            field="collection",
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class Field:
+    """One property of a collection's schema."""
+
+    name: str
+    type: FieldType = "text"
+
+    def __post_init__(self) -> None:
+        if self.type not in FIELD_TYPES:
+            raise InputError(f"field {self.name!r}: unknown type {self.type!r}; valid: {', '.join(FIELD_TYPES)}")
+        if not self.name or self.name.lower() in RESERVED_NAMES:
+            raise InputError(f"field name {self.name!r} is reserved or empty")
+
+
+@dataclass
+class Collection:
+    """A named set of features with one schema (a layer)."""
+
+    name: str
+    title: str = ""
+    description: str = ""
+    geometry_type: str = "GEOMETRY"
+    fields: list[Field] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    #: filled in by the store when read back
+    count: int | None = None
+    extent: tuple[float, float, float, float] | None = None
+    time_extent: tuple[datetime | None, datetime | None] | None = None
+
+    def __post_init__(self) -> None:
+        check_collection_name(self.name)
+        self.geometry_type = self.geometry_type.upper()
+        if self.geometry_type not in GEOMETRY_TYPES:
+            raise InputError(f"unknown geometry type {self.geometry_type!r}; valid: {', '.join(GEOMETRY_TYPES)}")
+
+    def field_map(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
+
+
+@dataclass
+class Feature:
+    """One feature: a string id, a geometry (or None), properties and an optional time.
+
+    ``time`` alone is an instant; ``time`` and ``time_end`` an interval
+    (``time_end=OPEN_END`` when it has no end yet); ``time_end`` alone an
+    interval with an open start.
+    """
+
+    id: str
+    geometry: shapely.Geometry | None
+    properties: dict[str, Any] = field(default_factory=dict)
+    time: datetime | None = None
+    time_end: datetime | None = None
+
+
+@dataclass
+class FeatureBatch:
+    """Many features at once, column-wise: the fast path for imports."""
+
+    ids: list[str]
+    geometries: np.ndarray  # object array of shapely geometries (or None)
+    properties: list[dict[str, Any]]
+    times: list[datetime | None] | None = None
+    times_end: list[datetime | None] | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_features(cls, features: list[Feature]) -> "FeatureBatch":
+        geoms = np.empty(len(features), dtype=object)
+        geoms[:] = [f.geometry for f in features]
+        return cls(
+            ids=[f.id for f in features],
+            geometries=geoms,
+            properties=[f.properties for f in features],
+            times=[f.time for f in features],
+            times_end=[f.time_end for f in features],
+        )
+
+
+Op = Literal["=", "!=", "<", "<=", ">", ">=", "like", "is_null", "not_null", "in"]
+OPS: tuple[str, ...] = ("=", "!=", "<", "<=", ">", ">=", "like", "is_null", "not_null", "in")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``property <op> value``; conditions in a query are ANDed."""
+
+    field: str
+    op: Op = "="
+    value: Any = None
+
+    def __post_init__(self) -> None:
+        if self.op not in OPS:
+            raise InputError(f"unknown operator {self.op!r}; valid: {', '.join(OPS)}")
+
+
+@dataclass(frozen=True)
+class Query:
+    """What to read from a collection.
+
+    ``bbox`` is (minx, miny, maxx, maxy) in CRS84 and selects features whose
+    geometry intersects it. ``time`` is (start, end), either end may be None
+    (open); it selects features whose time or interval overlaps it. Results
+    come in a stable order (by insertion, then id) so ``offset`` paging is
+    repeatable; ``after`` (a row key returned as ``Feature`` order) is not
+    exposed yet.
+    """
+
+    bbox: tuple[float, float, float, float] | None = None
+    where: tuple[Condition, ...] = ()
+    time: tuple[datetime | None, datetime | None] | None = None
+    limit: int | None = None
+    offset: int = 0
+    ids: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.bbox is not None:
+            if len(self.bbox) != 4:
+                raise InputError("bbox must have 4 numbers: minx, miny, maxx, maxy", field="bbox")
+            minx, miny, maxx, maxy = self.bbox
+            if minx > maxx or miny > maxy:
+                raise InputError(f"bbox {self.bbox}: min is greater than max", field="bbox")
+        if self.limit is not None and self.limit < 0:
+            raise InputError("limit must be >= 0", field="limit")
+        if self.offset < 0:
+            raise InputError("offset must be >= 0", field="offset")
+
+
+@dataclass
+class WriteResult:
+    """What a write did."""
+
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    rejected: list[str] = field(default_factory=list)

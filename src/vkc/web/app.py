@@ -1,0 +1,110 @@
+"""FastAPI application factory, the one place errors become RFC 9457 problem+json, and the landing page.
+
+The OGC APIs land under ``/ogc`` in the next issue; for now the landing page
+summarises the store: its collections, their counts and extents, and the
+administrative units.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.templating import Jinja2Templates
+
+from vkc import __version__
+from vkc.config import Settings
+from vkc.errors import VKCError
+from vkc.store import Store, open_store
+
+LOGGER = logging.getLogger(__name__)
+_TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def problem(exc: VKCError, instance: str | None = None) -> JSONResponse:
+    """The platform's one error body: RFC 9457 problem details."""
+    body = {
+        "type": f"https://vkc.example/problems/{exc.code}",
+        "title": exc.title,
+        "status": exc.status,
+        "detail": exc.message if exc.status < 500 else "the server could not complete the request",
+    }
+    if instance:
+        body["instance"] = instance
+    return JSONResponse(body, status_code=exc.status, media_type="application/problem+json")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the application for ``settings``; the store opens at start-up and closes at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.store = open_store(settings.database)
+        try:
+            yield
+        finally:
+            app.state.store.close()
+
+    app = FastAPI(title="VKC smart-city platform", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+
+    @app.exception_handler(VKCError)
+    async def _vkc_error(request: Request, exc: VKCError) -> JSONResponse:
+        if exc.status >= 500:
+            LOGGER.error("%s: %s", request.url.path, exc)
+        return problem(exc, request.url.path)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def landing(request: Request) -> HTMLResponse:
+        return _TEMPLATES.TemplateResponse(request, "landing.html", summary(request.app.state.store))
+
+    @app.get("/summary", summary="What the store holds: collections with counts and extents, admin units")
+    def summary_json(request: Request) -> dict:
+        return summary(request.app.state.store)
+
+    @app.get("/health", include_in_schema=False)
+    def health() -> dict:
+        return {"status": "ok", "version": __version__}
+
+    return app
+
+
+def summary(store: Store) -> dict:
+    collections = [
+        {
+            "name": c.name,
+            "title": c.title or c.name,
+            "geometry_type": c.geometry_type,
+            "count": c.count,
+            "extent": list(c.extent) if c.extent else None,
+            "synthetic": c.metadata.get("synthetic"),
+            "source": c.metadata.get("source") or c.metadata.get("source_file"),
+        }
+        for c in store.collections()
+    ]
+    from vkc import admin
+
+    today = date.today()
+    units = admin.units(on=today)
+    return {
+        "version": __version__,
+        "store": store.url,
+        "collections": collections,
+        "admin_units": {
+            "date": today.isoformat(),
+            "count": len(units),
+            "units": [{"gso_code": u.gso_code, "name_vi": u.name_vi, "name_en": u.name_en, "type": u.type} for u in units],
+        },
+    }
+
+
+def run_server(settings: Settings) -> None:
+    """Serve the application with uvicorn until interrupted."""
+    import uvicorn
+
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")

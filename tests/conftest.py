@@ -1,0 +1,46 @@
+"""Shared fixtures: a fresh store per test and the CLI run as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "test.gpkg"
+
+
+@pytest.fixture
+def store(store_path: Path):
+    from vkc.store import open_store
+
+    with open_store(store_path) as s:
+        yield s
+
+
+def _run(args: list[str], *, input: str | None = None, env: dict[str, str] | None = None, cwd: Path | None = None):
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    full_env.pop("VKC_DATABASE_URL", None) if env is None or "VKC_DATABASE_URL" not in env else None
+    return subprocess.run(
+        [sys.executable, "-m", "vkc", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=600,
+    )
+
+
+@pytest.fixture
+def vkc():
+    """Run ``vkc ARGS...`` in a subprocess; returns CompletedProcess (stdout, stderr, returncode)."""
+    return _run
