@@ -41,13 +41,16 @@ def import_layer_command(
         False, "--survey-xy", help="CSV: Vietnamese survey order, the X column is northing and Y is easting."
     ),
     title: Optional[str] = typer.Option(None, "--title", help="Human title of the collection."),
+    parallel: Optional[bool] = typer.Option(
+        None, "--parallel/--serial", help="Read in a second process while writing (default: for files over 16 MB)."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Import a file as a collection, in one transaction: all of it or nothing."""
     options = ImportOptions(
         crs=crs, id_field=id_field, time_field=time_field, skip_invalid=skip_invalid, repair=repair,
         anywhere=anywhere, format=fmt, layer=layer, x_field=x_field, y_field=y_field,
-        axis_order="ne" if survey_xy else "en", title=title,
+        axis_order="ne" if survey_xy else "en", title=title, parallel=parallel,
     )
     with open_db(db) as store:
         if sys.stderr.isatty() and not json_out:

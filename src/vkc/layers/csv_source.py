@@ -42,6 +42,13 @@ class CSVSource:
         self._total = file_size(path)
         self._raw = open(path, "rb")
         self._fh = io.TextIOWrapper(self._raw, encoding="utf-8-sig", newline="")
+        try:
+            self._inspect(path, x_field, y_field, axis_order, delimiter)
+        except BaseException:
+            self._fh.close()
+            raise
+
+    def _inspect(self, path: str, x_field: str | None, y_field: str | None, axis_order: str, delimiter: str | None) -> None:
         sample = self._fh.read(64 * 1024)
         self._fh.seek(0)
         if "\x00" in sample:

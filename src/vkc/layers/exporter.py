@@ -42,7 +42,8 @@ def export_layer(store: Store, name: str, path: str | os.PathLike[str], fmt: str
     if not Path(path).parent.exists():
         raise InputError(f"cannot write {path}: folder {Path(path).parent} does not exist")
     chunks = _chunks(store, name, target)
-    tmp = f"{path}.partial"
+    base, ext = os.path.splitext(path)
+    tmp = f"{base}.partial{ext}"  # GDAL wants a GeoPackage to end in .gpkg
     try:
         writer = {"geojson": _geojson, "gpkg": _gpkg, "csv": _csv, "geoparquet": _geoparquet}[fmt]
         count = writer(tmp, coll, chunks, target, label)

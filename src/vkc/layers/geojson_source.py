@@ -19,6 +19,10 @@ from vkc.errors import FormatError
 from vkc.layers.source import RawBatch, file_size
 
 _HEAD = 1 << 16
+
+
+class _NotLineOriented(Exception):
+    """The file is not laid out one feature per line."""
 _POINT = "Point"
 
 
@@ -29,6 +33,13 @@ class GeoJSONSource:
         self.path = path
         self.sequence = sequence
         self._fh: IO[bytes] = open(path, "rb")
+        try:
+            self._inspect(path)
+        except BaseException:
+            self._fh.close()
+            raise
+
+    def _inspect(self, path: str) -> None:
         self._total = file_size(path)
         head = self._fh.read(_HEAD)
         self._fh.seek(0)
@@ -37,7 +48,7 @@ class GeoJSONSource:
             raise FormatError(f"{path}: the file is empty, not GeoJSON")
         if not stripped.startswith(b"{"):
             raise FormatError(f"{path}: not GeoJSON (it does not start with a JSON object)")
-        self.declared_crs = _declared_crs(head) if not sequence else None
+        self.declared_crs = _declared_crs(head) if not self.sequence else None
         self._top_type = _top_level_type(head)
 
     def progress(self) -> tuple[int, int]:
@@ -49,7 +60,7 @@ class GeoJSONSource:
     def close(self) -> None:
         self._fh.close()
 
-    def _features(self) -> Iterator[Any]:
+    def _features(self, skip: int = 0) -> Iterator[Any]:
         if self.sequence:
             for number, line in enumerate(self._fh, 1):
                 line = line.strip(b"\x1e \t\r\n")
@@ -69,9 +80,10 @@ class GeoJSONSource:
             )
         found = False
         try:
-            for item in ijson.items(self._fh, "features.item", use_float=True):
+            for number, item in enumerate(ijson.items(self._fh, "features.item", use_float=True)):
                 found = True
-                yield item
+                if number >= skip:  # the first ones were delivered by the line reader already
+                    yield item
         except ijson.JSONError as exc:
             raise FormatError(f"{self.path}: malformed JSON: {exc}") from exc
         if not found:
@@ -83,10 +95,56 @@ class GeoJSONSource:
             if not isinstance(top, dict) or top.get("type") != "FeatureCollection" or not isinstance(top.get("features"), list):
                 raise FormatError(f"{self.path}: not a GeoJSON FeatureCollection (no 'features' array)")
 
+    def _lines(self, size: int) -> Iterator[list[Any]]:
+        """The fast path for files written one feature per line (as GDAL and most tools write them).
+
+        Yields lists of parsed features, ``size`` at a time. Raises _NotLineOriented,
+        before or while reading, for any other layout; the caller then parses with
+        ijson, skipping the features already delivered.
+        """
+        header = b""
+        for _ in range(200):
+            line = self._fh.readline()
+            if not line:
+                raise _NotLineOriented
+            header += line
+            if b'"features"' in line and line.rstrip().endswith(b"["):
+                break
+            if len(header) > _HEAD:
+                raise _NotLineOriented
+        else:
+            raise _NotLineOriented
+        lines: list[bytes] = []
+        closed = False
+        for line in self._fh:
+            text = line.strip()
+            if text.startswith(b"{"):
+                lines.append(text[:-1] if text.endswith(b",") else text)
+                if len(lines) >= size:
+                    yield _parse_lines(lines)
+                    lines = []
+            elif text.startswith(b"]"):
+                closed = True
+                break
+            elif text:
+                raise _NotLineOriented
+        if lines:
+            yield _parse_lines(lines)
+        if not closed:
+            raise _NotLineOriented  # no closing bracket: let ijson report where the file is cut
+
     def batches(self, size: int) -> Iterator[RawBatch]:
         position = 0
+        if not self.sequence and self._top_type in (None, "FeatureCollection"):
+            try:
+                for features in self._lines(size):
+                    yield _to_batch(self.path, features, position + 1)
+                    position += len(features)
+                return
+            except _NotLineOriented:
+                self._fh.seek(0)
         pending: list[Any] = []
-        for feature in self._features():
+        for feature in self._features(skip=position):
             position += 1
             pending.append(feature)
             if len(pending) >= size:
@@ -94,6 +152,13 @@ class GeoJSONSource:
                 pending = []
         if pending:
             yield _to_batch(self.path, pending, position - len(pending) + 1)
+
+
+def _parse_lines(lines: list[bytes]) -> list[Any]:
+    try:
+        return orjson.loads(b"[" + b",".join(lines) + b"]")
+    except orjson.JSONDecodeError:
+        raise _NotLineOriented from None
 
 
 def _declared_crs(head: bytes) -> str | None:
@@ -123,14 +188,39 @@ def _top_level_type(head: bytes) -> str | None:
 def _to_batch(path: str, features: list[Any], first: int) -> RawBatch:
     n = len(features)
     positions = list(range(first, first + n))
-    ids: list[str | None] = []
-    props: list[dict[str, Any]] = []
+    try:
+        # the common case in a few C-speed passes; anything unusual falls to the checked loop below
+        if any(type(f) is not dict or f["type"] != "Feature" for f in features):
+            raise TypeError
+        raw_geoms = [f["geometry"] for f in features]
+        props = [f["properties"] or {} for f in features]
+        if any(type(p) is not dict for p in props):
+            raise TypeError
+        ids = [f.get("id") for f in features]
+    except (KeyError, TypeError):
+        return _to_batch_checked(path, features, first)
+    if any(i is not None for i in ids):
+        ids = [None if i is None else str(i) for i in ids]
     geometries = np.empty(n, dtype=object)
     errors: dict[int, str] = {}
-    point_idx: list[int] = []
-    point_xy: list[Any] = []
-    other_idx: list[int] = []
-    other_json: list[bytes] = []
+    try:
+        if all(type(g) is dict and g["type"] == _POINT for g in raw_geoms):
+            xy = np.asarray([g["coordinates"] for g in raw_geoms], dtype=float)
+            if xy.ndim == 2 and xy.shape[1] in (2, 3):
+                geometries[:] = shapely.points(xy[:, :2])
+                return RawBatch(positions=positions, ids=ids, geometries=geometries, properties=props, errors=errors)
+    except (KeyError, TypeError, ValueError):
+        pass
+    _build_geometries(raw_geoms, geometries, errors)
+    return RawBatch(positions=positions, ids=ids, geometries=geometries, properties=props, errors=errors)
+
+
+def _to_batch_checked(path: str, features: list[Any], first: int) -> RawBatch:
+    n = len(features)
+    positions = list(range(first, first + n))
+    ids: list[str | None] = []
+    props: list[dict[str, Any]] = []
+    raw_geoms: list[Any] = []
     for i, feat in enumerate(features):
         if not isinstance(feat, dict) or feat.get("type") != "Feature":
             kind = feat.get("type") if isinstance(feat, dict) else type(feat).__name__
@@ -141,7 +231,19 @@ def _to_batch(path: str, features: list[Any], first: int) -> RawBatch:
         if p is not None and not isinstance(p, dict):
             raise FormatError(f"{path}: feature #{positions[i]}: 'properties' must be an object or null")
         props.append(p or {})
-        geom = feat.get("geometry")
+        raw_geoms.append(feat.get("geometry"))
+    geometries = np.empty(n, dtype=object)
+    errors: dict[int, str] = {}
+    _build_geometries(raw_geoms, geometries, errors)
+    return RawBatch(positions=positions, ids=ids, geometries=geometries, properties=props, errors=errors)
+
+
+def _build_geometries(raw_geoms: list[Any], geometries: np.ndarray, errors: dict[int, str]) -> None:
+    point_idx: list[int] = []
+    point_xy: list[Any] = []
+    other_idx: list[int] = []
+    other_json: list[bytes] = []
+    for i, geom in enumerate(raw_geoms):
         if geom is None:
             continue
         if not isinstance(geom, dict):
@@ -171,7 +273,6 @@ def _to_batch(path: str, features: list[Any], first: int) -> RawBatch:
                 errors[i] = _why_unreadable(raw)
             else:
                 geometries[i] = g
-    return RawBatch(positions=positions, ids=ids, geometries=geometries, properties=props, errors=errors)
 
 
 def _why_unreadable(raw: bytes) -> str:

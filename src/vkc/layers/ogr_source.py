@@ -71,7 +71,7 @@ class OGRSource:
 
         position = 0
         try:
-            with open_arrow(self._open_path, layer=self.layer, batch_size=size, use_pyarrow=True, return_fids=True, force_2d=True) as (meta, reader):
+            with open_arrow(self._open_path, layer=self.layer, batch_size=size, use_pyarrow=True, return_fids=True) as (meta, reader):
                 geom_col = meta.get("geometry_name") or "wkb_geometry"
                 for record_batch in reader:
                     table = record_batch.to_pydict()

@@ -8,11 +8,11 @@ serialises writers (one writer at a time) and lets readers run concurrently.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
-from vkc.store.model import Collection, Feature, FeatureBatch, Field, Query, WriteResult
+from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Field, Query, WriteResult
 
 
 class Transaction(abc.ABC):
@@ -41,8 +41,15 @@ class Transaction(abc.ABC):
         """Change a collection's geometry type; single geometries already stored are promoted to multi."""
 
     @abc.abstractmethod
-    def upsert_batch(self, name: str, batch: FeatureBatch) -> WriteResult:
+    def encode(self, batch: FeatureBatch) -> EncodedBatch:
+        """Encode for this backend (pure: may run in another process, see ``Store.encoder``)."""
+
+    @abc.abstractmethod
+    def upsert_encoded(self, name: str, batch: EncodedBatch) -> WriteResult:
         """Insert or replace features by id. Unknown properties are added to the schema."""
+
+    def upsert_batch(self, name: str, batch: FeatureBatch) -> WriteResult:
+        return self.upsert_encoded(name, self.encode(batch))
 
     def upsert(self, name: str, features: Iterable[Feature]) -> WriteResult:
         return self.upsert_batch(name, FeatureBatch.from_features(list(features)))
@@ -79,6 +86,11 @@ class Store(abc.ABC):
     # -- writes --------------------------------------------------------
     @abc.abstractmethod
     def transaction(self) -> AbstractContextManager[Transaction]: ...
+
+    @property
+    @abc.abstractmethod
+    def encoder(self) -> Callable[[FeatureBatch], EncodedBatch]:
+        """A picklable module-level function encoding batches for this backend."""
 
     def upsert(self, name: str, features: Iterable[Feature]) -> WriteResult:
         with self.transaction() as tx:

@@ -22,7 +22,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,13 +33,14 @@ import orjson
 import shapely
 
 from vkc.errors import CollectionNotFound, ConflictError, FeatureNotFound, InputError, StoreError
-from vkc.store import gpkg_binary, gpkg_schema
+from vkc.store import gpkg_binary, gpkg_schema, rtree_bulk
 from vkc.store.base import Store, Transaction
 from vkc.store.gpkg_schema import q, rtree_name
 from vkc.store.model import (
     OPEN_END,
     RESERVED_NAMES,
     Collection,
+    EncodedBatch,
     Feature,
     FeatureBatch,
     Field,
@@ -47,7 +48,7 @@ from vkc.store.model import (
     WriteResult,
     check_collection_name,
 )
-from vkc.store.values import SQL_TYPES, format_datetime, from_sql, parse_datetime, to_sql, value_type, widen
+from vkc.store.values import SQL_TYPES, column_type, format_datetime, from_sql, parse_datetime, to_sql, widen
 
 LOGGER = logging.getLogger(__name__)
 _FETCH = 2000
@@ -201,6 +202,10 @@ class GeoPackageStore(Store):
                 yield _row_feature(row, geoms[i], names, types)
 
     # -- writes ------------------------------------------------------------
+    @property
+    def encoder(self) -> Callable[[FeatureBatch], EncodedBatch]:
+        return encode_batch
+
     @contextmanager
     def transaction(self) -> Iterator["GeoPackageTransaction"]:
         with self._write_lock:
@@ -345,6 +350,8 @@ class GeoPackageTransaction(Transaction):
         self._bulk_tables: set[str] = set()
         self._touched: dict[str, list[float]] = {}
         self._shrunk: set[str] = set()
+        self._next_fid: dict[str, int] = {}
+        self._staged: dict[str, rtree_bulk.Staging] = {}  # tables whose R*Tree is bulk-loaded at commit
 
     # -- collections ---------------------------------------------------------
     def _collection(self, name: str) -> Collection:
@@ -410,6 +417,7 @@ class GeoPackageTransaction(Transaction):
     def drop_collection(self, name: str) -> None:
         self._collection(name)
         gpkg_schema.drop_feature_table(self.conn, name)
+        self._staged.pop(name, None)
         self._bulk_tables.discard(name)
         self._touched.pop(name, None)
 
@@ -509,69 +517,110 @@ class GeoPackageTransaction(Transaction):
 
     # -- features ----------------------------------------------------------
     def _begin_bulk(self, name: str) -> None:
-        if name not in self._bulk_tables:
-            gpkg_schema.drop_write_triggers(self.conn, name)
-            self._bulk_tables.add(name)
+        if name in self._bulk_tables:
+            return
+        gpkg_schema.drop_write_triggers(self.conn, name)
+        self._bulk_tables.add(name)
+        seq = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (name,)).fetchone()
+        top = self.conn.execute(f"SELECT max(fid) FROM {q(name)}").fetchone()[0]
+        self._next_fid[name] = max(seq[0] if seq else 0, top or 0) + 1
+        if self.conn.execute(f"SELECT 1 FROM {q(rtree_name(name) + '_rowid')} LIMIT 1").fetchone() is None:
+            self._staged[name] = rtree_bulk.Staging()
 
-    def upsert_batch(self, name: str, batch: FeatureBatch) -> WriteResult:
+    def encode(self, batch: FeatureBatch) -> EncodedBatch:
+        return encode_batch(batch)
+
+    def upsert_encoded(self, name: str, batch: EncodedBatch) -> WriteResult:
         coll = self._collection(name)
         n = len(batch)
         if n == 0:
             return WriteResult()
         if len(set(batch.ids)) != n:
-            dupes = sorted({i for i in batch.ids if batch.ids.count(i) > 1})[:5]
+            seen: set[str] = set()
+            dupes = [i for i in batch.ids if i in seen or seen.add(i)][:5]  # type: ignore[func-returns-value]
             raise InputError(f"duplicate feature ids in one write to {name!r}: {', '.join(map(repr, dupes))}")
-        self._ensure_schema(coll, batch)
+        self._ensure_schema(coll, batch.columns)
         coll = self._collection(name)
-        self._begin_bulk(name)
-        blobs, bounds = gpkg_binary.encode(batch.geometries)
         _check_geometry_types(coll, batch)
+        self._begin_bulk(name)
         names = [f.name for f in coll.fields]
-        types = [f.type for f in coll.fields]
-        times = batch.times or [None] * n
-        ends = batch.times_end or [None] * n
-        existing = self._existing_ids(name, batch.ids)
-        rows = []
-        for i in range(n):
-            props = batch.properties[i]
-            t = format_datetime(times[i]) if times[i] is not None else None
-            e = format_datetime(ends[i]) if ends[i] is not None else t
-            rows.append((blobs[i], batch.ids[i], t, e, *[to_sql(props.get(k), ft) for k, ft in zip(names, types)]))  # type: ignore[arg-type]
-        cols = ["geom", "vkc_id", "vkc_time", "vkc_time_end", *names]
-        updates = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in cols if c != "vkc_id")
-        sql = (
-            f"INSERT INTO {q(name)} ({', '.join(q(c) for c in cols)}) VALUES ({', '.join('?' * len(cols))}) "
-            f"ON CONFLICT(vkc_id) DO UPDATE SET {updates}"
-        )
+        values = [_column_to_sql(batch.columns.get(f.name), f.type, n) for f in coll.fields]
+        blobs, bounds, times, ends = batch.geometries, batch.bounds, batch.times, batch.times_end
+        new_rows, old_rows, fids = self._insert_new(name, names, blobs, batch.ids, times, ends, values)
+        if old_rows:
+            sets = ", ".join(f"{q(c)} = ?" for c in ["geom", "vkc_time", "vkc_time_end", *names])
+            try:
+                self.conn.executemany(f"UPDATE {q(name)} SET {sets} WHERE fid = ?", old_rows)
+            except OverflowError as exc:
+                raise InputError(f"cannot write to {name!r}: {exc}") from exc
+        self._index(name, fids, bounds, replaced=bool(old_rows))
+        self._extend(name, bounds)
+        return WriteResult(inserted=new_rows, updated=len(old_rows))
+
+    def _insert_new(
+        self, name: str, names: list[str], blobs: list, ids: list[str], times: list, ends: list, values: list[list]
+    ) -> tuple[int, list[tuple], list[int]]:
+        """Insert rows with fresh fids; rows whose id exists already come back for an UPDATE.
+
+        Optimistic: one INSERT .. ON CONFLICT DO NOTHING; only if SQLite reports
+        fewer changes than rows are the existing fids looked up.
+        """
+        start = self._next_fid[name]
+        n = len(ids)
+        fids = list(range(start, start + n))
+        cols = ["fid", "geom", "vkc_id", "vkc_time", "vkc_time_end", *names]
+        before = self.conn.total_changes
         try:
-            self.conn.executemany(sql, rows)
+            self.conn.executemany(
+                f"INSERT INTO {q(name)} ({', '.join(q(c) for c in cols)}) VALUES ({', '.join('?' * len(cols))}) "
+                "ON CONFLICT(vkc_id) DO NOTHING",
+                zip(fids, blobs, ids, times, ends, *values),
+            )
         except (sqlite3.IntegrityError, OverflowError) as exc:
             raise InputError(f"cannot write to {name!r}: {exc}") from exc
-        self._update_rtree(name, batch.ids, bounds)
-        self._extend(name, bounds)
-        return WriteResult(inserted=n - existing, updated=existing)
+        inserted = self.conn.total_changes - before
+        self._next_fid[name] = start + n
+        if inserted == n:
+            return inserted, [], fids
+        actual = self._existing_fids(name, ids)
+        old_rows = []
+        for i, row in enumerate(zip(blobs, times, ends, *values)):
+            fid = actual[ids[i]]
+            if fid != fids[i]:
+                fids[i] = fid
+                old_rows.append((*row, fid))
+        return inserted, old_rows, fids
 
-    def _existing_ids(self, name: str, ids: list[str]) -> int:
-        found = 0
+    def _existing_fids(self, name: str, ids: list[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
         for start in range(0, len(ids), 30000):
             chunk = ids[start : start + 30000]
-            sql = f"SELECT count(*) FROM {q(name)} WHERE vkc_id IN ({', '.join('?' * len(chunk))})"
-            found += self.conn.execute(sql, chunk).fetchone()[0]
+            sql = f"SELECT vkc_id, fid FROM {q(name)} WHERE vkc_id IN ({', '.join('?' * len(chunk))})"
+            found.update(self.conn.execute(sql, chunk).fetchall())
         return found
 
-    def _update_rtree(self, name: str, ids: list[str], bounds: np.ndarray) -> None:
-        rtree = q(rtree_name(name))
+    def _index(self, name: str, fids: list[int], bounds: np.ndarray, *, replaced: bool) -> None:
+        """Keep the R*Tree in step: staged for a bulk load when it started empty, else row by row."""
         valid = ~np.isnan(bounds[:, 0])
-        rows = [(b[0], b[2], b[1], b[3], i) for i, b, ok in zip(ids, bounds.tolist(), valid.tolist()) if ok]
-        if rows:
+        all_valid = bool(valid.all())
+        live_fids = fids if all_valid else [f for f, ok in zip(fids, valid.tolist()) if ok]
+        live = bounds if all_valid else bounds[valid]
+        gone = [] if all_valid else [f for f, ok in zip(fids, valid.tolist()) if not ok]
+        staging = self._staged.get(name)
+        if staging is not None:
+            if len(live_fids):
+                staging.add(live_fids, live)
+            if gone and replaced:
+                staging.remove(gone)
+            return
+        rtree = q(rtree_name(name))
+        if len(live_fids):
             self.conn.executemany(
-                f"INSERT OR REPLACE INTO {rtree} (id, minx, maxx, miny, maxy) "
-                f"SELECT fid, ?, ?, ?, ? FROM {q(name)} WHERE vkc_id = ?",
-                rows,
+                f"INSERT OR REPLACE INTO {rtree} (id, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)",
+                zip(live_fids, live[:, 0].tolist(), live[:, 2].tolist(), live[:, 1].tolist(), live[:, 3].tolist()),
             )
-        if not valid.all():
-            gone = [(i,) for i, ok in zip(ids, valid.tolist()) if not ok]
-            self.conn.executemany(f"DELETE FROM {rtree} WHERE id = (SELECT fid FROM {q(name)} WHERE vkc_id = ?)", gone)
+        if gone and replaced:
+            self.conn.executemany(f"DELETE FROM {rtree} WHERE id = ?", ((f,) for f in gone))
 
     def _extend(self, name: str, bounds: np.ndarray) -> None:
         if np.isnan(bounds[:, 0]).all():
@@ -583,15 +632,12 @@ class GeoPackageTransaction(Transaction):
         else:
             self._touched[name] = [min(cur[0], box[0]), min(cur[1], box[1]), max(cur[2], box[2]), max(cur[3], box[3])]
 
-    def _ensure_schema(self, coll: Collection, batch: FeatureBatch) -> None:
+    def _ensure_schema(self, coll: Collection, columns: dict[str, list[Any]]) -> None:
         known = coll.field_map()
-        inferred: dict[str, Any] = {}
-        for props in batch.properties:
-            for key, value in props.items():
-                inferred[key] = widen(inferred.get(key), value_type(value))
         needed = []
-        for key, ftype in inferred.items():
+        for key, column in columns.items():
             current = known.get(key)
+            ftype = column_type(column, current.type if current else None)
             if current is None:
                 needed.append(Field(key, ftype or "text"))
             elif ftype is not None and widen(current.type, ftype) != current.type:
@@ -605,6 +651,10 @@ class GeoPackageTransaction(Transaction):
         deleted = 0
         for start in range(0, len(ids), 30000):
             chunk = ids[start : start + 30000]
+            marks = ", ".join("?" * len(chunk))
+            if name in self._staged:
+                gone = self.conn.execute(f"SELECT fid FROM {q(name)} WHERE vkc_id IN ({marks})", chunk).fetchall()
+                self._staged[name].remove([g[0] for g in gone])
             cur = self.conn.execute(f"DELETE FROM {q(name)} WHERE vkc_id IN ({', '.join('?' * len(chunk))})", chunk)
             deleted += cur.rowcount
         if deleted:
@@ -614,6 +664,8 @@ class GeoPackageTransaction(Transaction):
     def finish(self) -> None:
         """Before commit: recreate the triggers, bring extents and change times up to date."""
         now = _now()
+        for name, staging in self._staged.items():
+            rtree_bulk.load(self.conn, rtree_name(name), staging)
         for name in self._bulk_tables:
             gpkg_schema.create_rtree_triggers(self.conn, name)
         for name in self._shrunk | set(self._touched):
@@ -632,6 +684,45 @@ class GeoPackageTransaction(Transaction):
                 (*row, now, name),
             )
             self.conn.execute("UPDATE vkc_collections SET updated = ? WHERE name = ?", (now, name))
+
+
+def encode_batch(batch: FeatureBatch) -> EncodedBatch:
+    """FeatureBatch → EncodedBatch for the GeoPackage store (pure, picklable)."""
+    blobs, bounds = gpkg_binary.encode(batch.geometries)
+    n = len(batch)
+    times = [None if t is None else format_datetime(t) for t in batch.times] if batch.times else [None] * n
+    if batch.times_end:
+        ends = [t if e is None else format_datetime(e) for t, e in zip(times, batch.times_end)]
+    else:
+        ends = times  # an instant is stored with equal start and end
+    return EncodedBatch(
+        ids=list(batch.ids),
+        geometries=blobs,
+        bounds=bounds,
+        type_ids=shapely.get_type_id(batch.geometries),
+        columns=_columns(batch.properties),
+        times=times,
+        times_end=ends,
+    )
+
+
+def _columns(properties: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Properties column by column, keys in first-seen order."""
+    keys: dict[str, None] = {}
+    for props in properties:
+        keys.update(dict.fromkeys(props))
+    return {k: [p.get(k) for p in properties] for k in keys}
+
+
+def _column_to_sql(column: list[Any] | None, ftype: str, n: int) -> list[Any]:
+    if column is None:
+        return [None] * n
+    kinds = set(map(type, column))
+    kinds.discard(type(None))
+    native = {"integer": {int}, "real": {int, float}, "text": {str}, "date": {str}, "datetime": {str}}.get(ftype)
+    if native is not None and kinds <= native:
+        return column
+    return [to_sql(v, ftype) for v in column]  # type: ignore[arg-type]
 
 
 def _check_field_names(fields: Iterable[Field]) -> None:
@@ -656,19 +747,19 @@ _TYPE_IDS = {
 }
 
 
-def _check_geometry_types(coll: Collection, batch: FeatureBatch) -> None:
+def _check_geometry_types(coll: Collection, batch: EncodedBatch) -> None:
     allowed = _TYPE_IDS.get(coll.geometry_type)
     if allowed is None:
         return
-    type_ids = shapely.get_type_id(batch.geometries)
-    bad = np.flatnonzero(~np.isin(type_ids, list(allowed) + [-1]))
+    bad = np.flatnonzero(~np.isin(batch.type_ids, list(allowed) + [-1]))
     if bad.size:
+        from vkc.geo.geometry_types import type_name
+
         i = int(bad[0])
         raise InputError(
-            f"feature {batch.ids[i]!r}: {shapely.get_type_id(batch.geometries[i])!r} geometry "
-            f"({batch.geometries[i].geom_type}) in a {coll.geometry_type} collection {coll.name!r}",
+            f"feature {batch.ids[i]!r}: a {type_name(int(batch.type_ids[i]))} in {coll.geometry_type} collection {coll.name!r}",
             id=batch.ids[i],
         )
 
 
-__all__ = ["GeoPackageStore", "GeoPackageTransaction", "OPEN_END"]
+__all__ = ["GeoPackageStore", "GeoPackageTransaction", "OPEN_END", "encode_batch"]

@@ -127,6 +127,26 @@ class FeatureBatch:
         )
 
 
+@dataclass
+class EncodedBatch:
+    """A FeatureBatch already encoded for one backend (see ``Store.encode``).
+
+    Encoding is pure and picklable, so an importer can do it in another process
+    while the writer works.
+    """
+
+    ids: list[str]
+    geometries: list[bytes | None]  # the backend's geometry encoding
+    bounds: np.ndarray  # (N, 4) minx, miny, maxx, maxy; NaN where no geometry
+    type_ids: np.ndarray  # shapely type ids, -1 where no geometry
+    columns: dict[str, list[Any]]  # property values column by column
+    times: list[str | None]
+    times_end: list[str | None]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
 Op = Literal["=", "!=", "<", "<=", ">", ">=", "like", "is_null", "not_null", "in"]
 OPS: tuple[str, ...] = ("=", "!=", "<", "<=", ">", ">=", "like", "is_null", "not_null", "in")
 

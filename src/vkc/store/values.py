@@ -47,6 +47,37 @@ def value_type(value: Any) -> FieldType | None:
     return "json"
 
 
+_PY_TYPES: dict[type, FieldType] = {bool: "boolean", int: "integer", float: "real", dict: "json", list: "json", datetime: "datetime", date: "date"}
+
+
+def column_type(column: list[Any], current: FieldType | None = None) -> FieldType | None:
+    """The narrowest type holding every value of a column (None if all are null).
+
+    Strings are tested against the date patterns only while the column could
+    still be a date: once text, always text.
+    """
+    kinds = set(map(type, column))
+    kinds.discard(type(None))
+    result: FieldType | None = None
+    for kind in kinds:
+        if kind is str:
+            if current in (None, "date", "datetime"):
+                ftype: FieldType | None = None
+                for v in column:
+                    if isinstance(v, str):
+                        ftype = widen(ftype, value_type(v))
+                        if ftype == "text":
+                            break
+            else:
+                ftype = "text"
+        elif kind is int:
+            ftype = "integer" if all(-_INT64 <= v < _INT64 for v in column if type(v) is int) else "real"
+        else:
+            ftype = _PY_TYPES.get(kind) or value_type(next(v for v in column if type(v) is kind))
+        result = widen(result, ftype)
+    return result
+
+
 def widen(a: FieldType | None, b: FieldType | None) -> FieldType | None:
     """The narrowest type that holds values of both types."""
     if a is None or a == b:

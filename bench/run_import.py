@@ -1,0 +1,150 @@
+"""Import and bbox-query benchmark of the embedded store, side by side with ogr2ogr in the same run.
+
+Writes bench/results/import.json and bench/results/import.md. Inputs are synthetic
+(bench/make_data.py, fixed seed); each import runs in a fresh process whose peak
+RSS is read from the kernel (wait4), the same way for vkc and for ogr2ogr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / "work"
+RESULTS = HERE / "results"
+
+
+def run_measured(cmd: list[str]) -> dict:
+    """Wall time and peak resident memory (MB) of one command."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed: {err}")
+    return {"seconds": round(seconds, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+
+
+def fresh(path: Path) -> Path:
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    return path
+
+
+def bench_import(src: Path, n: int, repeat: int) -> dict:
+    vkc = [sys.executable, "-m", "vkc", "import", "layer", str(src), "--collection", "bench"]
+    rows = {"vkc": [], "ogr2ogr": []}
+    for _ in range(repeat):
+        db = fresh(WORK / "vkc.gpkg")
+        rows["vkc"].append(run_measured([*vkc, "--db", str(db)]))
+        out = fresh(WORK / "ogr.gpkg")
+        if shutil.which("ogr2ogr"):
+            rows["ogr2ogr"].append(run_measured(["ogr2ogr", "-f", "GPKG", str(out), str(src), "-nln", "bench"]))
+    result = {"file": src.name, "features": n, "size_mb": round(src.stat().st_size / 2**20, 1)}
+    for tool, runs in rows.items():
+        if runs:
+            best = min(runs, key=lambda r: r["seconds"])
+            result[tool] = {**best, "features_per_s": round(n / best["seconds"]), "runs": runs}
+    if "ogr2ogr" in result:
+        result["speed_ratio_vkc_over_ogr2ogr"] = round(result["ogr2ogr"]["seconds"] / result["vkc"]["seconds"], 2)
+        result["memory_ratio_vkc_over_ogr2ogr"] = round(result["vkc"]["peak_rss_mb"] / result["ogr2ogr"]["peak_rss_mb"], 2)
+    return result
+
+
+def bench_bbox(db: Path, n_queries: int, target: int = 100) -> dict:
+    from vkc.store import Query, open_store
+
+    rng = random.Random(42)
+    with open_store(db, create=False) as store:
+        sample = [f.geometry for f in store.features("bench", Query(limit=5000))]
+        centres = [(g.x, g.y) for g in rng.sample(sample, min(len(sample), n_queries))]
+
+        def run(half: float, centre: tuple[float, float]) -> tuple[float, int]:
+            x, y = centre
+            t = time.perf_counter()
+            found = sum(1 for _ in store.features("bench", Query(bbox=(x - half, y - half, x + half, y + half))))
+            return (time.perf_counter() - t) * 1000, found
+
+        # calibrate the box so that the median query returns about `target` features
+        lo, hi = 1e-5, 0.05
+        for _ in range(20):
+            mid = (lo + hi) / 2
+            counts = [run(mid, c)[1] for c in centres[:50]]
+            if statistics.median(counts) < target:
+                lo = mid
+            else:
+                hi = mid
+        half = (lo + hi) / 2
+        for c in centres[:20]:
+            run(half, c)  # warm the page cache
+        timings, counts = zip(*(run(half, c) for c in centres))
+    q = statistics.quantiles(timings, n=100)
+    return {
+        "queries": len(timings),
+        "box_half_width_deg": round(half, 6),
+        "features_returned_median": statistics.median(counts),
+        "p50_ms": round(statistics.median(timings), 2),
+        "p99_ms": round(q[98], 2),
+        "max_ms": round(max(timings), 2),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--points", type=int, default=1_000_000)
+    ap.add_argument("--polygons", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--queries", type=int, default=1000)
+    args = ap.parse_args()
+    WORK.mkdir(exist_ok=True)
+    RESULTS.mkdir(exist_ok=True)
+    sys.path.insert(0, str(HERE))
+    import make_data
+
+    inputs = []
+    for kind, n, make in (("points", args.points, make_data.points), ("points", args.points // 10, make_data.points), ("polygons", args.polygons, make_data.polygons)):
+        path = WORK / f"{kind}_{n}.geojson"
+        if not path.exists():
+            make(path, n)
+        inputs.append((path, n))
+    imports = [bench_import(path, n, args.repeat) for path, n in inputs]
+    # the bbox benchmark runs on the full point layer
+    fresh(WORK / "vkc.gpkg")
+    subprocess.run([sys.executable, "-m", "vkc", "import", "layer", str(inputs[0][0]), "--collection", "bench", "--db", str(WORK / "vkc.gpkg")], check=True, capture_output=True)
+    bbox = bench_bbox(WORK / "vkc.gpkg", args.queries)
+    gdal = subprocess.run(["ogr2ogr", "--version"], capture_output=True, text=True).stdout.strip() if shutil.which("ogr2ogr") else None
+    report = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(), "ogr2ogr": gdal},
+        "imports": imports,
+        "bbox_queries": bbox,
+        "note": "synthetic inputs from bench/make_data.py; one process per import; peak RSS from wait4()",
+    }
+    (RESULTS / "import.json").write_text(json.dumps(report, indent=2) + "\n")
+    lines = [
+        "| input | features | vkc s | vkc feat/s | vkc peak MB | ogr2ogr s | ogr2ogr peak MB | speed ×ogr2ogr | memory ×ogr2ogr |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in imports:
+        o = r.get("ogr2ogr", {})
+        lines.append(
+            f"| {r['file']} | {r['features']:,} | {r['vkc']['seconds']} | {r['vkc']['features_per_s']:,} | {r['vkc']['peak_rss_mb']} | "
+            f"{o.get('seconds', '')} | {o.get('peak_rss_mb', '')} | {r.get('speed_ratio_vkc_over_ogr2ogr', '')} | {r.get('memory_ratio_vkc_over_ogr2ogr', '')} |"
+        )
+    lines += ["", f"bbox queries on the {args.points:,}-point layer (~{bbox['features_returned_median']:.0f} features each, {bbox['queries']} queries): p50 {bbox['p50_ms']} ms, p99 {bbox['p99_ms']} ms"]
+    (RESULTS / "import.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

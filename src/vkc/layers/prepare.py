@@ -1,0 +1,232 @@
+"""The producer side of an import: read, check, reproject and encode batches.
+
+Runs in the importing process or, for large files, in a child process
+(:mod:`vkc.layers.pipeline`) while the parent writes: everything here is
+free of store state and every result is picklable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+import shapely
+
+from vkc.errors import GeometryError, InputError
+from vkc.geo import VIETNAM_BOUNDS, resolve_crs, to_crs84
+from vkc.geo import geometry_types as gt
+from vkc.layers.source import RawBatch, Source
+from vkc.store import FeatureBatch
+from vkc.store.model import EncodedBatch
+
+
+@dataclass
+class Reject:
+    position: int
+    id: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        ident = f" (id {self.id})" if self.id is not None else ""
+        return f"feature #{self.position}{ident}: {self.reason}"
+
+
+@dataclass
+class Prepared:
+    """One batch ready for the writer, and what the writer must know about it."""
+
+    batch: EncodedBatch | None
+    read: int
+    layer_type: str | None  # the collection's geometry type as of this batch
+    rejects: list[Reject] = field(default_factory=list)
+    repaired: int = 0
+    progress: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Checks:
+    """What the producer needs to know: the source CRS and the options that change checking."""
+
+    path: str
+    crs_text: str
+    crs_label: str
+    id_field: str | None = None
+    time_field: str | None = None
+    skip_invalid: bool = False
+    repair: bool = False
+    anywhere: bool = False
+    existing_layer_type: str | None = None  # when importing into an existing collection
+
+
+class Producer:
+    def __init__(self, source: Source, checks: Checks, encode: Callable[[FeatureBatch], EncodedBatch]) -> None:
+        self.source, self.checks, self.encode = source, checks, encode
+        self.crs = resolve_crs(checks.crs_text)
+        self.needs_transform = checks.crs_label not in ("OGC:CRS84", "EPSG:4326")
+        self.layer_type = checks.existing_layer_type
+        self.family = gt.family_of_layer(self.layer_type) if self.layer_type else None
+
+    def run(self, size: int) -> Iterator[Prepared]:
+        for raw in self.source.batches(size):
+            yield self.prepare(raw)
+
+    def prepare(self, raw: RawBatch) -> Prepared:
+        out = Prepared(batch=None, read=len(raw), layer_type=self.layer_type)
+        keep = np.ones(len(raw), dtype=bool)
+        for i, why in raw.errors.items():
+            self._reject(raw, i, why, keep, out)
+        geoms = raw.geometries
+        present = np.flatnonzero(keep & ~shapely.is_missing(geoms))
+        if present.size:
+            geoms = geoms.copy()
+            if shapely.has_z(geoms[present]).any():
+                geoms[present] = shapely.force_2d(geoms[present])
+            self._check_validity(raw, geoms, present, keep, out)
+            if self.needs_transform:
+                live = np.flatnonzero(keep & ~shapely.is_missing(geoms))
+                geoms[live] = to_crs84(geoms[live], self.crs)
+            if not self.checks.anywhere:
+                self._check_in_vietnam(raw, geoms, keep, out)
+            self._check_types(raw, geoms, keep, out)
+        ids = self._ids(raw)
+        times = self._times(raw) if self.checks.time_field else None
+        if not keep.all():
+            idx = np.flatnonzero(keep)
+            sel = idx.tolist()
+            ids = [ids[i] for i in sel]
+            geoms = geoms[idx]
+            props = [raw.properties[i] for i in sel]
+            times = [times[i] for i in sel] if times else None
+        else:
+            props = raw.properties
+        if self.layer_type is None and self.family is not None:
+            self.layer_type = gt.layer_type(self.family, gt.batch_has_multi(shapely.get_type_id(geoms)))
+        if self.layer_type is not None and gt.is_multi_layer(self.layer_type):
+            geoms = gt.promote(geoms)
+        out.layer_type = self.layer_type
+        out.rejects.sort(key=lambda r: r.position)
+        if ids:
+            out.batch = self.encode(FeatureBatch(ids=ids, geometries=geoms, properties=props, times=times))
+        out.progress = self.source.progress()
+        return out
+
+    def _reject(self, raw: RawBatch, i: int, why: str, keep: np.ndarray, out: Prepared) -> None:
+        reject = Reject(raw.positions[i], raw.ids[i] or _id_hint(raw, i, self.checks.id_field), why)
+        if not self.checks.skip_invalid:
+            raise GeometryError(f"{self.checks.path}: {reject}; nothing was imported (use --skip-invalid to import the rest)")
+        keep[i] = False
+        out.rejects.append(reject)
+
+    def _check_validity(self, raw: RawBatch, geoms: np.ndarray, present: np.ndarray, keep: np.ndarray, out: Prepared) -> None:
+        valid = shapely.is_valid(geoms[present])
+        if valid.all():
+            return
+        for i in present[~valid].tolist():
+            reason = shapely.is_valid_reason(geoms[i])
+            if self.checks.repair:
+                fixed = shapely.make_valid(geoms[i], method="structure", keep_collapsed=False)
+                if fixed is not None and not fixed.is_empty and shapely.is_valid(fixed):
+                    geoms[i] = _same_family(fixed, geoms[i])
+                    out.repaired += 1
+                    continue
+            self._reject(raw, i, f"invalid geometry: {reason}", keep, out)
+
+    def _check_in_vietnam(self, raw: RawBatch, geoms: np.ndarray, keep: np.ndarray, out: Prepared) -> None:
+        live = np.flatnonzero(keep & ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms))
+        if not live.size:
+            return
+        b = shapely.bounds(geoms[live])
+        minx, miny, maxx, maxy = VIETNAM_BOUNDS
+        inside = (b[:, 0] >= minx) & (b[:, 2] <= maxx) & (b[:, 1] >= miny) & (b[:, 3] <= maxy)
+        for j in np.flatnonzero(~inside).tolist():
+            i = int(live[j])
+            x, y = shapely.get_coordinates(raw.geometries[i])[0].tolist()
+            hint = ""
+            if abs(x) > 360 and not self.needs_transform:
+                hint = " (these look like projected metres, not degrees)"
+            self._reject(
+                raw,
+                i,
+                f"coordinates ({x:.10g}, {y:.10g}) in {self.checks.crs_label} lie outside Vietnam{hint} — wrong --crs? "
+                "VN-2000 TM-3 data needs e.g. --crs EPSG:9210 or vn2000-tm3:105.75; --anywhere accepts data outside Vietnam",
+                keep,
+                out,
+            )
+
+    def _check_types(self, raw: RawBatch, geoms: np.ndarray, keep: np.ndarray, out: Prepared) -> None:
+        type_ids = shapely.get_type_id(geoms)
+        live = keep & (type_ids >= 0)
+        families = {gt.family_of(int(t)) for t in np.unique(type_ids[live]).tolist()}
+        if len(families) == 1 and self.family in (None, *families):
+            self.family = families.pop()
+        elif families:
+            for i in np.flatnonzero(live).tolist():
+                fam = gt.family_of(int(type_ids[i]))
+                if self.family is None:
+                    self.family = fam
+                elif fam != self.family:
+                    self._reject(
+                        raw,
+                        i,
+                        f"mixed geometry types: a {gt.type_name(int(type_ids[i]))} in a layer of {self.family}s "
+                        "(a layer holds one kind of geometry; import the others into another collection)",
+                        keep,
+                        out,
+                    )
+        if (
+            self.layer_type is not None
+            and not gt.is_multi_layer(self.layer_type)
+            and self.family not in (None, "collection")
+            and gt.batch_has_multi(type_ids[keep])
+        ):
+            self.layer_type = gt.layer_type(self.family, True)  # the writer promotes what is stored already
+
+    def _ids(self, raw: RawBatch) -> list[str]:
+        name = self.checks.id_field
+        if name is None:
+            return [sid if sid is not None else str(pos) for sid, pos in zip(raw.ids, raw.positions)]
+        ids = []
+        for props, pos in zip(raw.properties, raw.positions):
+            if name not in props:
+                raise InputError(f"{self.checks.path}: feature #{pos} has no property {name!r} (--id-field)")
+            value = props[name]
+            if value is None or value == "":
+                raise InputError(f"{self.checks.path}: feature #{pos}: --id-field {name!r} is empty")
+            ids.append(str(value))
+        return ids
+
+    def _times(self, raw: RawBatch) -> list[datetime | None]:
+        out: list[datetime | None] = []
+        for props, pos in zip(raw.properties, raw.positions):
+            value = props.get(self.checks.time_field)  # type: ignore[arg-type]
+            if value in (None, ""):
+                out.append(None)
+                continue
+            try:
+                t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            except ValueError as exc:
+                raise InputError(f"{self.checks.path}: feature #{pos}: time {value!r} is not ISO 8601") from exc
+            if t.tzinfo is None:
+                raise InputError(f"{self.checks.path}: feature #{pos}: time {value!r} has no time zone (write e.g. {value}+07:00)")
+            out.append(t.astimezone(timezone.utc))
+        return out
+
+
+def _id_hint(raw: RawBatch, i: int, id_field: str | None) -> str | None:
+    if id_field and raw.properties[i].get(id_field) is not None:
+        return str(raw.properties[i][id_field])
+    return None
+
+
+def _same_family(fixed: Any, original: Any) -> Any:
+    """make_valid may return a collection; keep the parts of the original's dimension."""
+    if fixed.geom_type != "GeometryCollection":
+        return fixed
+    dim = shapely.get_dimensions(original)
+    parts = [g for g in shapely.get_parts(fixed) if shapely.get_dimensions(g) == dim]
+    if not parts:
+        return fixed
+    return shapely.union_all(parts) if len(parts) > 1 else parts[0]
