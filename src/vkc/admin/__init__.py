@@ -52,6 +52,23 @@ class AdminUnit:
         """Unique across time: ``<GSO code>@<valid_from>`` (``@pre-2025`` for the 63 old units)."""
         return f"{self.gso_code}@{self.valid_from.isoformat() if self.valid_from else 'pre-2025'}"
 
+    def as_dict(self) -> dict[str, object]:
+        """Plain properties (no geometry), dates as ISO text."""
+        return {
+            "key": self.key,
+            "gso_code": self.gso_code,
+            "iso_3166_2": self.iso_3166_2,
+            "name_vi": self.name_vi,
+            "full_name_vi": self.full_name_vi,
+            "name_en": self.name_en,
+            "name_ko": self.name_ko,
+            "type": self.type,
+            "valid_from": self.valid_from.isoformat() if self.valid_from else None,
+            "valid_to": self.valid_to.isoformat() if self.valid_to else None,
+            "successor_gso_code": self.successor_gso_code,
+            "predecessor_gso_codes": list(self.predecessor_gso_codes) or None,
+        }
+
     def valid_on(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
 
@@ -164,19 +181,8 @@ def load_into(store: Store, name: str = "admin_units") -> WriteResult:
     for u in all_units():
         start = datetime.combine(u.valid_from, time(), timezone.utc) if u.valid_from else None
         end = datetime.combine(u.valid_to, time(23, 59, 59), timezone.utc) if u.valid_to else OPEN_END
-        props = {
-            "gso_code": u.gso_code,
-            "iso_3166_2": u.iso_3166_2,
-            "name_vi": u.name_vi,
-            "full_name_vi": u.full_name_vi,
-            "name_en": u.name_en,
-            "name_ko": u.name_ko,
-            "type": u.type,
-            "valid_from": u.valid_from.isoformat() if u.valid_from else None,
-            "valid_to": u.valid_to.isoformat() if u.valid_to else None,
-            "successor_gso_code": u.successor_gso_code,
-            "predecessor_gso_codes": list(u.predecessor_gso_codes) or None,
-        }
+        props = u.as_dict()
+        del props["key"]
         geom = u.geometry if u.geometry.geom_type == "MultiPolygon" else shapely.MultiPolygon([u.geometry])
         features.append(Feature(u.key, geom, props, time=start, time_end=end))
     collection = Collection(

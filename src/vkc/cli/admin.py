@@ -15,20 +15,6 @@ app = typer.Typer(help="Administrative units: 63 provinces until 2025-06-30, 34 
 DateOption = typer.Option(None, "--date", help="The day the question is about, YYYY-MM-DD (default: today).")
 
 
-def _as_dict(unit) -> dict:
-    return {
-        "key": unit.key,
-        "gso_code": unit.gso_code,
-        "iso_3166_2": unit.iso_3166_2,
-        "name_vi": unit.name_vi,
-        "name_en": unit.name_en,
-        "name_ko": unit.name_ko,
-        "type": unit.type,
-        "valid_from": unit.valid_from.isoformat() if unit.valid_from else None,
-        "valid_to": unit.valid_to.isoformat() if unit.valid_to else None,
-    }
-
-
 @app.command("list")
 def list_units(date: Optional[str] = DateOption, json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The units valid on a date."""
@@ -36,7 +22,7 @@ def list_units(date: Optional[str] = DateOption, json_out: bool = typer.Option(F
 
     found = admin.units(on=admin.parse_date(date))
     if json_out:
-        typer.echo(orjson.dumps([_as_dict(u) for u in found], option=orjson.OPT_INDENT_2).decode())
+        typer.echo(orjson.dumps([u.as_dict() for u in found], option=orjson.OPT_INDENT_2).decode())
         return
     table = Table("GSO", "ISO 3166-2", "tên", "name", "type", "valid from", "valid to")
     for u in found:
@@ -60,7 +46,7 @@ def locate(
     if unit is None:
         raise NotFoundError(f"no administrative unit contains ({lon}, {lat}) on {day.isoformat()}")
     if json_out:
-        typer.echo(orjson.dumps(_as_dict(unit), option=orjson.OPT_INDENT_2).decode())
+        typer.echo(orjson.dumps(unit.as_dict(), option=orjson.OPT_INDENT_2).decode())
     else:
         typer.echo(f"{unit.gso_code} {unit.full_name_vi} ({unit.name_en}), valid {unit.valid_from or '…'} – {unit.valid_to or '…'}")
 

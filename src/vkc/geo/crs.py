@@ -185,8 +185,11 @@ def swap_xy(geometries: np.ndarray) -> np.ndarray:
 
 
 def _fold(text: str) -> str:
+    """Compare names without diacritics, case or the words for city and province."""
     text = text.replace("đ", "d").replace("Đ", "D")
-    return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn").lower().strip()
+    text = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn").lower().strip()
+    text = re.sub(r"^(tp\.?|thanh pho|tinh)\s+", "", text)
+    return re.sub(r"\s+(city|province)$", "", text)
 
 
 @functools.lru_cache(maxsize=1)
