@@ -230,9 +230,13 @@ def test_geopackage_header_and_tables(store, store_path):
 
 
 @pytest.mark.parametrize("n", [0, 1, 51, 52, 2601, 2602, 20_000])
-def test_bulk_loaded_rtree_passes_sqlite_rtreecheck(store, store_path, n):
+def test_bulk_loaded_rtree_passes_sqlite_rtreecheck(store, store_path, n, monkeypatch):
     """The packed R*Tree written straight into the shadow tables is one SQLite itself accepts."""
     import numpy as np
+
+    from vkc.store import rtree_bulk
+
+    monkeypatch.setattr(rtree_bulk, "_CHUNK", 1000)  # several leaf chunks even for small n
 
     rng = np.random.default_rng(n)
     xy = np.column_stack([rng.uniform(102, 109, n), rng.uniform(8, 23, n)])
@@ -253,3 +257,13 @@ def test_bulk_loaded_rtree_passes_sqlite_rtreecheck(store, store_path, n):
     conn = sqlite3.connect(store_path)
     assert conn.execute("SELECT rtreecheck('rtree_pts_geom')").fetchone()[0] == "ok"
     conn.close()
+
+
+def test_single_geometries_in_a_multi_collection_become_one_part_multis(store, store_path):
+    store.create_collection(Collection(name="areas", geometry_type="MULTIPOLYGON"))
+    store.upsert("areas", [Feature("a", shapely.box(105, 21, 105.1, 21.1), {}), Feature("b", shapely.MultiPolygon([shapely.box(106, 21, 106.1, 21.1)]), {})])
+    a = store.feature("areas", "a").geometry
+    assert a.geom_type == "MultiPolygon" and a.equals(shapely.box(105, 21, 105.1, 21.1))
+    with pytest.raises(InputError):
+        store.upsert("areas", [Feature("c", shapely.Point(105, 21), {})])
+    _rtree_matches_table(store_path, "areas")

@@ -26,6 +26,7 @@ _WKT_NAMES = ("wkt", "geometry", "geom", "the_geom")
 class CSVSource:
     format = "csv"
     declared_crs = None
+    splittable = False
 
     def __init__(
         self,
@@ -94,7 +95,9 @@ class CSVSource:
     def close(self) -> None:
         self._fh.close()
 
-    def batches(self, size: int) -> Iterator[RawBatch]:
+    def batches(self, size: int, part: tuple[int, int] = (0, 1)) -> Iterator[RawBatch]:
+        if part != (0, 1):
+            raise ValueError(f"{type(self).__name__} cannot be read in parts")
         position = 0
         rows: list[list[str]] = []
         try:

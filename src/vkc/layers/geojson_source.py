@@ -16,7 +16,7 @@ import orjson
 import shapely
 
 from vkc.errors import FormatError
-from vkc.layers.source import RawBatch, file_size
+from vkc.layers.source import RawBatch, SplitUnsupported, file_size
 
 _HEAD = 1 << 16
 
@@ -95,13 +95,19 @@ class GeoJSONSource:
             if not isinstance(top, dict) or top.get("type") != "FeatureCollection" or not isinstance(top.get("features"), list):
                 raise FormatError(f"{self.path}: not a GeoJSON FeatureCollection (no 'features' array)")
 
-    def _lines(self, size: int) -> Iterator[list[Any]]:
+    @property
+    def splittable(self) -> bool:
+        return not self.sequence and self._top_type in (None, "FeatureCollection")
+
+    def _lines(self, size: int, part: tuple[int, int]) -> Iterator[tuple[int, list[Any]]]:
         """The fast path for files written one feature per line (as GDAL and most tools write them).
 
-        Yields lists of parsed features, ``size`` at a time. Raises _NotLineOriented,
-        before or while reading, for any other layout; the caller then parses with
-        ijson, skipping the features already delivered.
+        Yields (position of the first feature, parsed features) for every batch
+        ``i`` with ``i % n == k`` where ``part == (k, n)``: with n readers, each
+        parses its share of the lines. Raises _NotLineOriented, before or while
+        reading, for any other layout.
         """
+        k, n = part
         header = b""
         for _ in range(200):
             line = self._fh.readline()
@@ -115,36 +121,42 @@ class GeoJSONSource:
         else:
             raise _NotLineOriented
         lines: list[bytes] = []
+        count = 0  # feature lines seen, in every part
         closed = False
         for line in self._fh:
             text = line.strip()
             if text.startswith(b"{"):
-                lines.append(text[:-1] if text.endswith(b",") else text)
-                if len(lines) >= size:
-                    yield _parse_lines(lines)
-                    lines = []
+                if (count // size) % n == k:
+                    lines.append(text[:-1] if text.endswith(b",") else text)
+                    if len(lines) >= size:
+                        yield count - size + 2, _parse_lines(lines)
+                        lines = []
+                count += 1
             elif text.startswith(b"]"):
                 closed = True
                 break
             elif text:
                 raise _NotLineOriented
         if lines:
-            yield _parse_lines(lines)
+            yield count - len(lines) + 1, _parse_lines(lines)
         if not closed:
             raise _NotLineOriented  # no closing bracket: let ijson report where the file is cut
 
-    def batches(self, size: int) -> Iterator[RawBatch]:
-        position = 0
-        if not self.sequence and self._top_type in (None, "FeatureCollection"):
+    def batches(self, size: int, part: tuple[int, int] = (0, 1)) -> Iterator[RawBatch]:
+        delivered = 0
+        if self.splittable:
             try:
-                for features in self._lines(size):
-                    yield _to_batch(self.path, features, position + 1)
-                    position += len(features)
+                for first, features in self._lines(size, part):
+                    yield _to_batch(self.path, features, first)
+                    delivered = first + len(features) - 1
                 return
             except _NotLineOriented:
+                if part != (0, 1):
+                    raise SplitUnsupported(self.path) from None
                 self._fh.seek(0)
         pending: list[Any] = []
-        for feature in self._features(skip=position):
+        position = delivered
+        for feature in self._features(skip=delivered):
             position += 1
             pending.append(feature)
             if len(pending) >= size:

@@ -26,8 +26,11 @@ from vkc.geo import crs_label, resolve_crs
 from vkc.geo import geometry_types as gt
 from vkc.layers import pipeline
 from vkc.layers.prepare import Checks, Prepared, Producer, Reject
-from vkc.layers.source import Source
+from vkc.layers.source import Source, SplitUnsupported
+import numpy as np
+
 from vkc.store import Collection, Store, Transaction
+from vkc.store.model import EncodedBatch
 from vkc.store.model import check_collection_name
 
 LOGGER = logging.getLogger(__name__)
@@ -166,14 +169,15 @@ def import_layer(
         parallel = options.parallel
         if parallel is None:
             parallel = os.path.getsize(path) >= PARALLEL_FROM_BYTES and pipeline.can_fork()
-        stream = pipeline.run_in_child(producer, options.batch_size) if parallel else producer.run(options.batch_size)
-        with store.transaction() as tx:
-            writer = _Writer(tx, collection, options, report, source)
-            for prepared in stream:
-                writer.write(prepared)
-                if progress:
-                    progress(*prepared.progress)
-            writer.finish()
+        readers = 2 if parallel and source.splittable else 1
+        try:
+            _write_all(store, collection, options, report, producer, readers if parallel else 0, progress)
+        except SplitUnsupported:
+            # the file stopped being one feature per line part-way: read it again in one piece
+            source.close()
+            source = open_source(path, options)
+            report = ImportReport(collection=collection, path=path, format=source.format, source_crs=label)
+            _write_all(store, collection, options, report, Producer(source, checks, store.encoder), 1, progress)
     finally:
         source.close()
         if gc_was_enabled:
@@ -182,32 +186,80 @@ def import_layer(
     return report
 
 
-class _Writer:
-    """The store side: creates the collection, follows its geometry type, writes batches."""
+def _write_all(
+    store: Store,
+    collection: str,
+    options: ImportOptions,
+    report: ImportReport,
+    producer: Producer,
+    readers: int,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """One transaction: batches from the producer (in this process when ``readers`` is 0) into the store."""
+    size = options.batch_size
+    stream = pipeline.run_in_children(producer, size, readers) if readers else producer.run(size)
+    with store.transaction() as tx:
+        writer = _Writer(tx, collection, options, report)
+        for prepared in stream:
+            writer.write(prepared)
+            if progress:
+                progress(*prepared.progress)
+        writer.finish()
 
-    def __init__(self, tx: Transaction, name: str, options: ImportOptions, report: ImportReport, source: Source) -> None:
-        self.tx, self.name, self.options, self.report, self.source = tx, name, options, report, source
+
+class _Writer:
+    """The store side: creates the collection, keeps one kind of geometry in it, follows single → multi."""
+
+    def __init__(self, tx: Transaction, name: str, options: ImportOptions, report: ImportReport) -> None:
+        self.tx, self.name, self.options, self.report = tx, name, options, report
         self.layer_type: str | None = None
+        self.family: str | None = None
 
     def write(self, prepared: Prepared) -> None:
         self.report.read += prepared.read
         self.report.repaired += prepared.repaired
         self.report.rejected.extend(prepared.rejects)
-        if prepared.batch is None:
+        batch = prepared.batch
+        if batch is None:
             return
-        wanted = prepared.layer_type or "GEOMETRY"
         if self.layer_type is None:
-            self._ensure_collection(wanted)
-        if wanted != self.layer_type and "GEOMETRY" not in (wanted, self.layer_type):
+            self._ensure_collection(prepared.layer_type or "GEOMETRY")
+        batch = self._one_family(batch, prepared.positions)
+        if batch is None:
+            return
+        has_multi = gt.batch_has_multi(batch.type_ids)
+        if has_multi and self.family not in (None, "collection") and self.layer_type != "GEOMETRY" and not gt.is_multi_layer(self.layer_type or ""):
+            wanted = gt.layer_type(self.family, True)  # type: ignore[arg-type]
             self.tx.set_geometry_type(self.name, wanted)  # promotes the single geometries stored so far
             self.layer_type = wanted
-        result = self.tx.upsert_encoded(self.name, prepared.batch)
+        result = self.tx.upsert_encoded(self.name, batch)
         self.report.inserted += result.inserted
         self.report.updated += result.updated
+
+    def _one_family(self, batch: EncodedBatch, positions: list[int]) -> EncodedBatch | None:
+        """Readers in parallel each see part of the file: the writer checks the kinds across batches."""
+        families = [gt.family_of(int(t)) if t >= 0 else None for t in batch.type_ids.tolist()]
+        if self.family is None:
+            self.family = next((f for f in families if f is not None), None)
+        bad = [i for i, f in enumerate(families) if f is not None and f != self.family]
+        if not bad:
+            return batch
+        rejects = [
+            Reject(positions[i], batch.ids[i], f"mixed geometry types: a {gt.type_name(int(batch.type_ids[i]))} in a layer of {self.family}s "
+                   "(a layer holds one kind of geometry; import the others into another collection)")
+            for i in bad
+        ]
+        if not self.options.skip_invalid:
+            raise GeometryError(f"{self.report.path}: {rejects[0]}; nothing was imported (use --skip-invalid to import the rest)")
+        self.report.rejected.extend(rejects)
+        keep = np.ones(len(batch), dtype=bool)
+        keep[bad] = False
+        return batch.select(keep) if keep.any() else None
 
     def finish(self) -> None:
         if self.layer_type is None:
             self._ensure_collection("GEOMETRY")
+        self.report.rejected.sort(key=lambda r: r.position)
         meta = dict(self.tx.collection(self.name).metadata)
         meta.update(self.options.metadata)
         meta.update(
@@ -233,6 +285,7 @@ class _Writer:
                     f"{self.report.path}: the file holds {want}s but collection {self.name!r} holds "
                     f"{current.geometry_type} geometries; import into another collection"
                 )
+            self.family = fam
         title = self.options.title or (current.title if current else "") or self.name.replace("_", " ")
         coll = self.tx.create_collection(
             Collection(

@@ -21,6 +21,8 @@ def _open_error(path: str, fmt: str, exc: Exception) -> FormatError:
 
 
 class OGRSource:
+    splittable = False
+
     def __init__(self, path: str, *, fmt: str, layer: str | None = None) -> None:
         import pyogrio
         from pyogrio.errors import DataSourceError, DataLayerError
@@ -65,7 +67,9 @@ class OGRSource:
     def close(self) -> None:
         pass
 
-    def batches(self, size: int) -> Iterator[RawBatch]:
+    def batches(self, size: int, part: tuple[int, int] = (0, 1)) -> Iterator[RawBatch]:
+        if part != (0, 1):
+            raise ValueError(f"{type(self).__name__} cannot be read in parts")
         from pyogrio.errors import DataSourceError, DataLayerError
         from pyogrio.raw import open_arrow
 

@@ -1,10 +1,13 @@
-"""Run an import's producer in a child process so that parsing and writing overlap.
+"""Run an import's producer in child processes so that parsing and writing overlap.
 
 On a 2-core machine the SQLite writer and the parser each take about half of
-a large import; run one after the other they add up. The child process reads,
-checks, reprojects and encodes; the parent only writes. A bounded queue keeps
-memory flat. The child is forked (the producer holds no store state), stops
-if its parent dies, and sends errors back to be raised in the parent.
+a large import; run one after the other they add up. Child processes read,
+check, reproject and encode; the parent only writes. Files that can be read in
+parts (line-per-feature GeoJSON) get two readers, each parsing every other
+batch; the parent takes their batches in turn, so file order is kept. Bounded
+queues keep memory flat. Children are forked (the producer holds no store
+state), stop if their parent dies, and send errors back to be raised in the
+parent.
 """
 
 from __future__ import annotations
@@ -26,13 +29,20 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def run_in_child(producer: Producer, size: int) -> Iterator[Prepared]:
+def run_in_children(producer: Producer, size: int, readers: int = 1) -> Iterator[Prepared]:
+    """Batches in file order, produced by ``readers`` child processes that each read every n-th batch."""
     ctx = multiprocessing.get_context("fork")
-    channel: Any = ctx.Queue(maxsize=_QUEUE_DEPTH)
-    child = ctx.Process(target=_child, args=(producer, size, channel, os.getpid()), daemon=True, name="vkc-import-reader")
-    child.start()
+    channels: list[Any] = [ctx.Queue(maxsize=_QUEUE_DEPTH) for _ in range(readers)]
+    children = [
+        ctx.Process(target=_child, args=(producer, size, (k, readers), channels[k], os.getpid()), daemon=True, name=f"vkc-import-reader-{k}")
+        for k in range(readers)
+    ]
+    for child in children:
+        child.start()
     try:
+        turn = 0
         while True:
+            channel, child = channels[turn % readers], children[turn % readers]
             try:
                 kind, payload = channel.get(timeout=_POLL_SECONDS)
             except queue_module.Empty:
@@ -41,20 +51,23 @@ def run_in_child(producer: Producer, size: int) -> Iterator[Prepared]:
                 continue
             if kind == "batch":
                 yield payload
+                turn += 1
             elif kind == "error":
                 raise payload
             else:
-                return
+                return  # batches are dealt round-robin: the first reader out of batches ends the file
     finally:
-        if child.is_alive():
-            child.terminate()
-        child.join(5)
-        channel.close()
+        for child in children:
+            if child.is_alive():
+                child.terminate()
+            child.join(5)
+        for channel in channels:
+            channel.close()
 
 
-def _child(producer: Producer, size: int, channel: Any, parent: int) -> None:
+def _child(producer: Producer, size: int, part: tuple[int, int], channel: Any, parent: int) -> None:
     try:
-        for prepared in producer.run(size):
+        for prepared in producer.run(size, part):
             _put(channel, ("batch", prepared), parent)
         _put(channel, ("done", None), parent)
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent

@@ -40,7 +40,8 @@ class Prepared:
 
     batch: EncodedBatch | None
     read: int
-    layer_type: str | None  # the collection's geometry type as of this batch
+    layer_type: str | None  # the collection's geometry type as this producer sees it
+    positions: list[int] = field(default_factory=list)  # of the batch's rows in the file
     rejects: list[Reject] = field(default_factory=list)
     repaired: int = 0
     progress: tuple[int, int] = (0, 0)
@@ -69,8 +70,8 @@ class Producer:
         self.layer_type = checks.existing_layer_type
         self.family = gt.family_of_layer(self.layer_type) if self.layer_type else None
 
-    def run(self, size: int) -> Iterator[Prepared]:
-        for raw in self.source.batches(size):
+    def run(self, size: int, part: tuple[int, int] = (0, 1)) -> Iterator[Prepared]:
+        for raw in self.source.batches(size, part):
             yield self.prepare(raw)
 
     def prepare(self, raw: RawBatch) -> Prepared:
@@ -93,9 +94,11 @@ class Producer:
             self._check_types(raw, geoms, keep, out)
         ids = self._ids(raw)
         times = self._times(raw) if self.checks.time_field else None
+        positions = raw.positions
         if not keep.all():
             idx = np.flatnonzero(keep)
             sel = idx.tolist()
+            positions = [positions[i] for i in sel]
             ids = [ids[i] for i in sel]
             geoms = geoms[idx]
             props = [raw.properties[i] for i in sel]
@@ -104,9 +107,8 @@ class Producer:
             props = raw.properties
         if self.layer_type is None and self.family is not None:
             self.layer_type = gt.layer_type(self.family, gt.batch_has_multi(shapely.get_type_id(geoms)))
-        if self.layer_type is not None and gt.is_multi_layer(self.layer_type):
-            geoms = gt.promote(geoms)
-        out.layer_type = self.layer_type
+        out.layer_type = self.layer_type  # single geometries in a multi layer are promoted by the store
+        out.positions = positions
         out.rejects.sort(key=lambda r: r.position)
         if ids:
             out.batch = self.encode(FeatureBatch(ids=ids, geometries=geoms, properties=props, times=times))
@@ -182,7 +184,7 @@ class Producer:
             and self.family not in (None, "collection")
             and gt.batch_has_multi(type_ids[keep])
         ):
-            self.layer_type = gt.layer_type(self.family, True)  # the writer promotes what is stored already
+            self.layer_type = gt.layer_type(self.family, True)
 
     def _ids(self, raw: RawBatch) -> list[str]:
         name = self.checks.id_field

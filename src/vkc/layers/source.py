@@ -28,6 +28,10 @@ class RawBatch:
         return len(self.positions)
 
 
+class SplitUnsupported(Exception):
+    """The file cannot be read in parts after all (found out while reading); read it in one piece."""
+
+
 class Source(Protocol):
     """An opened input file."""
 
@@ -36,7 +40,10 @@ class Source(Protocol):
     #: the CRS the file declares (WKT, 'EPSG:n', ...) or None
     declared_crs: str | None
 
-    def batches(self, size: int) -> Iterator[RawBatch]: ...
+    #: whether ``batches(size, part=(k, n))`` can read every n-th batch independently
+    splittable: bool
+
+    def batches(self, size: int, part: tuple[int, int] = (0, 1)) -> Iterator[RawBatch]: ...
 
     def progress(self) -> tuple[int, int]:
         """(bytes read so far, total bytes) for a progress bar."""

@@ -18,6 +18,7 @@ Design:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sqlite3
@@ -66,7 +67,7 @@ def _connect(path: str, *, readonly: bool) -> sqlite3.Connection:
     else:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     conn.execute("PRAGMA busy_timeout = 30000")
-    conn.execute("PRAGMA cache_size = -65536")
+    conn.execute("PRAGMA cache_size = -16384")
     return conn
 
 
@@ -541,6 +542,10 @@ class GeoPackageTransaction(Transaction):
             raise InputError(f"duplicate feature ids in one write to {name!r}: {', '.join(map(repr, dupes))}")
         self._ensure_schema(coll, batch.columns)
         coll = self._collection(name)
+        multi = {"MULTIPOINT": 4, "MULTILINESTRING": 5, "MULTIPOLYGON": 6}.get(coll.geometry_type)
+        if multi is not None:  # a single geometry in a multi collection is stored as a one-part multi
+            geometries, type_ids = gpkg_binary.promote(batch.geometries, batch.type_ids, multi)
+            batch = dataclasses.replace(batch, geometries=geometries, type_ids=type_ids)
         _check_geometry_types(coll, batch)
         self._begin_bulk(name)
         names = [f.name for f in coll.fields]

@@ -34,6 +34,9 @@ def encode(geometries: np.ndarray) -> tuple[list[bytes | None], np.ndarray]:
     bounds = shapely.bounds(geometries)
     type_ids = shapely.get_type_id(geometries)
     empty = shapely.is_empty(geometries)
+    if (type_ids == 0).all() and not empty.any():  # the common all-points case: one constant header
+        head = _HEAD_POINT
+        return [head + w for w in wkb.tolist()], bounds
     blobs: list[bytes | None] = []
     append = blobs.append
     pack = _HEAD_ENV.pack
@@ -47,6 +50,31 @@ def encode(geometries: np.ndarray) -> tuple[list[bytes | None], np.ndarray]:
         else:
             append(pack(b"GP", 0, _LITTLE | _ENV_XY, SRS_ID_WGS84, b[0], b[2], b[1], b[3]) + w)
     return blobs, bounds
+
+
+_MULTI_OF = {0: 4, 1: 5, 3: 6}
+
+
+def promote(blobs: list[bytes | None], type_ids: np.ndarray, multi_type_id: int) -> tuple[list[bytes | None], np.ndarray]:
+    """Single geometries as one-part multis (MultiPoint 4, MultiLineString 5, MultiPolygon 6), on the bytes.
+
+    A WKB multi-geometry is its own header and count followed by the parts' WKB,
+    so wrapping needs no decoding.
+    """
+    single = multi_type_id - 3
+    idx = np.flatnonzero(type_ids == single)
+    if not idx.size:
+        return blobs, type_ids
+    out = list(blobs)
+    wrap = struct.pack("<BII", 1, multi_type_id, 1)
+    for i in idx.tolist():
+        blob = out[i]
+        assert blob is not None
+        offset = wkb_offset(blob)
+        out[i] = blob[:offset] + wrap + blob[offset:]
+    new_ids = type_ids.copy()
+    new_ids[idx] = multi_type_id
+    return out, new_ids
 
 
 def wkb_offset(blob: bytes) -> int:

@@ -146,6 +146,20 @@ class EncodedBatch:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def select(self, keep: np.ndarray) -> "EncodedBatch":
+        """The rows where ``keep`` is true."""
+        idx = np.flatnonzero(keep).tolist()
+        pick = lambda values: [values[i] for i in idx]  # noqa: E731
+        return EncodedBatch(
+            ids=pick(self.ids),
+            geometries=pick(self.geometries),
+            bounds=self.bounds[idx],
+            type_ids=self.type_ids[idx],
+            columns={k: pick(v) for k, v in self.columns.items()},
+            times=pick(self.times),
+            times_end=pick(self.times_end),
+        )
+
 
 Op = Literal["=", "!=", "<", "<=", ">", ">=", "like", "is_null", "not_null", "in"]
 OPS: tuple[str, ...] = ("=", "!=", "<", "<=", ">", ">=", "like", "is_null", "not_null", "in")

@@ -23,6 +23,7 @@ from vkc.store.gpkg_schema import q
 
 _HEADER = 4
 _CELL_DTYPE = np.dtype([("id", ">i8"), ("minx", ">f4"), ("maxx", ">f4"), ("miny", ">f4"), ("maxy", ">f4")])
+_CHUNK = 100_000
 _ORDER = 16  # Hilbert grid of 2^16 x 2^16 cells over the world: ~0.6 x 0.3 km
 
 
@@ -96,7 +97,11 @@ def node_size(conn: sqlite3.Connection, rtree: str) -> int:
 
 
 def load(conn: sqlite3.Connection, rtree: str, staging: Staging) -> int:
-    """Replace the (empty) R*Tree ``rtree`` with a packed tree of the staged entries; returns their count."""
+    """Replace the (empty) R*Tree ``rtree`` with a packed tree of the staged entries; returns their count.
+
+    The leaf level, the only large one, is written in chunks so that memory stays
+    at the staged entries plus one chunk.
+    """
     fids, boxes = staging.entries()
     size = node_size(conn, rtree)
     fanout = (size - _HEADER) // _CELL_DTYPE.itemsize
@@ -104,12 +109,33 @@ def load(conn: sqlite3.Connection, rtree: str, staging: Staging) -> int:
     conn.execute(f"DELETE FROM {q(rtree + '_rowid')}")
     conn.execute(f"DELETE FROM {q(rtree + '_parent')}")
     n = len(fids)
-    if n:
-        order = np.argsort(hilbert_keys((boxes[:, 0] + boxes[:, 1]) / 2, (boxes[:, 2] + boxes[:, 3]) / 2), kind="stable")
-        fids, boxes = fids[order], boxes[order]
+    if n <= fanout:
+        conn.execute(f"INSERT INTO {q(rtree + '_node')} VALUES (1, ?)", (_blobs(fids, boxes, size, fanout, 0)[0],))
+        _link(conn, rtree, 0, fids, np.ones(n, dtype=np.int64))
+        return n
+    keys = np.empty(n, dtype=np.int64)
+    for start in range(0, n, _CHUNK):
+        b = boxes[start : start + _CHUNK]
+        keys[start : start + _CHUNK] = hilbert_keys((b[:, 0] + b[:, 1]) / 2, (b[:, 2] + b[:, 3]) / 2)
+    order = np.argsort(keys, kind="stable")
+    del keys
     next_node = 2
-    ids, level_boxes = fids, boxes
-    depth = 0
+    covers = []
+    step = fanout * (_CHUNK // fanout)
+    for start in range(0, n, step):
+        idx = order[start : start + step]
+        ids, level_boxes = fids[idx], boxes[idx]
+        groups = -(-len(ids) // fanout)
+        nodenos = np.arange(next_node, next_node + groups, dtype=np.int64)
+        next_node += groups
+        conn.executemany(
+            f"INSERT INTO {q(rtree + '_node')} (nodeno, data) VALUES (?, ?)",
+            zip(nodenos.tolist(), _blobs(ids, level_boxes, size, fanout, None)),
+        )
+        _link(conn, rtree, 0, ids, np.repeat(nodenos, fanout)[: len(ids)])
+        covers.append(_covers(level_boxes, groups, fanout))
+    ids, level_boxes = np.arange(2, next_node, dtype=np.int64), np.concatenate(covers)
+    depth = 1
     while True:
         count = len(ids)
         if count <= fanout:  # this level fits in the root
@@ -122,14 +148,18 @@ def load(conn: sqlite3.Connection, rtree: str, staging: Staging) -> int:
         blobs = _blobs(ids, level_boxes, size, fanout, None)
         conn.executemany(f"INSERT INTO {q(rtree + '_node')} (nodeno, data) VALUES (?, ?)", zip(nodenos.tolist(), blobs))
         _link(conn, rtree, depth, ids, np.repeat(nodenos, fanout)[:count])
-        # the level above: one cell per node, covering its children
-        pad = groups * fanout - count
-        padded = np.concatenate([level_boxes, np.full((pad, 4), np.nan, dtype=np.float32)]).reshape(groups, fanout, 4)
-        level_boxes = np.column_stack(
-            [np.nanmin(padded[:, :, 0], axis=1), np.nanmax(padded[:, :, 1], axis=1), np.nanmin(padded[:, :, 2], axis=1), np.nanmax(padded[:, :, 3], axis=1)]
-        ).astype(np.float32)
+        level_boxes = _covers(level_boxes, groups, fanout)
         ids = nodenos
         depth += 1
+
+
+def _covers(boxes: np.ndarray, groups: int, fanout: int) -> np.ndarray:
+    """The box of each node: the union of its (up to ``fanout``) children's boxes."""
+    pad = groups * fanout - len(boxes)
+    padded = np.concatenate([boxes, np.full((pad, 4), np.nan, dtype=np.float32)]).reshape(groups, fanout, 4)
+    return np.column_stack(
+        [np.nanmin(padded[:, :, 0], axis=1), np.nanmax(padded[:, :, 1], axis=1), np.nanmin(padded[:, :, 2], axis=1), np.nanmax(padded[:, :, 3], axis=1)]
+    ).astype(np.float32)
 
 
 def _link(conn: sqlite3.Connection, rtree: str, depth: int, ids: np.ndarray, nodes: np.ndarray) -> None:
