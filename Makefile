@@ -32,6 +32,7 @@ demo: $(STAMP)
 	$(BIN)/vkc demo --db $(DEMO_DB)
 
 test: $(STAMP) system-deps
+	$(BIN)/ruff check src tests bench tools
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP) system-deps

@@ -26,7 +26,7 @@ class Settings:
     port: int = 8000
 
     @classmethod
-    def from_env(cls, db: str | None = None, **overrides: object) -> "Settings":
+    def from_env(cls, db: str | None = None, **overrides: object) -> Settings:
         return cls(database=resolve_database(db), **overrides)  # type: ignore[arg-type]
 
     @property

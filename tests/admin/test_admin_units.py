@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 import shapely
@@ -76,11 +76,11 @@ def test_load_into_store_is_idempotent_and_time_aware(store):
     first = admin.load_into(store)
     again = admin.load_into(store)
     assert (first.inserted, again.updated, store.count("admin_units")) == (97, 97, 97)
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     on = lambda d: store.count("admin_units", Query(time=(d, d)))  # noqa: E731
-    assert on(datetime(2025, 6, 30, 12, tzinfo=timezone.utc)) == 63
-    assert on(datetime(2026, 11, 25, tzinfo=timezone.utc)) == 34
+    assert on(datetime(2025, 6, 30, 12, tzinfo=UTC)) == 63
+    assert on(datetime(2026, 11, 25, tzinfo=UTC)) == 34
     unit = store.feature("admin_units", "15@2025-07-01")
     assert unit.properties["name_vi"] == "Lào Cai" and unit.properties["predecessor_gso_codes"] == ["10", "15"]
 

@@ -6,10 +6,11 @@ import numpy as np
 import pyproj
 import pytest
 import shapely
-from independent_geodesy import tm_forward, wgs84_to_vn2000_tm
 
 from vkc.errors import CRSError
 from vkc.geo import crs_label, from_crs84, resolve_crs, swap_xy, tm3_meridian_for_province, to_crs84
+
+from independent_geodesy import tm_forward, wgs84_to_vn2000_tm
 
 # (province as the TM-3 table names it, a landmark in WGS 84)
 CITIES = [

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import shapely
+
 from layer_inputs import HANOI, feature_collection, point_feature, write_ogr
 
 

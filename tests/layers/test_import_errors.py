@@ -8,11 +8,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from layer_inputs import HANOI, feature_collection, point_feature, write_ogr, zip_shapefile
 
 from vkc.errors import CRSError, FormatError, GeometryError, InputError
 from vkc.layers import import_layer
 from vkc.layers.importer import ImportOptions
+
+from layer_inputs import HANOI, feature_collection, point_feature, write_ogr, zip_shapefile
 
 BOWTIE = {"type": "Polygon", "coordinates": [[[105.80, 21.00], [105.81, 21.01], [105.81, 21.00], [105.80, 21.01], [105.80, 21.00]]]}
 

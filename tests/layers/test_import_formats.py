@@ -8,11 +8,12 @@ import json
 import numpy as np
 import pytest
 import shapely
-from layer_inputs import HANOI, point_feature, write_ogr, zip_shapefile
 
 from vkc.layers import export_layer, import_layer
 from vkc.layers.importer import ImportOptions
 from vkc.store import Query
+
+from layer_inputs import HANOI, write_ogr, zip_shapefile
 
 
 def _ids(store, name):

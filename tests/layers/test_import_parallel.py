@@ -6,12 +6,13 @@ import json
 
 import pytest
 import shapely
-from layer_inputs import HANOI, feature_collection, point_feature
 
 from vkc.errors import GeometryError
 from vkc.layers import import_layer
 from vkc.layers.importer import ImportOptions
 from vkc.store import Query
+
+from layer_inputs import HANOI, point_feature
 
 
 def _lines_file(path, features):

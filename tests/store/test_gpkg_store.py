@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import shapely
@@ -13,7 +13,7 @@ from vkc.errors import CollectionNotFound, ConflictError, FeatureNotFound, Input
 from vkc.store import Collection, Condition, Feature, Field, Query, open_store
 from vkc.store.model import OPEN_END
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def _points(n: int, start: int = 0) -> list[Feature]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from importlib import resources
 
 import orjson
@@ -179,8 +179,8 @@ def load_into(store: Store, name: str = "admin_units") -> WriteResult:
     """Write all 97 units into one collection (idempotent: ids are the unit keys)."""
     features = []
     for u in all_units():
-        start = datetime.combine(u.valid_from, time(), timezone.utc) if u.valid_from else None
-        end = datetime.combine(u.valid_to, time(23, 59, 59), timezone.utc) if u.valid_to else OPEN_END
+        start = datetime.combine(u.valid_from, time(), UTC) if u.valid_from else None
+        end = datetime.combine(u.valid_to, time(23, 59, 59), UTC) if u.valid_to else OPEN_END
         props = u.as_dict()
         del props["key"]
         geom = u.geometry if u.geometry.geom_type == "MultiPolygon" else shapely.MultiPolygon([u.geometry])

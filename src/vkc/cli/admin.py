@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import orjson
 import typer
 from rich.console import Console
@@ -16,7 +14,7 @@ DateOption = typer.Option(None, "--date", help="The day the question is about, Y
 
 
 @app.command("list")
-def list_units(date: Optional[str] = DateOption, json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def list_units(date: str | None = DateOption, json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The units valid on a date."""
     from vkc import admin
 
@@ -34,7 +32,7 @@ def list_units(date: Optional[str] = DateOption, json_out: bool = typer.Option(F
 def locate(
     lon: float = typer.Argument(..., help="Longitude (WGS 84)."),
     lat: float = typer.Argument(..., help="Latitude (WGS 84)."),
-    date: Optional[str] = DateOption,
+    date: str | None = DateOption,
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """The unit valid on a date whose boundary contains the point."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -10,7 +10,7 @@ from vkc.config import resolve_database
 from vkc.store import Store, open_store
 
 DbOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--db",
         help="Store: a .gpkg path or postgresql://... URL (default: $VKC_DATABASE_URL, else ./vkc.gpkg).",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import orjson
 import typer
@@ -25,24 +24,24 @@ def import_layer_command(
     file: Path = typer.Argument(..., help="GeoJSON, GeoJSON sequence, GeoPackage, zipped Shapefile or CSV."),
     collection: str = typer.Option(..., "--collection", "-c", help="Collection (layer) to import into; created if needed."),
     db: DbOption = None,
-    crs: Optional[str] = typer.Option(
+    crs: str | None = typer.Option(
         None, "--crs", help="Source CRS when the file does not say or says wrong: EPSG:n, vn2000-tm3:<meridian>, WKT."
     ),
-    id_field: Optional[str] = typer.Option(None, "--id-field", help="Property holding each feature's id (else the source's ids or positions)."),
-    time_field: Optional[str] = typer.Option(None, "--time-field", help="Property holding each feature's time (ISO 8601 with zone)."),
+    id_field: str | None = typer.Option(None, "--id-field", help="Property holding each feature's id (else the source's ids or positions)."),
+    time_field: str | None = typer.Option(None, "--time-field", help="Property holding each feature's time (ISO 8601 with zone)."),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Import the valid features and report each reject."),
     repair: bool = typer.Option(False, "--repair", help="Make invalid geometries valid instead of failing."),
     anywhere: bool = typer.Option(False, "--anywhere", help="Accept coordinates outside Vietnam."),
-    fmt: Optional[str] = typer.Option(None, "--format", help=f"Input format if the extension does not tell: {', '.join(FORMATS)}."),
-    layer: Optional[str] = typer.Option(None, "--layer", help="Layer to read from a multi-layer file."),
-    x_field: Optional[str] = typer.Option(None, "--x-field", help="CSV: column of x / longitude / easting."),
-    y_field: Optional[str] = typer.Option(None, "--y-field", help="CSV: column of y / latitude / northing."),
+    fmt: str | None = typer.Option(None, "--format", help=f"Input format if the extension does not tell: {', '.join(FORMATS)}."),
+    layer: str | None = typer.Option(None, "--layer", help="Layer to read from a multi-layer file."),
+    x_field: str | None = typer.Option(None, "--x-field", help="CSV: column of x / longitude / easting."),
+    y_field: str | None = typer.Option(None, "--y-field", help="CSV: column of y / latitude / northing."),
     survey_xy: bool = typer.Option(
         False, "--survey-xy", help="CSV: Vietnamese survey order, the X column is northing and Y is easting."
     ),
-    title: Optional[str] = typer.Option(None, "--title", help="Human title of the collection."),
-    parallel: Optional[bool] = typer.Option(
-        None, "--parallel/--serial", help="Read in a second process while writing (default: for files over 16 MB)."
+    title: str | None = typer.Option(None, "--title", help="Human title of the collection."),
+    parallel: bool | None = typer.Option(
+        None, "--parallel/--serial", help="Read in a second process while writing (default: for files over 4 MB)."
     ),
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
@@ -83,8 +82,8 @@ def import_layer_command(
 def export_layer_command(
     name: str = typer.Argument(..., help="Collection to export."),
     output: Path = typer.Option(..., "--output", "-o", help="File to write (replaced if it exists)."),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", help=f"{' | '.join(EXPORT_FORMATS)} (default: from the extension)."),
-    crs: Optional[str] = typer.Option(None, "--crs", help="Output CRS (default WGS 84 lon/lat), e.g. EPSG:9210."),
+    fmt: str | None = typer.Option(None, "--format", "-f", help=f"{' | '.join(EXPORT_FORMATS)} (default: from the extension)."),
+    crs: str | None = typer.Option(None, "--crs", help="Output CRS (default WGS 84 lon/lat), e.g. EPSG:9210."),
     db: DbOption = None,
 ) -> None:
     """Export a collection to a file."""

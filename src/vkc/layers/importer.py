@@ -17,9 +17,11 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from vkc.errors import CollectionNotFound, FormatError, GeometryError, InputError
 from vkc.geo import crs_label, resolve_crs
@@ -27,16 +29,13 @@ from vkc.geo import geometry_types as gt
 from vkc.layers import pipeline
 from vkc.layers.prepare import Checks, Prepared, Producer, Reject
 from vkc.layers.source import Source, SplitUnsupported
-import numpy as np
-
 from vkc.store import Collection, Store, Transaction
-from vkc.store.model import EncodedBatch
-from vkc.store.model import check_collection_name
+from vkc.store.model import EncodedBatch, check_collection_name
 
 LOGGER = logging.getLogger(__name__)
 BATCH_SIZE = 10_000
 #: files larger than this are read in a child process while the parent writes
-PARALLEL_FROM_BYTES = 16 * 2**20
+PARALLEL_FROM_BYTES = 4 * 2**20
 FORMATS = ("geojson", "geojsonseq", "gpkg", "shapefile", "csv")
 _EXTENSIONS = {
     ".geojson": "geojson",
@@ -267,7 +266,7 @@ class _Writer:
                 "source_file": os.path.basename(self.report.path),
                 "source_format": self.report.format,
                 "source_crs": self.report.source_crs,
-                "imported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "imported_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "id_field": self.options.id_field,
             }
         )

@@ -25,7 +25,7 @@ class OGRSource:
 
     def __init__(self, path: str, *, fmt: str, layer: str | None = None) -> None:
         import pyogrio
-        from pyogrio.errors import DataSourceError, DataLayerError
+        from pyogrio.errors import DataLayerError, DataSourceError
 
         self.path = path
         self.format = fmt
@@ -70,7 +70,7 @@ class OGRSource:
     def batches(self, size: int, part: tuple[int, int] = (0, 1)) -> Iterator[RawBatch]:
         if part != (0, 1):
             raise ValueError(f"{type(self).__name__} cannot be read in parts")
-        from pyogrio.errors import DataSourceError, DataLayerError
+        from pyogrio.errors import DataLayerError, DataSourceError
         from pyogrio.raw import open_arrow
 
         position = 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -213,7 +213,7 @@ class Producer:
                 raise InputError(f"{self.checks.path}: feature #{pos}: time {value!r} is not ISO 8601") from exc
             if t.tzinfo is None:
                 raise InputError(f"{self.checks.path}: feature #{pos}: time {value!r} has no time zone (write e.g. {value}+07:00)")
-            out.append(t.astimezone(timezone.utc))
+            out.append(t.astimezone(UTC))
         return out
 
 

@@ -25,7 +25,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,7 @@ _EPS = 1e-4  # well above the R*Tree's 32-bit rounding (about 1e-5 degrees at Vi
 
 
 def _now() -> str:
-    return format_datetime(datetime.now(timezone.utc))
+    return format_datetime(datetime.now(UTC))
 
 
 def _connect(path: str, *, readonly: bool) -> sqlite3.Connection:
@@ -208,7 +208,7 @@ class GeoPackageStore(Store):
         return encode_batch
 
     @contextmanager
-    def transaction(self) -> Iterator["GeoPackageTransaction"]:
+    def transaction(self) -> Iterator[GeoPackageTransaction]:
         with self._write_lock:
             conn = self._writer
             if conn.in_transaction:  # nested use inside an open transaction: join it

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import numpy as np
@@ -31,7 +31,7 @@ GEOMETRY_TYPES: tuple[str, ...] = (
 #: Column names the store keeps for itself; properties may not use them.
 RESERVED_NAMES = frozenset({"fid", "geom", "vkc_id", "vkc_time", "vkc_time_end"})
 #: ``Feature.time_end`` of an interval that is still open (valid until further notice).
-OPEN_END = datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=timezone.utc)
+OPEN_END = datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
@@ -115,7 +115,7 @@ class FeatureBatch:
         return len(self.ids)
 
     @classmethod
-    def from_features(cls, features: list[Feature]) -> "FeatureBatch":
+    def from_features(cls, features: list[Feature]) -> FeatureBatch:
         geoms = np.empty(len(features), dtype=object)
         geoms[:] = [f.geometry for f in features]
         return cls(
@@ -146,7 +146,7 @@ class EncodedBatch:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def select(self, keep: np.ndarray) -> "EncodedBatch":
+    def select(self, keep: np.ndarray) -> EncodedBatch:
         """The rows where ``keep`` is true."""
         idx = np.flatnonzero(keep).tolist()
         pick = lambda values: [values[i] for i in idx]  # noqa: E731

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
@@ -131,7 +131,7 @@ def format_datetime(value: datetime) -> str:
     """UTC in the GeoPackage DATETIME form: ``YYYY-MM-DDTHH:MM:SS.SSSZ``."""
     if value.tzinfo is None:
         raise ValueError(f"datetime {value.isoformat()} has no time zone")
-    value = value.astimezone(timezone.utc)
+    value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
