@@ -36,7 +36,7 @@ test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP) system-deps
-	$(BIN)/python bench/run_import.py
+	$(BIN)/python bench/run_import.py --repeat 3
 
 # Re-resolve the pins from pyproject.toml (run by hand, then commit requirements.lock).
 lock:

@@ -13,7 +13,7 @@ from vkc.layers import export_layer, import_layer
 from vkc.layers.importer import ImportOptions
 from vkc.store import Query
 
-from layer_inputs import HANOI, write_ogr, zip_shapefile
+from layer_inputs import HANOI, point_feature, write_ogr, zip_shapefile
 
 
 def _ids(store, name):
@@ -120,3 +120,21 @@ def test_export_in_vn2000(store, points_geojson, tmp_path):
     back = import_layer(store, out, "back", ImportOptions(crs="EPSG:9210", id_field="id"))
     assert back.inserted == 50
     assert store.feature("back", "1").geometry.distance(store.feature("stops", "1").geometry) < 1e-7
+
+
+def test_time_field_gives_features_their_time(store, tmp_path):
+    from datetime import UTC, datetime
+
+    from vkc.errors import InputError
+
+    feats = [point_feature(i, HANOI[0], HANOI[1], observed=f"2025-01-0{i + 1}T08:00:00+07:00") for i in range(3)]
+    path = tmp_path / "timed.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    import_layer(store, path, "timed", ImportOptions(time_field="observed"))
+    day2 = (datetime(2025, 1, 2, tzinfo=UTC), datetime(2025, 1, 2, 23, 59, tzinfo=UTC))
+    assert [f.id for f in store.features("timed", Query(time=day2))] == ["2"]
+    assert store.feature("timed", "1").time == datetime(2025, 1, 1, 1, 0, tzinfo=UTC)
+    feats[1]["properties"]["observed"] = "2025-01-02T08:00:00"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    with pytest.raises(InputError, match="feature #2: time '2025-01-02T08:00:00' has no time zone"):
+        import_layer(store, path, "timed2", ImportOptions(time_field="observed"))

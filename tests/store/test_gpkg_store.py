@@ -215,6 +215,14 @@ def test_not_a_geopackage(tmp_path):
         open_store(tmp_path / "missing.gpkg", create=False)
     with pytest.raises(InputError, match="postgresql"):
         open_store("mysql://x")
+    other = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE accounts (id INTEGER)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(InputError, match="not a GeoPackage"):
+        open_store(other)
+    assert [r[0] for r in sqlite3.connect(other).execute("SELECT name FROM sqlite_master")] == ["accounts"]
 
 
 def test_geopackage_header_and_tables(store, store_path):

@@ -93,6 +93,11 @@ class GeoPackageStore(Store):
         self._readers_lock = threading.Lock()
         try:
             self._writer = _connect(self.path, readonly=False)
+            try:
+                _refuse_foreign_database(self._writer, self.path)
+            except InputError:
+                self._writer.close()
+                raise
             self._writer.execute("PRAGMA journal_mode = WAL")
             self._writer.execute("PRAGMA synchronous = NORMAL")
             with self._write_lock:
@@ -230,6 +235,19 @@ class GeoPackageStore(Store):
                 raise
             finally:
                 self._current_tx = None
+
+
+_GPKG_APPLICATION_IDS = {0x47504B47, 0x47503130, 0x47503131}  # 'GPKG', and 'GP10'/'GP11' of GeoPackage 1.0/1.1
+
+
+def _refuse_foreign_database(conn: sqlite3.Connection, path: str) -> None:
+    """Never add GeoPackage tables to somebody else's SQLite database."""
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    if app_id in _GPKG_APPLICATION_IDS:
+        return
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if tables and "gpkg_contents" not in tables:
+        raise InputError(f"{path} is an SQLite database but not a GeoPackage; choose another file for the store", field="db")
 
 
 def _read_collection(conn: sqlite3.Connection, name: str, *, with_stats: bool = False) -> Collection:

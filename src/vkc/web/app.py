@@ -98,7 +98,10 @@ def summary(store: Store) -> dict:
         "admin_units": {
             "date": today.isoformat(),
             "count": len(units),
-            "units": [{"gso_code": u.gso_code, "name_vi": u.name_vi, "name_en": u.name_en, "type": u.type} for u in units],
+            "units": [
+                {"gso_code": u.gso_code, "name_vi": u.name_vi, "name_en": u.name_en, "name_ko": u.name_ko, "type": u.type, "type_en": u.type_en}
+                for u in units
+            ],
         },
     }
 
