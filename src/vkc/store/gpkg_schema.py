@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS vkc_collections (
   name TEXT PRIMARY KEY REFERENCES gpkg_contents(table_name), title TEXT NOT NULL DEFAULT '',
   description TEXT NOT NULL DEFAULT '', geometry_type TEXT NOT NULL, fields TEXT NOT NULL DEFAULT '[]',
   metadata TEXT NOT NULL DEFAULT '{{}}', created TEXT NOT NULL, updated TEXT NOT NULL);
+INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) VALUES
+  ('vkc_collections', 'attributes', 'vkc_collections', 'VKC platform: schema, titles and sources of each collection');
 """
 
 
