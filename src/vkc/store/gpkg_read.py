@@ -1,0 +1,124 @@
+"""Reading a GeoPackage store: collection records and query SQL (the R*Tree for bboxes)."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import orjson
+
+from vkc.errors import CollectionNotFound, InputError
+from vkc.store.gpkg_schema import q, rtree_name
+from vkc.store.model import Collection, Feature, Field, Query
+from vkc.store.values import format_datetime, from_sql, parse_datetime, to_sql
+
+
+def read_collection(conn: sqlite3.Connection, name: str, *, with_stats: bool = False) -> Collection:
+    row = conn.execute(
+        "SELECT c.name, c.title, c.description, c.geometry_type, c.fields, c.metadata, "
+        "g.min_x, g.min_y, g.max_x, g.max_y FROM vkc_collections c JOIN gpkg_contents g "
+        "ON g.table_name = c.name WHERE c.name = ?",
+        (name,),
+    ).fetchone()
+    if row is None:
+        raise CollectionNotFound(f"no collection named {name!r}", collection=name)
+    coll = Collection(
+        name=row[0],
+        title=row[1],
+        description=row[2],
+        geometry_type=row[3],
+        fields=[Field(n, t) for n, t in orjson.loads(row[4])],
+        metadata=orjson.loads(row[5]),
+    )
+    if with_stats:
+        coll.count = int(conn.execute(f"SELECT count(*) FROM {q(name)}").fetchone()[0])
+        if row[6] is not None:
+            coll.extent = (row[6], row[7], row[8], row[9])
+        tmin, tmax = conn.execute(f"SELECT min(vkc_time), max(vkc_time_end) FROM {q(name)}").fetchone()
+        if tmin is not None or tmax is not None:
+            coll.time_extent = (parse_datetime(tmin), parse_datetime(tmax))
+    return coll
+
+
+def where_sql(
+    coll: Collection,
+    query: Query,
+    *,
+    select: str,
+    order: bool = False,
+    inside: tuple[float, float, float, float] | None = None,
+    outside: tuple[float, float, float, float] | None = None,
+) -> tuple[str, list[Any]]:
+    """SQL for a query; ``inside``/``outside`` keep only R*Tree boxes within / not within a box."""
+    table = q(coll.name)
+    params: list[Any] = []
+    clauses: list[str] = []
+    if query.bbox is not None:
+        minx, miny, maxx, maxy = query.bbox
+        frm = f"{q(rtree_name(coll.name))} r JOIN {table} t ON t.fid = r.id"
+        clauses.append("r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?")
+        params += [maxx, minx, maxy, miny]
+        if inside is not None:
+            clauses.append("r.minx >= ? AND r.miny >= ? AND r.maxx <= ? AND r.maxy <= ?")
+            params += list(inside)
+        if outside is not None:
+            clauses.append("NOT (r.minx >= ? AND r.miny >= ? AND r.maxx <= ? AND r.maxy <= ?)")
+            params += list(outside)
+    else:
+        frm = f"{table} t"
+    fields = coll.field_map()
+    for cond in query.where:
+        if cond.field == "id":
+            column, ftype = "t.vkc_id", "text"
+        elif cond.field in fields:
+            column, ftype = f"t.{q(cond.field)}", fields[cond.field].type
+        else:
+            raise InputError(
+                f"collection {coll.name!r} has no property {cond.field!r}; properties: {', '.join(fields) or 'none'}",
+                field=cond.field,
+            )
+        if cond.op == "is_null":
+            clauses.append(f"{column} IS NULL")
+        elif cond.op == "not_null":
+            clauses.append(f"{column} IS NOT NULL")
+        elif cond.op == "in":
+            values = list(cond.value)
+            clauses.append(f"{column} IN ({', '.join('?' * len(values))})" if values else "0")
+            params += [to_sql(v, ftype) for v in values]
+        elif cond.op == "like":
+            clauses.append(f"{column} LIKE ? ESCAPE '\\'")
+            params.append(cond.value)
+        else:
+            clauses.append(f"{column} {cond.op} ?")
+            params.append(to_sql(cond.value, ftype))
+    if query.ids is not None:
+        ids = list(query.ids)
+        clauses.append(f"t.vkc_id IN ({', '.join('?' * len(ids))})" if ids else "0")
+        params += ids
+    if query.time is not None:
+        start, end = query.time
+        clauses.append("(t.vkc_time IS NOT NULL OR t.vkc_time_end IS NOT NULL)")
+        if start is not None:
+            clauses.append("t.vkc_time_end >= ?")
+            params.append(format_datetime(start))
+        if end is not None:
+            clauses.append("(t.vkc_time IS NULL OR t.vkc_time <= ?)")
+            params.append(format_datetime(end))
+    sql = f"SELECT {select} FROM {frm}"
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    if order:
+        sql += " ORDER BY t.fid"
+        if query.limit is not None or query.offset:
+            sql += " LIMIT ? OFFSET ?"
+            params += [query.limit if query.limit is not None else -1, query.offset]
+    return sql, params
+
+
+def row_feature(row: tuple, geometry: Any, names: list[str], types: list[str]) -> Feature:
+    props = {n: from_sql(v, t) for n, t, v in zip(names, types, row[5:])}  # type: ignore[arg-type]
+    time = parse_datetime(row[3])
+    end = parse_datetime(row[4])
+    if end is not None and row[4] == row[3]:
+        end = None  # an instant is stored with equal start and end
+    return Feature(id=row[1], geometry=geometry, properties=props, time=time, time_end=end)
