@@ -138,3 +138,13 @@ def test_time_field_gives_features_their_time(store, tmp_path):
     path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
     with pytest.raises(InputError, match="feature #2: time '2025-01-02T08:00:00' has no time zone"):
         import_layer(store, path, "timed2", ImportOptions(time_field="observed"))
+
+
+def test_properties_named_like_store_columns_are_renamed(store, tmp_path):
+    feats = [point_feature(i, HANOI[0], HANOI[1], fid=i * 10, geom="x", Name="A") for i in range(3)]
+    path = tmp_path / "clash.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    import_layer(store, path, "clash")
+    coll = store.collection("clash")
+    assert coll.metadata["renamed_properties"] == {"fid": "fid_1", "geom": "geom_1", "Name": "Name_1"}
+    assert store.feature("clash", "2").properties == {"name": "Điểm 1", "n": 1, "fid_1": 10, "geom_1": "x", "Name_1": "A"}

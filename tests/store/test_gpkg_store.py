@@ -160,6 +160,13 @@ def test_type_widening_rebuilds_declared_type(store, store_path):
     _rtree_matches_table(store_path, "t")
 
 
+def test_same_title_twice_is_fine(store):
+    """gpkg_contents.identifier is unique: it holds the collection name, the title lives in our metadata."""
+    store.create_collection(Collection(name="a", title="Trạm"))
+    store.create_collection(Collection(name="b", title="Trạm"))
+    assert [c.title for c in store.collections()] == ["Trạm", "Trạm"]
+
+
 def test_bad_names_and_types_are_refused(store):
     with pytest.raises(InputError, match="invalid collection name"):
         store.create_collection(Collection(name="Bad Name"))

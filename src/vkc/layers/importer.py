@@ -213,11 +213,13 @@ class _Writer:
         self.tx, self.name, self.options, self.report = tx, name, options, report
         self.layer_type: str | None = None
         self.family: str | None = None
+        self.renamed: dict[str, str] = {}
 
     def write(self, prepared: Prepared) -> None:
         self.report.read += prepared.read
         self.report.repaired += prepared.repaired
         self.report.rejected.extend(prepared.rejects)
+        self.renamed.update(prepared.renamed)
         batch = prepared.batch
         if batch is None:
             return
@@ -270,6 +272,8 @@ class _Writer:
                 "id_field": self.options.id_field,
             }
         )
+        if self.renamed:
+            meta["renamed_properties"] = self.renamed
         self.tx.set_metadata(self.name, meta)
 
     def _ensure_collection(self, layer_type: str) -> None:

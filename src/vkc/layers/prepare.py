@@ -20,7 +20,7 @@ from vkc.geo import VIETNAM_BOUNDS, resolve_crs, to_crs84
 from vkc.geo import geometry_types as gt
 from vkc.layers.source import RawBatch, Source
 from vkc.store import FeatureBatch
-from vkc.store.model import EncodedBatch
+from vkc.store.model import RESERVED_NAMES, EncodedBatch
 
 
 @dataclass
@@ -45,6 +45,7 @@ class Prepared:
     rejects: list[Reject] = field(default_factory=list)
     repaired: int = 0
     progress: tuple[int, int] = (0, 0)
+    renamed: dict[str, str] = field(default_factory=dict)  # source property → stored name
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,6 +113,7 @@ class Producer:
         out.rejects.sort(key=lambda r: r.position)
         if ids:
             out.batch = self.encode(FeatureBatch(ids=ids, geometries=geoms, properties=props, times=times))
+            out.renamed = _rename_columns(out.batch)
         out.progress = self.source.progress()
         return out
 
@@ -215,6 +217,26 @@ class Producer:
                 raise InputError(f"{self.checks.path}: feature #{pos}: time {value!r} has no time zone (write e.g. {value}+07:00)")
             out.append(t.astimezone(UTC))
         return out
+
+
+def _rename_columns(batch: EncodedBatch) -> dict[str, str]:
+    """Properties the store cannot take as named (its own columns, names equal but for case) get a suffix."""
+    renamed: dict[str, str] = {}
+    taken = set(RESERVED_NAMES)
+    columns: dict[str, list[Any]] = {}
+    for key, values in batch.columns.items():
+        name = key
+        n = 1
+        while name.lower() in taken:
+            name = f"{key}_{n}"
+            n += 1
+        if name != key:
+            renamed[key] = name
+        taken.add(name.lower())
+        columns[name] = values
+    if renamed:
+        batch.columns = columns
+    return renamed
 
 
 def _id_hint(raw: RawBatch, i: int, id_field: str | None) -> str | None:

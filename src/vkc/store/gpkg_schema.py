@@ -120,12 +120,13 @@ def _trigger_name(table: str, suffix: str) -> str:
     return q(f"{rtree_name(table)}_{suffix}")
 
 
-def create_rtree_triggers(conn: sqlite3.Connection, table: str, *, write_only: bool = False) -> None:
+def create_rtree_triggers(conn: sqlite3.Connection, table: str, *, delete_only: bool = False) -> None:
+    """The R*Tree triggers; ``delete_only`` while our own bulk writes keep the index themselves."""
     fmt = {"t": q(table), "r": q(rtree_name(table))}
-    for suffix, body in _WRITE_TRIGGERS.items():
-        conn.execute(f"CREATE TRIGGER IF NOT EXISTS {_trigger_name(table, suffix)} {body.format(**fmt)}")
-    if not write_only:
-        conn.execute(f"CREATE TRIGGER IF NOT EXISTS {_trigger_name(table, 'delete')} {_DELETE_TRIGGER.format(**fmt)}")
+    conn.execute(f"CREATE TRIGGER IF NOT EXISTS {_trigger_name(table, 'delete')} {_DELETE_TRIGGER.format(**fmt)}")
+    if not delete_only:
+        for suffix, body in _WRITE_TRIGGERS.items():
+            conn.execute(f"CREATE TRIGGER IF NOT EXISTS {_trigger_name(table, suffix)} {body.format(**fmt)}")
 
 
 def drop_write_triggers(conn: sqlite3.Connection, table: str) -> None:

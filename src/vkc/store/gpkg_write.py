@@ -66,7 +66,7 @@ class GeoPackageTransaction(Transaction):
         self.conn.execute(
             "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change, srs_id) "
             "VALUES (?, 'features', ?, ?, ?, ?)",
-            (name, collection.title or name, collection.description, now, gpkg_binary.SRS_ID_WGS84),
+            (name, name, collection.title or collection.description, now, gpkg_binary.SRS_ID_WGS84),
         )
         self.conn.execute(
             "INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)",
@@ -90,10 +90,9 @@ class GeoPackageTransaction(Transaction):
     def _update_descriptive(self, name: str, collection: Collection) -> None:
         if collection.title:
             self.conn.execute("UPDATE vkc_collections SET title = ? WHERE name = ?", (collection.title, name))
-            self.conn.execute("UPDATE gpkg_contents SET identifier = ? WHERE table_name = ?", (collection.title, name))
+            self.conn.execute("UPDATE gpkg_contents SET description = ? WHERE table_name = ?", (collection.title, name))
         if collection.description:
             self.conn.execute("UPDATE vkc_collections SET description = ? WHERE name = ?", (collection.description, name))
-            self.conn.execute("UPDATE gpkg_contents SET description = ? WHERE table_name = ?", (collection.description, name))
         if collection.metadata:
             self.set_metadata(name, collection.metadata)
 
@@ -190,13 +189,7 @@ class GeoPackageTransaction(Transaction):
         self.conn.execute(f"DROP TABLE {q(name)}")
         self.conn.execute(f"ALTER TABLE {q(tmp)} RENAME TO {q(name)}")
         gpkg_schema.create_time_indexes(self.conn, name)
-        gpkg_schema.create_rtree_triggers(self.conn, name, write_only=name in self._bulk_tables)
-        if name in self._bulk_tables:
-            self.conn.execute(
-                f"CREATE TRIGGER IF NOT EXISTS {q(rtree_name(name) + '_delete')} AFTER DELETE ON {q(name)} "
-                f"WHEN old.geom NOT NULL BEGIN DELETE FROM {q(rtree_name(name))} WHERE id = OLD.fid; END"
-            )
-            gpkg_schema.drop_write_triggers(self.conn, name)
+        gpkg_schema.create_rtree_triggers(self.conn, name, delete_only=name in self._bulk_tables)
 
     # -- features ----------------------------------------------------------
     def _begin_bulk(self, name: str) -> None:
