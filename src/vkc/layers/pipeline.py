@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue as queue_module
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,7 +27,8 @@ _POLL_SECONDS = 1.0
 
 
 def can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
+    """Forking is safe only from a single-threaded process (a web server's worker is not one)."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def run_in_children(producer: Producer, size: int, readers: int = 1) -> Iterator[Prepared]:
