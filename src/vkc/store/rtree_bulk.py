@@ -121,6 +121,7 @@ def load(conn: sqlite3.Connection, rtree: str, staging: Staging) -> int:
     del keys
     next_node = 2
     covers = []
+    leaf_of = np.empty(n, dtype=np.int64)  # the leaf node of each entry, in Hilbert order
     step = fanout * (_CHUNK // fanout)
     for start in range(0, n, step):
         idx = order[start : start + step]
@@ -132,8 +133,9 @@ def load(conn: sqlite3.Connection, rtree: str, staging: Staging) -> int:
             f"INSERT INTO {q(rtree + '_node')} (nodeno, data) VALUES (?, ?)",
             zip(nodenos.tolist(), _blobs(ids, level_boxes, size, fanout, None)),
         )
-        _link(conn, rtree, 0, ids, np.repeat(nodenos, fanout)[: len(ids)])
+        leaf_of[start : start + len(ids)] = np.repeat(nodenos, fanout)[: len(ids)]
         covers.append(_covers(level_boxes, groups, fanout))
+    _link(conn, rtree, 0, fids[order], leaf_of)
     ids, level_boxes = np.arange(2, next_node, dtype=np.int64), np.concatenate(covers)
     depth = 1
     while True:
@@ -165,7 +167,11 @@ def _covers(boxes: np.ndarray, groups: int, fanout: int) -> np.ndarray:
 def _link(conn: sqlite3.Connection, rtree: str, depth: int, ids: np.ndarray, nodes: np.ndarray) -> None:
     """Leaf entries go to ``_rowid`` (rowid → leaf), inner ones to ``_parent`` (child → parent)."""
     table, cols = (rtree + "_rowid", "rowid, nodeno") if depth == 0 else (rtree + "_parent", "nodeno, parentnode")
-    conn.executemany(f"INSERT INTO {q(table)} ({cols}) VALUES (?, ?)", zip(ids.tolist(), nodes.tolist()))
+    order = np.argsort(ids, kind="stable")  # appending in key order is much cheaper for SQLite's B-tree
+    sql = f"INSERT INTO {q(table)} ({cols}) VALUES (?, ?)"
+    for start in range(0, len(ids), _CHUNK):
+        part = order[start : start + _CHUNK]
+        conn.executemany(sql, zip(ids[part].tolist(), nodes[part].tolist()))
 
 
 def _blobs(ids: np.ndarray, boxes: np.ndarray, size: int, fanout: int, depth: int | None) -> list[bytes]:
