@@ -148,3 +148,24 @@ def test_properties_named_like_store_columns_are_renamed(store, tmp_path):
     coll = store.collection("clash")
     assert coll.metadata["renamed_properties"] == {"fid": "fid_1", "geom": "geom_1", "Name": "Name_1"}
     assert store.feature("clash", "2").properties == {"name": "Điểm 1", "n": 1, "fid_1": 10, "geom_1": "x", "Name_1": "A"}
+
+
+def test_csv_with_semicolons_and_decimal_commas(store, tmp_path):
+    path = tmp_path / "tram.csv"
+    path.write_text("ma;ten;kinh_do;vi_do\nT1;Trạm 1;105,8524;21,0287\n", encoding="utf-8")
+    import_layer(store, path, "tram", ImportOptions(id_field="ma"))
+    assert store.feature("tram", "T1").geometry.equals(shapely.Point(105.8524, 21.0287))
+
+
+def test_a_geopackage_with_several_layers_needs_layer(store, tmp_path):
+    from vkc.errors import FormatError
+
+    path = tmp_path / "two.gpkg"
+    write_ogr(path, "GPKG", [shapely.Point(105.85, 21.03)], {"k": ["a"]}, "EPSG:4326")
+    from pyogrio.raw import write
+
+    write(str(path), shapely.to_wkb(np.array([shapely.Point(105.86, 21.04)], dtype=object)), [np.array(["b"], dtype=object)], ["k"], layer="second", driver="GPKG", geometry_type="Point", crs="EPSG:4326", append=True)
+    with pytest.raises(FormatError, match="2 layers .*--layer"):
+        import_layer(store, path, "x")
+    import_layer(store, path, "x", ImportOptions(layer="second"))
+    assert [f.properties["k"] for f in store.features("x", Query())] == ["b"]

@@ -68,3 +68,11 @@ def test_gdal_writes_keep_the_index_in_step(filled):
     with open_store(filled) as s:
         assert [f.id for f in s.features("stops", Query(bbox=(106.9, 15.9, 107.1, 16.1)))] == ["s0"]
         assert s.count("stops") == 249
+
+
+def test_json_properties_are_declared_to_gdal(store, store_path):
+    store.create_collection(Collection(name="st", geometry_type="POINT"))
+    store.upsert("st", [Feature("a", shapely.Point(105.85, 21.03), {"pollutants": ["PM2.5", "NO2"], "name": "x"})])
+    store.close()
+    text = _ogr("ogrinfo", "-so", "-ro", str(store_path), "st")
+    assert "pollutants: String(JSON)" in text and "name: String (0.0)" in text

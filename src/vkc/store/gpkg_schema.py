@@ -52,6 +52,31 @@ INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, descript
 """
 
 
+SCHEMA_EXTENSION = "http://www.geopackage.org/spec/#extension_schema"
+DATA_COLUMNS_DDL = """CREATE TABLE IF NOT EXISTS gpkg_data_columns (
+  table_name TEXT NOT NULL, column_name TEXT NOT NULL, name TEXT, title TEXT, description TEXT,
+  mime_type TEXT, constraint_name TEXT,
+  CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name),
+  CONSTRAINT gdc_tn UNIQUE (table_name, name))"""
+
+
+def declare_json_columns(conn: sqlite3.Connection, table: str, columns: dict[str, bool]) -> None:
+    """Mark columns holding JSON with the schema extension's MIME type, so GDAL and QGIS read them as JSON."""
+    conn.execute(DATA_COLUMNS_DDL)
+    conn.execute(
+        "INSERT OR IGNORE INTO gpkg_extensions VALUES ('gpkg_data_columns', NULL, 'gpkg_schema', ?, 'read-write')",
+        (SCHEMA_EXTENSION,),
+    )
+    for column, is_json in columns.items():
+        if is_json:
+            conn.execute(
+                "INSERT OR REPLACE INTO gpkg_data_columns (table_name, column_name, mime_type) VALUES (?, ?, 'application/json')",
+                (table, column),
+            )
+        else:
+            conn.execute("DELETE FROM gpkg_data_columns WHERE table_name = ? AND column_name = ?", (table, column))
+
+
 def q(name: str) -> str:
     """Quote an SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
@@ -139,6 +164,8 @@ def drop_feature_table(conn: sqlite3.Connection, table: str) -> None:
     conn.execute(f"DROP TABLE IF EXISTS {q(rtree_name(table))}")
     conn.execute(f"DROP TABLE IF EXISTS {q(table)}")
     conn.execute("DELETE FROM gpkg_extensions WHERE table_name = ?", (table,))
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_data_columns'").fetchone():
+        conn.execute("DELETE FROM gpkg_data_columns WHERE table_name = ?", (table,))
     conn.execute("DELETE FROM gpkg_geometry_columns WHERE table_name = ?", (table,))
     conn.execute("DELETE FROM vkc_collections WHERE name = ?", (table,))
     conn.execute("DELETE FROM gpkg_contents WHERE table_name = ?", (table,))

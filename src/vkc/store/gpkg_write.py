@@ -63,6 +63,8 @@ class GeoPackageTransaction(Transaction):
         gpkg_schema.create_feature_table(
             self.conn, name, collection.geometry_type, [(f.name, SQL_TYPES[f.type]) for f in collection.fields]
         )
+        if any(f.type == "json" for f in collection.fields):
+            gpkg_schema.declare_json_columns(self.conn, name, {f.name: True for f in collection.fields if f.type == "json"})
         self.conn.execute(
             "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change, srs_id) "
             "VALUES (?, 'features', ?, ?, ?, ?)",
@@ -140,6 +142,9 @@ class GeoPackageTransaction(Transaction):
             "UPDATE vkc_collections SET fields = ? WHERE name = ?",
             (orjson.dumps([[f.name, f.type] for f in new_fields]).decode(), name),
         )
+        json_now = {f.name: f.type == "json" for f in new_fields if f.type == "json" or coll.field_map().get(f.name, f).type == "json"}
+        if json_now:
+            gpkg_schema.declare_json_columns(self.conn, name, json_now)
         if widened:
             self._rebuild_table(name, new_fields)
 
