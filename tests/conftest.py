@@ -18,11 +18,43 @@ def store_path(tmp_path: Path) -> Path:
     return tmp_path / "test.gpkg"
 
 
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One throwaway PostgreSQL + PostGIS server per test process (see tests/support/pg_cluster.py)."""
+    from pg_cluster import Cluster
+
+    cluster = Cluster()
+    yield cluster
+    cluster.stop()
+
+
 @pytest.fixture
-def store(store_path: Path):
+def gpkg_store(store_path: Path):
     from vkc.store import open_store
 
     with open_store(store_path) as s:
+        yield s
+
+
+@pytest.fixture(params=["gpkg", "postgis"])
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def store_url(backend: str, store_path: Path, request) -> str:
+    """A fresh, empty store of each backend: a GeoPackage file, or a new PostGIS database."""
+    if backend == "gpkg":
+        return str(store_path)
+    return request.getfixturevalue("pg_cluster").new_database()
+
+
+@pytest.fixture
+def store(store_url: str):
+    """The same tests run against both backends (the GeoPackage file and PostGIS)."""
+    from vkc.store import open_store
+
+    with open_store(store_url) as s:
         yield s
 
 

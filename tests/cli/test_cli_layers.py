@@ -116,3 +116,18 @@ def _processes_mentioning(text: str) -> list[int]:
             if text in cmdline and "pytest" not in cmdline:
                 found.append(int(entry.name))
     return found
+
+
+def test_the_cli_on_postgis(vkc, tmp_path, pg_cluster):
+    url = pg_cluster.new_database()
+    src = tmp_path / "stops.geojson"
+    src.write_text(_fc(15), encoding="utf-8")
+    r = vkc(["import", "layer", str(src), "--collection", "stops", "--db", url])
+    assert r.returncode == 0, r.stderr
+    r = vkc(["layers", "--db", url, "--json"])
+    assert [(c["name"], c["count"]) for c in json.loads(r.stdout)] == [("stops", 15)]
+    r = vkc(["import", "layer", str(src), "--collection", "stops"], env={"VKC_DATABASE_URL": url})
+    assert r.returncode == 0 and "15 replaced" in r.stdout
+    bad = url.rsplit("/", 1)[0] + "/no_such_database"
+    r = vkc(["layers", "--db", bad])
+    assert r.returncode == 1 and "cannot connect to" in r.stderr and "no_such_database" in r.stderr and "Traceback" not in r.stderr

@@ -20,7 +20,8 @@ def _ogr(*args: str) -> str:
 
 
 @pytest.fixture
-def filled(store, store_path):
+def filled(gpkg_store, store_path):
+    store = gpkg_store
     store.create_collection(Collection(name="stops", title="Bus stops", geometry_type="POINT"))
     store.upsert("stops", [Feature(f"s{i}", shapely.Point(105.8 + i / 1000, 21 + i / 1000), {"n": i, "name": f"Trạm {i}"}) for i in range(250)])
     store.create_collection(Collection(name="parks", geometry_type="MULTIPOLYGON"))
@@ -70,7 +71,8 @@ def test_gdal_writes_keep_the_index_in_step(filled):
         assert s.count("stops") == 249
 
 
-def test_json_properties_are_declared_to_gdal(store, store_path):
+def test_json_properties_are_declared_to_gdal(gpkg_store, store_path):
+    store = gpkg_store
     store.create_collection(Collection(name="st", geometry_type="POINT"))
     store.upsert("st", [Feature("a", shapely.Point(105.85, 21.03), {"pollutants": ["PM2.5", "NO2"], "name": "x"})])
     store.close()

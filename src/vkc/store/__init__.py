@@ -1,7 +1,7 @@
 """Persistence behind one interface: :func:`open_store` picks the backend from the URL.
 
 - a path (``city.gpkg``) or ``sqlite:///path``: the embedded GeoPackage store;
-- ``postgresql://...``: PostgreSQL + PostGIS (the production store, coming next).
+- ``postgresql://...``: PostgreSQL + PostGIS (the production store).
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ def open_store(url: str | os.PathLike[str], *, create: bool = True) -> Store:
     """Open the store at ``url`` (a file path, ``sqlite:///path`` or ``postgresql://...``)."""
     text = os.fspath(url)
     if text.startswith(("postgresql://", "postgres://")):
-        raise InputError(
-            "the PostgreSQL + PostGIS backend is not available in this version; use a .gpkg path",
-            field="db",
-        )
+        from vkc.store.postgis import PostGISStore
+
+        return PostGISStore(text)
     if text.startswith("sqlite:///"):
         text = text[len("sqlite:///") :]
     elif "://" in text:

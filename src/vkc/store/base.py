@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
+from vkc.errors import ConflictError
+from vkc.store.checks import check_duplicate_ids, check_geometry_types, needed_fields
 from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Field, Query, WriteResult
 
 
@@ -36,17 +38,50 @@ class Transaction(abc.ABC):
     def set_metadata(self, name: str, metadata: dict[str, Any]) -> None:
         """Replace a collection's metadata (title/description stay as they are)."""
 
-    @abc.abstractmethod
     def set_geometry_type(self, name: str, geometry_type: str) -> None:
-        """Change a collection's geometry type; single geometries already stored are promoted to multi."""
+        """Change a collection's geometry type: to the multi form of its type (single geometries already
+        stored are promoted) or to GEOMETRY."""
+        coll = self.schema(name)
+        new = Collection(name=name, geometry_type=geometry_type).geometry_type
+        if new == coll.geometry_type:
+            return
+        promote = new.startswith("MULTI") and coll.geometry_type == new[len("MULTI") :]
+        if not promote and new != "GEOMETRY":
+            raise ConflictError(f"collection {name!r} holds {coll.geometry_type} geometries; they cannot become {new}", collection=name)
+        self._change_geometry_type(coll, new, promote=promote)
+
+    @abc.abstractmethod
+    def _change_geometry_type(self, coll: Collection, geometry_type: str, *, promote: bool) -> None: ...
+
+    @abc.abstractmethod
+    def schema(self, name: str) -> Collection:
+        """A collection's schema and metadata, without the (costlier) counts and extents."""
 
     @abc.abstractmethod
     def encode(self, batch: FeatureBatch) -> EncodedBatch:
         """Encode for this backend (pure: may run in another process, see ``Store.encoder``)."""
 
-    @abc.abstractmethod
     def upsert_encoded(self, name: str, batch: EncodedBatch) -> WriteResult:
-        """Insert or replace features by id. Unknown properties are added to the schema."""
+        """Insert or replace features by id. Unknown properties are added to the schema, narrow types widened."""
+        coll = self.schema(name)
+        if len(batch) == 0:
+            return WriteResult()
+        check_duplicate_ids(name, batch.ids)
+        needed = needed_fields(coll, batch.columns)
+        if needed:
+            self.add_fields(name, needed)
+            coll = self.schema(name)
+        batch = self._fit_to_multi(coll, batch)
+        check_geometry_types(coll, batch)
+        return self._write(coll, batch)
+
+    @abc.abstractmethod
+    def _fit_to_multi(self, coll: Collection, batch: EncodedBatch) -> EncodedBatch:
+        """Single geometries written to a MULTI* collection are stored as one-part multis."""
+
+    @abc.abstractmethod
+    def _write(self, coll: Collection, batch: EncodedBatch) -> WriteResult:
+        """Insert or replace the (checked) batch."""
 
     def upsert_batch(self, name: str, batch: FeatureBatch) -> WriteResult:
         return self.upsert_encoded(name, self.encode(batch))

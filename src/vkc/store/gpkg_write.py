@@ -15,10 +15,16 @@ import shapely
 from vkc.errors import ConflictError, InputError
 from vkc.store import gpkg_binary, gpkg_schema, rtree_bulk
 from vkc.store.base import Transaction
+from vkc.store.checks import (
+    check_field_names,
+    column_to_sql,
+    columns_of,
+    plan_fields,
+)
 from vkc.store.gpkg_read import read_collection
 from vkc.store.gpkg_schema import q, rtree_name
-from vkc.store.model import RESERVED_NAMES, Collection, EncodedBatch, FeatureBatch, Field, WriteResult, check_collection_name
-from vkc.store.values import SQL_TYPES, column_type, format_datetime, to_sql, widen
+from vkc.store.model import Collection, EncodedBatch, FeatureBatch, Field, WriteResult, check_collection_name
+from vkc.store.values import SQL_TYPES, format_datetime
 
 
 def _now() -> str:
@@ -58,7 +64,7 @@ class GeoPackageTransaction(Transaction):
             self.add_fields(name, collection.fields)
             self._update_descriptive(name, collection)
             return self._collection(name)
-        _check_field_names(collection.fields)
+        check_field_names(collection.fields)
         now = _now()
         gpkg_schema.create_feature_table(
             self.conn, name, collection.geometry_type, [(f.name, SQL_TYPES[f.type]) for f in collection.fields]
@@ -114,52 +120,24 @@ class GeoPackageTransaction(Transaction):
 
     def add_fields(self, name: str, fields: Iterable[Field]) -> None:
         coll = self._collection(name)
-        current = coll.field_map()
-        lower = {n.lower(): n for n in current}
-        new_fields = list(coll.fields)
-        widened = False
-        for f in fields:
-            existing = current.get(f.name)
-            if existing is None:
-                if f.name.lower() in lower:
-                    raise InputError(
-                        f"property {f.name!r} differs only in letter case from {lower[f.name.lower()]!r}; "
-                        "GeoPackage column names are case-insensitive",
-                        field=f.name,
-                    )
-                _check_field_names([f])
-                self.conn.execute(f"ALTER TABLE {q(name)} ADD COLUMN {q(f.name)} {SQL_TYPES[f.type]}")
-                new_fields.append(f)
-                current[f.name] = f
-                lower[f.name.lower()] = f.name
-            else:
-                wider = widen(existing.type, f.type)
-                if wider != existing.type:
-                    idx = next(i for i, nf in enumerate(new_fields) if nf.name == f.name)
-                    new_fields[idx] = current[f.name] = Field(f.name, wider)  # type: ignore[arg-type]
-                    widened = True
+        added, widened, schema = plan_fields(coll, fields)
+        for f in added:
+            self.conn.execute(f"ALTER TABLE {q(name)} ADD COLUMN {q(f.name)} {SQL_TYPES[f.type]}")
         self.conn.execute(
             "UPDATE vkc_collections SET fields = ? WHERE name = ?",
-            (orjson.dumps([[f.name, f.type] for f in new_fields]).decode(), name),
+            (orjson.dumps([[f.name, f.type] for f in schema]).decode(), name),
         )
-        json_now = {f.name: f.type == "json" for f in new_fields if f.type == "json" or coll.field_map().get(f.name, f).type == "json"}
+        was_json = {f.name for f in coll.fields if f.type == "json"}
+        json_now = {f.name: f.type == "json" for f in schema if f.type == "json" or f.name in was_json}
         if json_now:
             gpkg_schema.declare_json_columns(self.conn, name, json_now)
         if widened:
-            self._rebuild_table(name, new_fields)
+            self._rebuild_table(name, schema)
 
-    def set_geometry_type(self, name: str, geometry_type: str) -> None:
-        coll = self._collection(name)
-        geometry_type = Collection(name=name, geometry_type=geometry_type).geometry_type
-        if geometry_type == coll.geometry_type:
-            return
-        if geometry_type.startswith("MULTI") and coll.geometry_type == geometry_type[len("MULTI") :]:
+    def _change_geometry_type(self, coll: Collection, geometry_type: str, *, promote: bool) -> None:
+        name = coll.name
+        if promote:
             self._promote_stored(name)
-        elif geometry_type != "GEOMETRY":
-            raise ConflictError(
-                f"collection {name!r} holds {coll.geometry_type} geometries; they cannot become {geometry_type}",
-                collection=name,
-            )
         self.conn.execute("UPDATE vkc_collections SET geometry_type = ? WHERE name = ?", (geometry_type, name))
         self.conn.execute("UPDATE gpkg_geometry_columns SET geometry_type_name = ? WHERE table_name = ?", (geometry_type, name))
         self._rebuild_table(name, coll.fields)
@@ -211,25 +189,21 @@ class GeoPackageTransaction(Transaction):
     def encode(self, batch: FeatureBatch) -> EncodedBatch:
         return encode_batch(batch)
 
-    def upsert_encoded(self, name: str, batch: EncodedBatch) -> WriteResult:
-        coll = self._collection(name)
-        n = len(batch)
-        if n == 0:
-            return WriteResult()
-        if len(set(batch.ids)) != n:
-            seen: set[str] = set()
-            dupes = [i for i in batch.ids if i in seen or seen.add(i)][:5]  # type: ignore[func-returns-value]
-            raise InputError(f"duplicate feature ids in one write to {name!r}: {', '.join(map(repr, dupes))}")
-        self._ensure_schema(coll, batch.columns)
-        coll = self._collection(name)
+    def schema(self, name: str) -> Collection:
+        return self._collection(name)
+
+    def _fit_to_multi(self, coll: Collection, batch: EncodedBatch) -> EncodedBatch:
         multi = {"MULTIPOINT": 4, "MULTILINESTRING": 5, "MULTIPOLYGON": 6}.get(coll.geometry_type)
-        if multi is not None:  # a single geometry in a multi collection is stored as a one-part multi
-            geometries, type_ids = gpkg_binary.promote(batch.geometries, batch.type_ids, multi)
-            batch = dataclasses.replace(batch, geometries=geometries, type_ids=type_ids)
-        _check_geometry_types(coll, batch)
+        if multi is None:
+            return batch
+        geometries, type_ids = gpkg_binary.promote(batch.geometries, batch.type_ids, multi)
+        return dataclasses.replace(batch, geometries=geometries, type_ids=type_ids)
+
+    def _write(self, coll: Collection, batch: EncodedBatch) -> WriteResult:
+        name, n = coll.name, len(batch)
         self._begin_bulk(name)
         names = [f.name for f in coll.fields]
-        values = [_column_to_sql(batch.columns.get(f.name), f.type, n) for f in coll.fields]
+        values = [column_to_sql(batch.columns.get(f.name), f.type, n) for f in coll.fields]
         blobs, bounds, times, ends = batch.geometries, batch.bounds, batch.times, batch.times_end
         new_rows, old_rows, fids = self._insert_new(name, names, blobs, batch.ids, times, ends, values)
         if old_rows:
@@ -317,19 +291,6 @@ class GeoPackageTransaction(Transaction):
         else:
             self._touched[name] = [min(cur[0], box[0]), min(cur[1], box[1]), max(cur[2], box[2]), max(cur[3], box[3])]
 
-    def _ensure_schema(self, coll: Collection, columns: dict[str, list[Any]]) -> None:
-        known = coll.field_map()
-        needed = []
-        for key, column in columns.items():
-            current = known.get(key)
-            ftype = column_type(column, current.type if current else None)
-            if current is None:
-                needed.append(Field(key, ftype or "text"))
-            elif ftype is not None and widen(current.type, ftype) != current.type:
-                needed.append(Field(key, ftype))
-        if needed:
-            self.add_fields(coll.name, needed)
-
     def delete(self, name: str, ids: Iterable[str]) -> WriteResult:
         self._collection(name)
         ids = list(ids)
@@ -385,66 +346,10 @@ def encode_batch(batch: FeatureBatch) -> EncodedBatch:
         geometries=blobs,
         bounds=bounds,
         type_ids=shapely.get_type_id(batch.geometries),
-        columns=_columns(batch.properties),
+        columns=columns_of(batch.properties),
         times=times,
         times_end=ends,
     )
-
-
-def _columns(properties: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    """Properties column by column, keys in first-seen order."""
-    keys: dict[str, None] = {}
-    for props in properties:
-        keys.update(dict.fromkeys(props))
-    return {k: [p.get(k) for p in properties] for k in keys}
-
-
-def _column_to_sql(column: list[Any] | None, ftype: str, n: int) -> list[Any]:
-    if column is None:
-        return [None] * n
-    kinds = set(map(type, column))
-    kinds.discard(type(None))
-    native = {"integer": {int}, "real": {int, float}, "text": {str}, "date": {str}, "datetime": {str}}.get(ftype)
-    if native is not None and kinds <= native:
-        return column
-    return [to_sql(v, ftype) for v in column]  # type: ignore[arg-type]
-
-
-def _check_field_names(fields: Iterable[Field]) -> None:
-    seen: set[str] = set()
-    for f in fields:
-        low = f.name.lower()
-        if low in RESERVED_NAMES:
-            raise InputError(f"property name {f.name!r} is reserved by the store", field=f.name)
-        if low in seen:
-            raise InputError(f"property {f.name!r} appears twice (names are case-insensitive)", field=f.name)
-        seen.add(low)
-
-
-_TYPE_IDS = {
-    "POINT": {0},
-    "LINESTRING": {1},
-    "POLYGON": {3},
-    "MULTIPOINT": {4},
-    "MULTILINESTRING": {5},
-    "MULTIPOLYGON": {6},
-    "GEOMETRYCOLLECTION": {7},
-}
-
-
-def _check_geometry_types(coll: Collection, batch: EncodedBatch) -> None:
-    allowed = _TYPE_IDS.get(coll.geometry_type)
-    if allowed is None:
-        return
-    bad = np.flatnonzero(~np.isin(batch.type_ids, list(allowed) + [-1]))
-    if bad.size:
-        from vkc.geo.geometry_types import type_name
-
-        i = int(bad[0])
-        raise InputError(
-            f"feature {batch.ids[i]!r}: a {type_name(int(batch.type_ids[i]))} in {coll.geometry_type} collection {coll.name!r}",
-            id=batch.ids[i],
-        )
 
 
 __all__ = ["GeoPackageTransaction", "encode_batch"]

@@ -1,4 +1,4 @@
-"""The embedded GeoPackage store: interface behaviour, GeoPackage layout, R*Tree in step."""
+"""The store interface on both backends (GeoPackage file, PostGIS), plus the GeoPackage layout and its R*Tree."""
 
 from __future__ import annotations
 
@@ -23,11 +23,17 @@ def _points(n: int, start: int = 0) -> list[Feature]:
     ]
 
 
-def _rtree_matches_table(path, name: str) -> None:
-    """Every non-empty geometry has exactly its envelope in the R*Tree, and nothing else is there."""
-    from vkc.store import gpkg_binary
+def _rtree_matches_table(store, name: str) -> None:
+    """GeoPackage: every non-empty geometry has exactly its envelope in the R*Tree, and nothing else is there.
 
-    conn = sqlite3.connect(path)
+    (PostGIS keeps its GiST index itself.)
+    """
+    from vkc.store import gpkg_binary
+    from vkc.store.gpkg import GeoPackageStore
+
+    if not isinstance(store, GeoPackageStore):
+        return
+    conn = sqlite3.connect(store.path)
     rows = conn.execute(f'SELECT fid, geom FROM "{name}"').fetchall()
     tree = {r[0]: r[1:] for r in conn.execute(f'SELECT id, minx, maxx, miny, maxy FROM "rtree_{name}_geom"')}
     expected = {}
@@ -65,7 +71,7 @@ def test_upsert_by_id_is_idempotent_and_replaces(store, store_path):
     f = store.feature("stops", "p1")
     assert f.properties == {"n": 100, "kind": None} and f.geometry.equals(shapely.Point(106, 22))
     assert store.count("stops", Query(bbox=(105.99, 21.99, 106.01, 22.01))) == 1
-    _rtree_matches_table(store_path, "stops")
+    _rtree_matches_table(store, "stops")
 
 
 def test_bbox_attribute_time_and_paging(store):
@@ -132,7 +138,7 @@ def test_delete_and_missing(store, store_path):
         store.feature("stops", "p0")
     with pytest.raises(CollectionNotFound):
         store.count("nothing")
-    _rtree_matches_table(store_path, "stops")
+    _rtree_matches_table(store, "stops")
 
 
 def test_failed_transaction_leaves_nothing(store):
@@ -147,7 +153,8 @@ def test_failed_transaction_leaves_nothing(store):
     assert [c.name for c in store.collections()] == ["stops"]
 
 
-def test_type_widening_rebuilds_declared_type(store, store_path):
+def test_type_widening_rebuilds_declared_type(gpkg_store, store_path):
+    store = gpkg_store
     store.create_collection(Collection(name="t", geometry_type="POINT"))
     store.upsert("t", [Feature("a", shapely.Point(105, 21), {"v": 1})])
     store.upsert("t", [Feature("b", shapely.Point(105, 21), {"v": 1.5})])
@@ -157,7 +164,7 @@ def test_type_widening_rebuilds_declared_type(store, store_path):
     conn = sqlite3.connect(store_path)
     declared = {r[1]: r[2] for r in conn.execute('PRAGMA table_info("t")')}
     assert declared["v"] == "TEXT"
-    _rtree_matches_table(store_path, "t")
+    _rtree_matches_table(store, "t")
 
 
 def test_same_title_twice_is_fine(store):
@@ -191,7 +198,7 @@ def test_promotion_to_multi_keeps_everything(store, store_path):
     f = store.feature("areas", "a")
     assert f.geometry.geom_type == "MultiPolygon" and f.properties == {"k": 1}
     assert store.collection("areas").geometry_type == "MULTIPOLYGON"
-    _rtree_matches_table(store_path, "areas")
+    _rtree_matches_table(store, "areas")
 
 
 def test_readers_run_while_a_writer_holds_the_lock(store_path):
@@ -232,7 +239,8 @@ def test_not_a_geopackage(tmp_path):
     assert [r[0] for r in sqlite3.connect(other).execute("SELECT name FROM sqlite_master")] == ["accounts"]
 
 
-def test_geopackage_header_and_tables(store, store_path):
+def test_geopackage_header_and_tables(gpkg_store, store_path):
+    store = gpkg_store
     store.create_collection(Collection(name="stops", geometry_type="POINT"))
     conn = sqlite3.connect(store_path)
     assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47
@@ -245,8 +253,9 @@ def test_geopackage_header_and_tables(store, store_path):
 
 
 @pytest.mark.parametrize("n", [0, 1, 51, 52, 2601, 2602, 20_000])
-def test_bulk_loaded_rtree_passes_sqlite_rtreecheck(store, store_path, n, monkeypatch):
+def test_bulk_loaded_rtree_passes_sqlite_rtreecheck(gpkg_store, store_path, n, monkeypatch):
     """The packed R*Tree written straight into the shadow tables is one SQLite itself accepts."""
+    store = gpkg_store
     import numpy as np
 
     from vkc.store import rtree_bulk
@@ -263,7 +272,7 @@ def test_bulk_loaded_rtree_passes_sqlite_rtreecheck(store, store_path, n, monkey
     conn = sqlite3.connect(store_path)
     assert conn.execute("SELECT rtreecheck('rtree_pts_geom')").fetchone()[0] == "ok"
     conn.close()
-    _rtree_matches_table(store_path, "pts")
+    _rtree_matches_table(store, "pts")
     box = (104.0, 10.0, 106.0, 21.0)
     expected = sum(1 for i in range(1, n) if box[0] <= xy[i, 0] <= box[2] and box[1] <= xy[i, 1] <= box[3])
     assert store.count("pts", Query(bbox=box)) == expected
@@ -281,4 +290,4 @@ def test_single_geometries_in_a_multi_collection_become_one_part_multis(store, s
     assert a.geom_type == "MultiPolygon" and a.equals(shapely.box(105, 21, 105.1, 21.1))
     with pytest.raises(InputError):
         store.upsert("areas", [Feature("c", shapely.Point(105, 21), {})])
-    _rtree_matches_table(store_path, "areas")
+    _rtree_matches_table(store, "areas")

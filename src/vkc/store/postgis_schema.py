@@ -1,0 +1,73 @@
+"""DDL and type mapping of the PostgreSQL + PostGIS store, with a versioned schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import sql
+
+from vkc.errors import StoreError
+
+#: the schema version this code writes; a newer one in the database is refused
+SCHEMA_VERSION = 1
+PG_TYPES = {
+    "integer": "bigint",
+    "real": "double precision",
+    "text": "text",
+    "boolean": "boolean",
+    # Dates stay ISO text, as in the GeoPackage store, so both return the values they were given.
+    "date": "text",
+    "datetime": "text",
+    "json": "jsonb",
+}
+GEOMETRY_TYPMOD = {
+    "GEOMETRY": "Geometry",
+    "POINT": "Point",
+    "LINESTRING": "LineString",
+    "POLYGON": "Polygon",
+    "MULTIPOINT": "MultiPoint",
+    "MULTILINESTRING": "MultiLineString",
+    "MULTIPOLYGON": "MultiPolygon",
+    "GEOMETRYCOLLECTION": "GeometryCollection",
+}
+_MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """CREATE TABLE IF NOT EXISTS vkc_collections (
+             name text PRIMARY KEY, title text NOT NULL DEFAULT '', description text NOT NULL DEFAULT '',
+             geometry_type text NOT NULL, fields jsonb NOT NULL DEFAULT '[]', metadata jsonb NOT NULL DEFAULT '{}',
+             min_x double precision, min_y double precision, max_x double precision, max_y double precision,
+             created timestamptz NOT NULL DEFAULT now(), updated timestamptz NOT NULL DEFAULT now())""",
+    ],
+}
+
+
+def upgrade(conn: Any) -> int:
+    """Bring the database schema to SCHEMA_VERSION (idempotent); returns the version now in place."""
+    conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    conn.execute("CREATE TABLE IF NOT EXISTS vkc_schema_version (version integer NOT NULL)")
+    conn.execute("LOCK TABLE vkc_schema_version IN EXCLUSIVE MODE")
+    row = conn.execute("SELECT max(version) FROM vkc_schema_version").fetchone()
+    current = row[0] or 0
+    if current > SCHEMA_VERSION:
+        raise StoreError(
+            f"the database schema is version {current}, newer than this vkc knows ({SCHEMA_VERSION}); upgrade vkc"
+        )
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        for statement in _MIGRATIONS[version]:
+            conn.execute(statement)
+        conn.execute("INSERT INTO vkc_schema_version VALUES (%s)", (version,))
+    return SCHEMA_VERSION
+
+
+def create_feature_table(conn: Any, table: str, geometry_type: str, columns: list[tuple[str, str]]) -> None:
+    t = sql.Identifier(table)
+    cols = sql.SQL("").join(sql.SQL(", {} {}").format(sql.Identifier(n), sql.SQL(PG_TYPES[ty])) for n, ty in columns)
+    conn.execute(
+        sql.SQL(
+            "CREATE TABLE {t} (fid bigserial PRIMARY KEY, vkc_id text NOT NULL UNIQUE, "
+            "geom geometry({g}, 4326), vkc_time timestamptz, vkc_time_end timestamptz{cols})"
+        ).format(t=t, g=sql.SQL(GEOMETRY_TYPMOD[geometry_type]), cols=cols)
+    )
+    conn.execute(sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(sql.Identifier(f"{table}_geom_gist"), t))
+    conn.execute(sql.SQL("CREATE INDEX {} ON {} (vkc_time)").format(sql.Identifier(f"{table}_time"), t))
+    conn.execute(sql.SQL("CREATE INDEX {} ON {} (vkc_time_end)").format(sql.Identifier(f"{table}_time_end"), t))
