@@ -23,7 +23,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from vkc.cli import admin, demo, layers, serve
+    from vkc.cli import admin, demo, layers, serve, store
 
     app.add_typer(admin.app, name="admin")
     app.add_typer(layers.import_app, name="import")
@@ -31,6 +31,8 @@ def _register() -> None:
     app.command("layers")(layers.list_layers)
     app.command("demo")(demo.demo)
     app.command("serve")(serve.serve)
+    app.add_typer(store.store_app, name="store")
+    app.add_typer(store.db_app, name="db")
 
 
 def main(argv: list[str] | None = None) -> int:

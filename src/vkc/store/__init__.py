@@ -37,6 +37,19 @@ def open_store(url: str | os.PathLike[str], *, create: bool = True) -> Store:
     return GeoPackageStore(text, create=create)
 
 
+def upgrade_store(url: str | os.PathLike[str] | None) -> int:
+    """Bring a store's schema to this version (idempotent); returns the schema version."""
+    from vkc.config import resolve_database
+
+    text = resolve_database(url)
+    if text.startswith(("postgresql://", "postgres://")):
+        from vkc.store.postgis import PostGISStore
+
+        return PostGISStore.upgrade(text)
+    with open_store(text):  # the GeoPackage layout is created or completed on open
+        return 1
+
+
 __all__ = [
     "Collection",
     "Condition",
@@ -48,4 +61,5 @@ __all__ = [
     "Transaction",
     "WriteResult",
     "open_store",
+    "upgrade_store",
 ]

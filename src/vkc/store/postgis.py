@@ -48,9 +48,22 @@ class PostGISStore(Store):
             raise StoreError(f"cannot connect to {_safe(url)}: {str(exc).strip().splitlines()[0]}") from exc
         except Exception as exc:  # pool timeout: the server does not answer
             raise StoreError(f"cannot connect to {_safe(url)}: {exc}") from exc
-        with self._pool.connection() as conn:
-            postgis_schema.upgrade(conn)
         self._closed = False
+        try:
+            with self._pool.connection() as conn:
+                postgis_schema.check(conn, _safe(url))
+        except BaseException:
+            self.close()
+            raise
+
+    @staticmethod
+    def upgrade(url: str) -> int:
+        """Run the schema migrations this version knows (idempotent); returns the schema version."""
+        try:
+            with psycopg.connect(url, connect_timeout=10) as conn:
+                return postgis_schema.upgrade(conn)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot upgrade {_safe(url)}: {str(exc).strip().splitlines()[0]}") from exc
 
     def close(self) -> None:
         if not getattr(self, "_closed", True):

@@ -41,16 +41,32 @@ _MIGRATIONS: dict[int, list[str]] = {
 }
 
 
+def current_version(conn: Any) -> int:
+    if conn.execute("SELECT to_regclass('vkc_schema_version')").fetchone()[0] is None:
+        return 0
+    return conn.execute("SELECT coalesce(max(version), 0) FROM vkc_schema_version").fetchone()[0]
+
+
+def check(conn: Any, url: str) -> None:
+    """On open: an empty database gets the schema; an older one must be upgraded on purpose; a newer one is refused."""
+    current = current_version(conn)
+    if current == 0:
+        upgrade(conn)
+    elif current > SCHEMA_VERSION:
+        raise StoreError(f"the database schema is version {current}, newer than this vkc knows ({SCHEMA_VERSION}); install a newer vkc")
+    elif current < SCHEMA_VERSION:
+        raise StoreError(f"the database schema is version {current}, older than this vkc ({SCHEMA_VERSION}); run `vkc db upgrade --db {url}`")
+
+
 def upgrade(conn: Any) -> int:
     """Bring the database schema to SCHEMA_VERSION (idempotent); returns the version now in place."""
     conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
     conn.execute("CREATE TABLE IF NOT EXISTS vkc_schema_version (version integer NOT NULL)")
     conn.execute("LOCK TABLE vkc_schema_version IN EXCLUSIVE MODE")
-    row = conn.execute("SELECT max(version) FROM vkc_schema_version").fetchone()
-    current = row[0] or 0
+    current = current_version(conn)
     if current > SCHEMA_VERSION:
         raise StoreError(
-            f"the database schema is version {current}, newer than this vkc knows ({SCHEMA_VERSION}); upgrade vkc"
+            f"the database schema is version {current}, newer than this vkc knows ({SCHEMA_VERSION}); install a newer vkc"
         )
     for version in range(current + 1, SCHEMA_VERSION + 1):
         for statement in _MIGRATIONS[version]:

@@ -1,0 +1,35 @@
+"""``vkc store copy`` and ``vkc db upgrade``: moving data between backends, keeping the schema current."""
+
+from __future__ import annotations
+
+import typer
+
+from vkc.cli.common import DbOption
+
+store_app = typer.Typer(help="Whole-store operations.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+@store_app.command("copy")
+def copy(
+    source: str = typer.Option(..., "--from", help="Store to read: a .gpkg path or postgresql://... URL."),
+    target: str = typer.Option(..., "--to", help="Store to write (created if it is a new .gpkg)."),
+    collection: list[str] | None = typer.Option(None, "--collection", "-c", help="Copy only these collections."),
+) -> None:
+    """Copy collections between stores, either direction; ids are kept, so a second copy replaces."""
+    from vkc.store import open_store
+    from vkc.store.copy import copy_store
+
+    with open_store(source, create=False) as src, open_store(target) as dst:
+        copied = copy_store(src, dst, collection or None)
+    for name, count in copied.items():
+        typer.echo(f"{name}: {count} features")
+
+
+@db_app.command("upgrade")
+def upgrade(db: DbOption = None) -> None:
+    """Bring the store's schema to this version of vkc (idempotent)."""
+    from vkc.store import upgrade_store
+
+    version = upgrade_store(db)
+    typer.echo(f"schema version {version}")

@@ -1,0 +1,89 @@
+"""PostGIS specifics: schema versions, index use (EXPLAIN), copying between backends both ways."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+import shapely
+
+from vkc.demo import build_demo
+from vkc.errors import StoreError
+from vkc.store import Collection, Feature, Query, open_store, postgis_schema, upgrade_store
+from vkc.store.copy import copy_store
+from vkc.store.postgis import where_sql
+
+
+def _dump(store):
+    return {
+        c.name: [(f.id, shapely.to_wkb(f.geometry) if f.geometry is not None else None, f.properties, f.time, f.time_end) for f in store.features(c.name, Query())]
+        for c in store.collections()
+    }
+
+
+def test_round_trip_gpkg_postgis_gpkg_is_identical(tmp_path, pg_cluster):
+    with open_store(tmp_path / "a.gpkg") as a:
+        build_demo(a)
+        original = _dump(a)
+        meta = {c.name: (c.geometry_type, c.fields, c.metadata) for c in a.collections()}
+        url = pg_cluster.new_database()
+        with open_store(url) as pg:
+            counts = copy_store(a, pg)
+            assert counts == {name: len(rows) for name, rows in original.items()}
+            assert _dump(pg) == original
+            with open_store(tmp_path / "b.gpkg") as b:
+                copy_store(pg, b)
+                copy_store(pg, b)  # twice: ids are kept, nothing doubles
+                assert _dump(b) == original
+                assert {c.name: (c.geometry_type, c.fields, c.metadata) for c in b.collections()} == meta
+
+
+def test_schema_versions(pg_cluster, monkeypatch):
+    url = pg_cluster.new_database()
+    assert upgrade_store(url) == upgrade_store(url) == postgis_schema.SCHEMA_VERSION  # idempotent
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO vkc_schema_version VALUES (99)")
+    with pytest.raises(StoreError, match="version 99, newer than this vkc knows"):
+        open_store(url)
+    fresh = pg_cluster.new_database()
+    open_store(fresh).close()
+    monkeypatch.setattr(postgis_schema, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(postgis_schema._MIGRATIONS, 2, ["ALTER TABLE vkc_collections ADD COLUMN note text"])
+    with pytest.raises(StoreError, match="older than this vkc .*vkc db upgrade"):
+        open_store(fresh)
+    assert upgrade_store(fresh) == 2
+    open_store(fresh).close()
+
+
+def test_queries_use_the_indexes(pg_cluster):
+    with open_store(pg_cluster.new_database()) as store:
+        store.create_collection(Collection(name="pts", geometry_type="POINT"))
+        from datetime import UTC, datetime, timedelta
+
+        t0 = datetime(2025, 1, 1, tzinfo=UTC)
+        store.upsert("pts", [Feature(str(i), shapely.Point(105 + (i % 100) / 100, 20 + (i // 100) / 100), {"n": i}, time=t0 + timedelta(hours=i)) for i in range(20_000)])
+        coll = store.collection("pts")
+        with psycopg.connect(store.url) as conn:
+            conn.execute("ANALYZE pts")
+            for query, index in ((Query(bbox=(105.1, 20.1, 105.12, 20.12)), "pts_geom_gist"), (Query(time=(t0, t0 + timedelta(hours=3))), "pts_time")):
+                stmt, params = where_sql(coll, query, select=psycopg.sql.SQL("t.fid"), order=True)
+                plan = "\n".join(r[0] for r in conn.execute(psycopg.sql.SQL("EXPLAIN ") + stmt, params))
+                assert index in plan, plan
+
+
+def test_a_server_that_is_down_gives_a_clear_error(pg_cluster):
+    url = pg_cluster.url("postgres").replace(f":{pg_cluster.port}/", ":1/")
+    with pytest.raises(StoreError, match="cannot connect to postgresql://postgres@127.0.0.1:1/postgres"):
+        open_store(url)
+
+
+def test_cli_copy_and_upgrade(vkc, tmp_path, pg_cluster):
+    src = tmp_path / "demo.gpkg"
+    assert vkc(["demo", "--db", str(src), "--no-serve"]).returncode == 0
+    url = pg_cluster.new_database()
+    r = vkc(["store", "copy", "--from", str(src), "--to", url, "-c", "aq_stations", "-c", "wards"])
+    assert r.returncode == 0, r.stderr
+    assert "aq_stations: 32 features" in r.stdout and "wards:" in r.stdout
+    r = vkc(["db", "upgrade", "--db", url])
+    assert r.returncode == 0 and f"schema version {postgis_schema.SCHEMA_VERSION}" in r.stdout
+    r = vkc(["store", "copy", "--from", str(tmp_path / "missing.gpkg"), "--to", url])
+    assert r.returncode == 1 and "does not exist" in r.stderr
