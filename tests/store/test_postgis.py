@@ -87,3 +87,60 @@ def test_cli_copy_and_upgrade(vkc, tmp_path, pg_cluster):
     assert r.returncode == 0 and f"schema version {postgis_schema.SCHEMA_VERSION}" in r.stdout
     r = vkc(["store", "copy", "--from", str(tmp_path / "missing.gpkg"), "--to", url])
     assert r.returncode == 1 and "does not exist" in r.stderr
+
+
+def test_concurrent_writers_lose_nothing(pg_cluster):
+    import threading
+
+    with open_store(pg_cluster.new_database()) as store:
+        store.create_collection(Collection(name="pts", geometry_type="POINT"))
+        errors: list[Exception] = []
+
+        def writer(k: int) -> None:
+            try:
+                for j in range(20):
+                    store.upsert("pts", [Feature(f"{k}-{j}", shapely.Point(105, 21), {"k": k}), Feature("shared", shapely.Point(105, 21), {"k": k})])
+            except Exception as exc:  # noqa: BLE001 - collected for the assertion
+                errors.append(exc)
+
+        threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert store.count("pts") == 4 * 20 + 1
+
+
+@pytest.mark.slow
+def test_killing_the_server_mid_import_leaves_nothing_half_written(tmp_path):
+    """The database dies during an import: a clear error, and after restart the store is as before."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from pg_cluster import Cluster
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    import make_data
+
+    big = tmp_path / "big.geojson"
+    make_data.points(big, 300_000)
+    cluster = Cluster()
+    try:
+        url = cluster.new_database()
+        with open_store(url) as s:
+            s.create_collection(Collection(name="big", geometry_type="POINT"))
+            s.upsert("big", [Feature("x", shapely.Point(105.8, 21.0), {"n": 1})])
+        proc = subprocess.Popen([sys.executable, "-m", "vkc", "import", "layer", str(big), "--collection", "big", "--db", url], stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        assert proc.poll() is None, "the import finished before the server could be killed"
+        cluster.kill()
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 1 and stderr.startswith("error: the database failed") and "Traceback" not in stderr, stderr
+        cluster.start()
+        with open_store(url) as s:
+            assert s.count("big") == 1 and s.feature("big", "x").properties == {"n": 1}
+    finally:
+        cluster.stop()

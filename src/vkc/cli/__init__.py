@@ -6,6 +6,7 @@ standard error and exit status 1, here and nowhere else.
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import typer
@@ -37,6 +38,8 @@ def _register() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``vkc`` console script."""
+    # The connection pool reports each failed reconnection; the CLI reports the one error that results.
+    logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
     _register()
     try:
         app(args=argv, prog_name="vkc")  # click handles usage errors itself (exit status 2)

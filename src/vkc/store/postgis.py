@@ -141,9 +141,7 @@ def _safe(url: str) -> str:
 
 def read_collection(conn: Any, name: str, *, with_stats: bool = False) -> Collection:
     row = conn.execute(
-        "SELECT name, title, description, geometry_type, fields, metadata, min_x, min_y, max_x, max_y "
-        "FROM vkc_collections WHERE name = %s",
-        (name,),
+        "SELECT name, title, description, geometry_type, fields, metadata FROM vkc_collections WHERE name = %s", (name,)
     ).fetchone()
     if row is None:
         raise CollectionNotFound(f"no collection named {name!r}", collection=name)
@@ -154,8 +152,11 @@ def read_collection(conn: Any, name: str, *, with_stats: bool = False) -> Collec
     if with_stats:
         t = sql.Identifier(name)
         coll.count = int(conn.execute(sql.SQL("SELECT count(*) FROM {}").format(t)).fetchone()[0])
-        if row[6] is not None:
-            coll.extent = (row[6], row[7], row[8], row[9])
+        box = conn.execute(
+            "SELECT min(min_x), min(min_y), max(max_x), max(max_y) FROM vkc_extent_log WHERE name = %s", (name,)
+        ).fetchone()
+        if box[0] is not None:
+            coll.extent = tuple(box)
         tmin, tmax = conn.execute(sql.SQL("SELECT min(vkc_time), max(vkc_time_end) FROM {}").format(t)).fetchone()
         if tmin is not None or tmax is not None:
             coll.time_extent = (tmin, tmax)

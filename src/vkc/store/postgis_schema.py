@@ -35,8 +35,13 @@ _MIGRATIONS: dict[int, list[str]] = {
         """CREATE TABLE IF NOT EXISTS vkc_collections (
              name text PRIMARY KEY, title text NOT NULL DEFAULT '', description text NOT NULL DEFAULT '',
              geometry_type text NOT NULL, fields jsonb NOT NULL DEFAULT '[]', metadata jsonb NOT NULL DEFAULT '{}',
-             min_x double precision, min_y double precision, max_x double precision, max_y double precision,
              created timestamptz NOT NULL DEFAULT now(), updated timestamptz NOT NULL DEFAULT now())""",
+        # Extents grow by appending a row per write: appends never wait on each other, so concurrent
+        # writers of one collection do not queue (or deadlock) on a shared row.
+        """CREATE TABLE IF NOT EXISTS vkc_extent_log (
+             name text NOT NULL, min_x double precision, min_y double precision,
+             max_x double precision, max_y double precision, at timestamptz NOT NULL DEFAULT now())""",
+        "CREATE INDEX IF NOT EXISTS vkc_extent_log_name ON vkc_extent_log (name)",
     ],
 }
 

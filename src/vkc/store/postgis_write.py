@@ -63,8 +63,14 @@ class PostGISTransaction(Transaction):
 
         return read_collection(self.conn, name)
 
+    def _lock_schema(self, name: str) -> None:
+        """Schema changes of one collection wait for each other (until commit), so concurrent writers
+        that both meet a new property do not both try to add it."""
+        self.conn.execute("SELECT pg_advisory_xact_lock(hashtext('vkc_collection:' || %s))", (name.lower(),))
+
     def create_collection(self, collection: Collection, *, exist_ok: bool = False) -> Collection:
         name = check_collection_name(collection.name)
+        self._lock_schema(name)
         exists = self.conn.execute("SELECT 1 FROM vkc_collections WHERE lower(name) = lower(%s)", (name,)).fetchone()
         if exists:
             if not exist_ok:
@@ -92,6 +98,7 @@ class PostGISTransaction(Transaction):
         self._collection(name)
         self.conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(name)))
         self.conn.execute("DELETE FROM vkc_collections WHERE name = %s", (name,))
+        self.conn.execute("DELETE FROM vkc_extent_log WHERE name = %s", (name,))
         self._touched.pop(name, None)
         self._shrunk.discard(name)
 
@@ -100,7 +107,8 @@ class PostGISTransaction(Transaction):
         self.conn.execute("UPDATE vkc_collections SET metadata = %s, updated = now() WHERE name = %s", (Jsonb(_plain(metadata)), name))
 
     def add_fields(self, name: str, fields: Iterable[Field]) -> None:
-        coll = self._collection(name)
+        self._lock_schema(name)
+        coll = self._collection(name)  # read after the lock: another writer may have added them meanwhile
         added, widened, schema = plan_fields(coll, fields)
         t = sql.Identifier(name)
         for f in added:
@@ -109,9 +117,11 @@ class PostGISTransaction(Transaction):
             column, pg_type = sql.Identifier(f.name), sql.SQL(PG_TYPES[f.type])
             using = sql.SQL("to_jsonb({})").format(column) if f.type == "json" else sql.SQL("{}::{}").format(column, pg_type)
             self.conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE {} USING {}").format(t, column, pg_type, using))
-        self.conn.execute("UPDATE vkc_collections SET fields = %s WHERE name = %s", (Jsonb([[f.name, f.type] for f in schema]), name))
+        if added or widened:
+            self.conn.execute("UPDATE vkc_collections SET fields = %s WHERE name = %s", (Jsonb([[f.name, f.type] for f in schema]), name))
 
     def _change_geometry_type(self, coll: Collection, geometry_type: str, *, promote: bool) -> None:
+        self._lock_schema(coll.name)
         self.conn.execute(
             sql.SQL("ALTER TABLE {} ALTER COLUMN geom TYPE geometry({}, 4326) USING {}").format(
                 sql.Identifier(coll.name),
@@ -183,23 +193,20 @@ class PostGISTransaction(Transaction):
         self._touched[name] = box if cur is None else [min(cur[0], box[0]), min(cur[1], box[1]), max(cur[2], box[2]), max(cur[3], box[3])]
 
     def finish(self) -> None:
-        """Before commit: bring the extents and change times of the written collections up to date."""
+        """Before commit: record how the written collections' extents changed."""
         for name in self._shrunk:
+            self.conn.execute("DELETE FROM vkc_extent_log WHERE name = %s", (name,))
             self.conn.execute(
                 sql.SQL(
-                    "UPDATE vkc_collections c SET min_x = ST_XMin(e), min_y = ST_YMin(e), max_x = ST_XMax(e), max_y = ST_YMax(e), updated = now() "
-                    "FROM (SELECT ST_Extent(geom)::geometry AS e FROM {}) s WHERE c.name = %s"
+                    "INSERT INTO vkc_extent_log (name, min_x, min_y, max_x, max_y) "
+                    "SELECT %s, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom)::geometry AS e FROM {}) s "
+                    "WHERE e IS NOT NULL"
                 ).format(sql.Identifier(name)),
                 (name,),
             )
         for name, box in self._touched.items():
-            if name in self._shrunk:
-                continue
-            self.conn.execute(
-                "UPDATE vkc_collections SET min_x = least(min_x, %s), min_y = least(min_y, %s), max_x = greatest(max_x, %s), "
-                "max_y = greatest(max_y, %s), updated = now() WHERE name = %s",
-                (*box, name),
-            )
+            if name not in self._shrunk:
+                self.conn.execute("INSERT INTO vkc_extent_log (name, min_x, min_y, max_x, max_y) VALUES (%s, %s, %s, %s, %s)", (name, *box))
 
 
 def _copy_column(column: list[Any] | None, ftype: str, n: int) -> list[Any]:
