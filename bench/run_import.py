@@ -1,8 +1,10 @@
-"""Import and bbox-query benchmark of the embedded store, side by side with ogr2ogr in the same run.
+"""Import and bbox-query benchmark of both stores, side by side with ogr2ogr in the same run.
 
 Writes bench/results/import.json and bench/results/import.md. Inputs are synthetic
 (bench/make_data.py, fixed seed); each import runs in a fresh process whose peak
-RSS is read from the kernel (wait4), the same way for vkc and for ogr2ogr.
+RSS is read from the kernel (wait4), the same way for vkc and for ogr2ogr. The
+PostGIS runs use a throwaway local cluster (tests/support/pg_cluster.py), a fresh
+database per import; the server's own memory is not in the client's figure.
 """
 
 from __future__ import annotations
@@ -42,12 +44,14 @@ def fresh(path: Path) -> Path:
     return path
 
 
-def bench_import(src: Path, n: int, repeat: int) -> dict:
+def bench_import(src: Path, n: int, repeat: int, cluster=None) -> dict:
     vkc = [sys.executable, "-m", "vkc", "import", "layer", str(src), "--collection", "bench"]
-    rows = {"vkc": [], "ogr2ogr": []}
+    rows = {"vkc": [], "vkc_postgis": [], "ogr2ogr": []}
     for _ in range(repeat):
         db = fresh(WORK / "vkc.gpkg")
         rows["vkc"].append(run_measured([*vkc, "--db", str(db)]))
+        if cluster is not None:
+            rows["vkc_postgis"].append(run_measured([*vkc, "--db", cluster.new_database()]))
         out = fresh(WORK / "ogr.gpkg")
         if shutil.which("ogr2ogr"):
             rows["ogr2ogr"].append(run_measured(["ogr2ogr", "-f", "GPKG", str(out), str(src), "-nln", "bench"]))
@@ -56,13 +60,15 @@ def bench_import(src: Path, n: int, repeat: int) -> dict:
         if runs:
             best = min(runs, key=lambda r: r["seconds"])
             result[tool] = {**best, "features_per_s": round(n / best["seconds"]), "runs": runs}
+    if "vkc_postgis" in result:
+        result["speed_ratio_gpkg_over_postgis"] = round(result["vkc_postgis"]["seconds"] / result["vkc"]["seconds"], 2)
     if "ogr2ogr" in result:
         result["speed_ratio_vkc_over_ogr2ogr"] = round(result["ogr2ogr"]["seconds"] / result["vkc"]["seconds"], 2)
         result["memory_ratio_vkc_over_ogr2ogr"] = round(result["vkc"]["peak_rss_mb"] / result["ogr2ogr"]["peak_rss_mb"], 2)
     return result
 
 
-def bench_bbox(db: Path, n_queries: int, target: int = 100) -> dict:
+def bench_bbox(db: Path | str, n_queries: int, target: int = 100) -> dict:
     from vkc.store import Query, open_store
 
     rng = random.Random(42)
@@ -106,6 +112,7 @@ def main() -> None:
     ap.add_argument("--polygons", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--queries", type=int, default=1000)
+    ap.add_argument("--no-postgis", action="store_true", help="Only the embedded store.")
     args = ap.parse_args()
     WORK.mkdir(exist_ok=True)
     RESULTS.mkdir(exist_ok=True)
@@ -118,30 +125,49 @@ def main() -> None:
         if not path.exists():
             make(path, n)
         inputs.append((path, n))
-    imports = [bench_import(path, n, args.repeat) for path, n in inputs]
-    # the bbox benchmark runs on the full point layer
-    fresh(WORK / "vkc.gpkg")
-    subprocess.run([sys.executable, "-m", "vkc", "import", "layer", str(inputs[0][0]), "--collection", "bench", "--db", str(WORK / "vkc.gpkg")], check=True, capture_output=True)
-    bbox = bench_bbox(WORK / "vkc.gpkg", args.queries)
+    cluster = None
+    if not args.no_postgis:
+        sys.path.insert(0, str(HERE.parent / "tests" / "support"))
+        from pg_cluster import Cluster
+
+        cluster = Cluster()
+    try:
+        imports = [bench_import(path, n, args.repeat, cluster) for path, n in inputs]
+        # the bbox benchmark runs on the full point layer, in each store
+        fresh(WORK / "vkc.gpkg")
+        subprocess.run([sys.executable, "-m", "vkc", "import", "layer", str(inputs[0][0]), "--collection", "bench", "--db", str(WORK / "vkc.gpkg")], check=True, capture_output=True)
+        bbox = bench_bbox(WORK / "vkc.gpkg", args.queries)
+        bbox_pg = None
+        if cluster is not None:
+            url = cluster.new_database()
+            subprocess.run([sys.executable, "-m", "vkc", "import", "layer", str(inputs[0][0]), "--collection", "bench", "--db", url], check=True, capture_output=True)
+            bbox_pg = bench_bbox(url, args.queries)
+    finally:
+        if cluster is not None:
+            cluster.stop()
     gdal = subprocess.run(["ogr2ogr", "--version"], capture_output=True, text=True).stdout.strip() if shutil.which("ogr2ogr") else None
     report = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(), "ogr2ogr": gdal},
         "imports": imports,
         "bbox_queries": bbox,
+        "bbox_queries_postgis": bbox_pg,
         "note": "synthetic inputs from bench/make_data.py; one process per import; peak RSS from wait4()",
     }
     (RESULTS / "import.json").write_text(json.dumps(report, indent=2) + "\n")
     lines = [
-        "| input | features | vkc s | vkc feat/s | vkc peak MB | ogr2ogr s | ogr2ogr peak MB | speed ×ogr2ogr | memory ×ogr2ogr |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| input | features | vkc GeoPackage s | feat/s | peak MB | vkc PostGIS s | feat/s | client peak MB | ogr2ogr s | ogr2ogr peak MB | GeoPackage ×ogr2ogr | GeoPackage ×PostGIS |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in imports:
-        o = r.get("ogr2ogr", {})
+        o, p = r.get("ogr2ogr", {}), r.get("vkc_postgis", {})
         lines.append(
             f"| {r['file']} | {r['features']:,} | {r['vkc']['seconds']} | {r['vkc']['features_per_s']:,} | {r['vkc']['peak_rss_mb']} | "
-            f"{o.get('seconds', '')} | {o.get('peak_rss_mb', '')} | {r.get('speed_ratio_vkc_over_ogr2ogr', '')} | {r.get('memory_ratio_vkc_over_ogr2ogr', '')} |"
+            f"{p.get('seconds', '')} | {p.get('features_per_s', ''):,} | {p.get('peak_rss_mb', '')} | "
+            f"{o.get('seconds', '')} | {o.get('peak_rss_mb', '')} | {r.get('speed_ratio_vkc_over_ogr2ogr', '')} | {r.get('speed_ratio_gpkg_over_postgis', '')} |"
         )
-    lines += ["", f"bbox queries on the {args.points:,}-point layer (~{bbox['features_returned_median']:.0f} features each, {bbox['queries']} queries): p50 {bbox['p50_ms']} ms, p99 {bbox['p99_ms']} ms"]
+    lines += ["", f"bbox queries on the {args.points:,}-point layer (~{bbox['features_returned_median']:.0f} features each, {bbox['queries']} queries): GeoPackage p50 {bbox['p50_ms']} ms, p99 {bbox['p99_ms']} ms"]
+    if bbox_pg:
+        lines[-1] += f"; PostGIS p50 {bbox_pg['p50_ms']} ms, p99 {bbox_pg['p99_ms']} ms"
     (RESULTS / "import.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
