@@ -160,9 +160,10 @@ def main() -> None:
     ]
     for r in imports:
         o, p = r.get("ogr2ogr", {}), r.get("vkc_postgis", {})
+        pg_rate = f"{p['features_per_s']:,}" if p else ""
         lines.append(
             f"| {r['file']} | {r['features']:,} | {r['vkc']['seconds']} | {r['vkc']['features_per_s']:,} | {r['vkc']['peak_rss_mb']} | "
-            f"{p.get('seconds', '')} | {p.get('features_per_s', ''):,} | {p.get('peak_rss_mb', '')} | "
+            f"{p.get('seconds', '')} | {pg_rate} | {p.get('peak_rss_mb', '')} | "
             f"{o.get('seconds', '')} | {o.get('peak_rss_mb', '')} | {r.get('speed_ratio_vkc_over_ogr2ogr', '')} | {r.get('speed_ratio_gpkg_over_postgis', '')} |"
         )
     lines += ["", f"bbox queries on the {args.points:,}-point layer (~{bbox['features_returned_median']:.0f} features each, {bbox['queries']} queries): GeoPackage p50 {bbox['p50_ms']} ms, p99 {bbox['p99_ms']} ms"]
