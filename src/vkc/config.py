@@ -17,6 +17,15 @@ def resolve_database(db: str | os.PathLike[str] | None = None) -> str:
     return os.environ.get(DATABASE_ENV) or DEFAULT_DATABASE
 
 
+def redact(url: str) -> str:
+    """A database URL without its password, for messages and pages."""
+    if "://" in url and "@" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        return f"{scheme}://{credentials.split(':', 1)[0]}@{host}"
+    return url
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """What the web application needs to run."""

@@ -16,11 +16,12 @@ from vkc.web import create_app
 
 
 @pytest.fixture
-def app_store(store_path):
-    with open_store(store_path) as s:
+def app_store(store_url):
+    """A small store on each backend."""
+    with open_store(store_url) as s:
         s.create_collection(Collection(name="stops", title="Trạm xe buýt", geometry_type="POINT", metadata={"synthetic": True}))
         s.upsert("stops", [Feature(str(i), shapely.Point(105.85, 21.03), {"n": i}) for i in range(7)])
-    return store_path
+    return store_url
 
 
 @pytest.fixture
@@ -42,6 +43,13 @@ def test_summary_json(client):
     data = client.get("/summary").json()
     assert [(c["name"], c["count"]) for c in data["collections"]] == [("stops", 7)]
     assert data["admin_units"]["count"] == 34
+
+
+def test_passwords_never_reach_a_page():
+    from vkc.config import redact
+
+    assert redact("postgresql://vkc:s3cret@db:5432/city") == "postgresql://vkc@db:5432/city"
+    assert redact("city.gpkg") == "city.gpkg"
 
 
 def test_unknown_path_is_404(client):

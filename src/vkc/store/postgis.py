@@ -21,6 +21,7 @@ import shapely
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from vkc.config import redact
 from vkc.errors import CollectionNotFound, FeatureNotFound, InputError, StoreError
 from vkc.store import postgis_schema
 from vkc.store.base import Store
@@ -40,18 +41,18 @@ class PostGISStore(Store):
         try:  # one plain connection first: a wrong URL or a server that is down fails at once, clearly
             psycopg.connect(url, connect_timeout=10).close()
         except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to {_safe(url)}: {str(exc).strip().splitlines()[0]}") from exc
+            raise StoreError(f"cannot connect to {redact(url)}: {str(exc).strip().splitlines()[0]}") from exc
         try:
             self._pool = ConnectionPool(url, min_size=min_size, max_size=max_size, open=False, kwargs={"autocommit": False})
             self._pool.open(wait=True, timeout=15)
         except psycopg.OperationalError as exc:
-            raise StoreError(f"cannot connect to {_safe(url)}: {str(exc).strip().splitlines()[0]}") from exc
+            raise StoreError(f"cannot connect to {redact(url)}: {str(exc).strip().splitlines()[0]}") from exc
         except Exception as exc:  # pool timeout: the server does not answer
-            raise StoreError(f"cannot connect to {_safe(url)}: {exc}") from exc
+            raise StoreError(f"cannot connect to {redact(url)}: {exc}") from exc
         self._closed = False
         try:
             with self._pool.connection() as conn:
-                postgis_schema.check(conn, _safe(url))
+                postgis_schema.check(conn, redact(url))
         except BaseException:
             self.close()
             raise
@@ -63,7 +64,7 @@ class PostGISStore(Store):
             with psycopg.connect(url, connect_timeout=10) as conn:
                 return postgis_schema.upgrade(conn)
         except psycopg.Error as exc:
-            raise StoreError(f"cannot upgrade {_safe(url)}: {str(exc).strip().splitlines()[0]}") from exc
+            raise StoreError(f"cannot upgrade {redact(url)}: {str(exc).strip().splitlines()[0]}") from exc
 
     def close(self) -> None:
         if not getattr(self, "_closed", True):
@@ -128,15 +129,6 @@ class PostGISStore(Store):
                 tx.finish()
         except psycopg.OperationalError as exc:
             raise StoreError(f"the database failed during a write: {str(exc).strip().splitlines()[0]}") from exc
-
-
-def _safe(url: str) -> str:
-    """The URL without its password, for messages."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':', 1)[0]}@{host}"
-    return url
 
 
 def read_collection(conn: Any, name: str, *, with_stats: bool = False) -> Collection:

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 
 from vkc import __version__
-from vkc.config import Settings
+from vkc.config import Settings, redact
 from vkc.errors import VKCError
 from vkc.store import Store, open_store
 
@@ -93,7 +93,7 @@ def summary(store: Store) -> dict:
     units = admin.units(on=today)
     return {
         "version": __version__,
-        "store": store.url,
+        "store": redact(store.url),
         "collections": collections,
         "admin_units": {
             "date": today.isoformat(),
