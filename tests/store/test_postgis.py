@@ -10,7 +10,7 @@ from vkc.demo import build_demo
 from vkc.errors import StoreError
 from vkc.store import Collection, Feature, Query, open_store, postgis_schema, upgrade_store
 from vkc.store.copy import copy_store
-from vkc.store.postgis import where_sql
+from vkc.store.postgis_read import where_sql
 
 
 def _dump(store):

@@ -23,6 +23,7 @@ from vkc.store.checks import (
     plan_fields,
 )
 from vkc.store.model import Collection, EncodedBatch, FeatureBatch, Field, WriteResult, check_collection_name
+from vkc.store.postgis_read import read_collection
 from vkc.store.postgis_schema import PG_TYPES
 from vkc.store.values import format_datetime
 
@@ -56,13 +57,9 @@ class PostGISTransaction(Transaction):
 
     # -- collections ---------------------------------------------------------
     def collection(self, name: str) -> Collection:
-        from vkc.store.postgis import read_collection
-
         return read_collection(self.conn, name, with_stats=True)
 
     def _collection(self, name: str) -> Collection:
-        from vkc.store.postgis import read_collection
-
         return read_collection(self.conn, name)
 
     def _lock_schema(self, name: str) -> None:
