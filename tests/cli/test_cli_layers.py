@@ -96,7 +96,9 @@ def test_kill_9_mid_import_leaves_the_store_as_before(tmp_path, parallel):
     assert proc.poll() is None, "the import finished before it could be killed; make the input larger"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    time.sleep(1.5)  # the reader child notices its parent is gone
+    deadline = time.monotonic() + 15
+    while _processes_mentioning(str(big)) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the reader children notice their parent is gone
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert conn.execute("SELECT count(*) FROM big").fetchone()[0] == 10

@@ -83,9 +83,10 @@ def _child(producer: Producer, size: int, part: tuple[int, int], channel: Any, p
 
 def _put(channel: Any, item: tuple[str, Any], parent: int) -> None:
     while True:
+        if os.getppid() != parent:  # the parent was killed: nobody will read this
+            os._exit(1)
         try:
             channel.put(item, timeout=_POLL_SECONDS)
             return
         except queue_module.Full:
-            if os.getppid() != parent:  # the parent was killed: nobody will read this
-                os._exit(1)
+            continue
