@@ -66,3 +66,12 @@ def test_a_file_that_stops_being_line_oriented_is_read_again_whole(store, tmp_pa
     report = import_layer(store, path, "half", ImportOptions(parallel=True, batch_size=4))
     assert (report.read, report.inserted) == (20, 20)
     assert [f.id for f in store.features("half", Query())] == [str(i) for i in range(1, 21)]
+
+
+def test_spawned_readers_give_the_same_layer(store, tmp_path):
+    """Beside threads (a PostGIS connection pool, a web server) readers are spawned, not forked."""
+    path = _lines_file(tmp_path / "s.geojson", [point_feature(i, HANOI[0] + i * 1e-4, HANOI[1]) for i in range(23)])
+    serial = import_layer(store, path, "serial", ImportOptions(parallel=False, batch_size=5))
+    spawned = import_layer(store, path, "spawned", ImportOptions(parallel=True, batch_size=5, start_method="spawn"))
+    assert serial.inserted == spawned.inserted == 23
+    assert _dump(store, "serial") == _dump(store, "spawned")

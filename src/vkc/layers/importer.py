@@ -11,6 +11,7 @@ process while the parent writes (:mod:`vkc.layers.pipeline`).
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import os
@@ -27,7 +28,7 @@ from vkc.errors import CollectionNotFound, FormatError, GeometryError, InputErro
 from vkc.geo import crs_label, resolve_crs
 from vkc.geo import geometry_types as gt
 from vkc.layers import pipeline
-from vkc.layers.prepare import Checks, Prepared, Producer, Reject
+from vkc.layers.prepare import Checks, Prepared, Reject
 from vkc.layers.source import Source, SplitUnsupported
 from vkc.store import Collection, Store, Transaction
 from vkc.store.model import EncodedBatch, check_collection_name
@@ -89,8 +90,10 @@ class ImportOptions:
     description: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     batch_size: int = BATCH_SIZE
-    #: read in a child process: None decides by file size
+    #: read in child processes: None decides by file size
     parallel: bool | None = None
+    #: how to start them: "fork" or "spawn"; None picks fork unless threads make it unsafe
+    start_method: str | None = None
 
 
 def detect_format(path: str, given: str | None = None) -> str:
@@ -164,19 +167,17 @@ def import_layer(
             skip_invalid=options.skip_invalid, repair=options.repair, anywhere=options.anywhere,
             existing_layer_type=existing.geometry_type if existing and existing.geometry_type != "GEOMETRY" else None,
         )
-        producer = Producer(source, checks, store.encoder)
+        spec = pipeline.ReaderSpec(functools.partial(open_source, path, options), checks, store.encoder)
         parallel = options.parallel
         if parallel is None:
-            parallel = os.path.getsize(path) >= PARALLEL_FROM_BYTES and pipeline.can_fork()
+            parallel = os.path.getsize(path) >= PARALLEL_FROM_BYTES
         readers = 2 if parallel and source.splittable else 1
         try:
-            _write_all(store, collection, options, report, producer, readers if parallel else 0, progress)
+            _write_all(store, collection, options, report, spec, readers if parallel else 0, progress)
         except SplitUnsupported:
             # the file stopped being one feature per line part-way: read it again in one piece
-            source.close()
-            source = open_source(path, options)
             report = ImportReport(collection=collection, path=path, format=source.format, source_crs=label)
-            _write_all(store, collection, options, report, Producer(source, checks, store.encoder), 1, progress)
+            _write_all(store, collection, options, report, spec, 1, progress)
     finally:
         source.close()
         if gc_was_enabled:
@@ -190,20 +191,25 @@ def _write_all(
     collection: str,
     options: ImportOptions,
     report: ImportReport,
-    producer: Producer,
+    spec: pipeline.ReaderSpec,
     readers: int,
     progress: Callable[[int, int], None] | None,
 ) -> None:
-    """One transaction: batches from the producer (in this process when ``readers`` is 0) into the store."""
+    """One transaction: batches from reader processes (or this process when ``readers`` is 0) into the store."""
     size = options.batch_size
-    stream = pipeline.run_in_children(producer, size, readers) if readers else producer.run(size)
-    with store.transaction() as tx:
-        writer = _Writer(tx, collection, options, report)
-        for prepared in stream:
-            writer.write(prepared)
-            if progress:
-                progress(*prepared.progress)
-        writer.finish()
+    producer = None if readers else spec.producer()
+    stream = pipeline.run_in_children(spec, size, readers, options.start_method) if producer is None else producer.run(size)
+    try:
+        with store.transaction() as tx:
+            writer = _Writer(tx, collection, options, report)
+            for prepared in stream:
+                writer.write(prepared)
+                if progress:
+                    progress(*prepared.progress)
+            writer.finish()
+    finally:
+        if producer is not None:
+            producer.source.close()
 
 
 class _Writer:

@@ -5,9 +5,10 @@ a large import; run one after the other they add up. Child processes read,
 check, reproject and encode; the parent only writes. Files that can be read in
 parts (line-per-feature GeoJSON) get two readers, each parsing every other
 batch; the parent takes their batches in turn, so file order is kept. Bounded
-queues keep memory flat. Children are forked (the producer holds no store
-state), stop if their parent dies, and send errors back to be raised in the
-parent.
+queues keep memory flat. Each child opens the file itself from a picklable
+:class:`ReaderSpec`, so it can be forked from a single-threaded process or
+spawned beside threads (the PostGIS store's connection pool); it stops if its
+parent dies and sends errors back to be raised in the parent.
 """
 
 from __future__ import annotations
@@ -16,27 +17,45 @@ import multiprocessing
 import os
 import queue as queue_module
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from vkc.errors import StoreError
-from vkc.layers.prepare import Prepared, Producer
+from vkc.layers.prepare import Checks, Prepared, Producer
+from vkc.layers.source import Source
+from vkc.store.model import EncodedBatch, FeatureBatch
 
 _QUEUE_DEPTH = 4
 _POLL_SECONDS = 1.0
 
 
-def can_fork() -> bool:
-    """Forking is safe only from a single-threaded process (a web server's worker is not one)."""
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+def start_method() -> str:
+    """Fork (instant) from a single-threaded process; spawn (a fresh interpreter) beside threads,
+    such as a database connection pool's or a web server's, where forking is not safe."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
 
 
-def run_in_children(producer: Producer, size: int, readers: int = 1) -> Iterator[Prepared]:
+@dataclass(frozen=True)
+class ReaderSpec:
+    """All a reader process needs to open the file and produce batches itself (picklable, for spawn)."""
+
+    open_source: Callable[[], Source]
+    checks: Checks
+    encode: Callable[[FeatureBatch], EncodedBatch]
+
+    def producer(self) -> Producer:
+        return Producer(self.open_source(), self.checks, self.encode)
+
+
+def run_in_children(spec: ReaderSpec, size: int, readers: int = 1, method: str | None = None) -> Iterator[Prepared]:
     """Batches in file order, produced by ``readers`` child processes that each read every n-th batch."""
-    ctx = multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context(method or start_method())
     channels: list[Any] = [ctx.Queue(maxsize=_QUEUE_DEPTH) for _ in range(readers)]
     children = [
-        ctx.Process(target=_child, args=(producer, size, (k, readers), channels[k], os.getpid()), daemon=True, name=f"vkc-import-reader-{k}")
+        ctx.Process(target=_child, args=(spec, size, (k, readers), channels[k], os.getpid()), daemon=True, name=f"vkc-import-reader-{k}")
         for k in range(readers)
     ]
     for child in children:
@@ -67,8 +86,12 @@ def run_in_children(producer: Producer, size: int, readers: int = 1) -> Iterator
             channel.close()
 
 
-def _child(producer: Producer, size: int, part: tuple[int, int], channel: Any, parent: int) -> None:
+def _child(spec: ReaderSpec, size: int, part: tuple[int, int], channel: Any, parent: int) -> None:
+    import gc
+
+    gc.disable()  # as in the parent (see vkc.layers.importer): short-lived acyclic objects only
     try:
+        producer = spec.producer()
         for prepared in producer.run(size, part):
             _put(channel, ("batch", prepared), parent)
         _put(channel, ("done", None), parent)
