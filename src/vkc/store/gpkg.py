@@ -27,6 +27,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import shapely
@@ -34,10 +35,11 @@ import shapely
 from vkc.errors import FeatureNotFound, InputError, StoreError
 from vkc.store import gpkg_binary, gpkg_schema
 from vkc.store.base import Store
+from vkc.store.gpkg_filter import register_functions
 from vkc.store.gpkg_read import read_collection, row_feature, where_sql
 from vkc.store.gpkg_schema import q
 from vkc.store.gpkg_write import GeoPackageTransaction, encode_batch
-from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Query
+from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Query, selected_fields
 
 LOGGER = logging.getLogger(__name__)
 _FETCH = 2000
@@ -52,6 +54,7 @@ def _connect(path: str, *, readonly: bool) -> sqlite3.Connection:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     conn.execute("PRAGMA busy_timeout = 30000")
     conn.execute("PRAGMA cache_size = -16384")
+    register_functions(conn)
     return conn
 
 
@@ -141,10 +144,11 @@ class GeoPackageStore(Store):
         minx, miny, maxx, maxy = query.bbox
         inner = (minx + _EPS, miny + _EPS, maxx - _EPS, maxy - _EPS)
         sure = 0
+        unpaged = replace(query, limit=None, offset=0, sort=(), properties=())
         if inner[0] <= inner[2] and inner[1] <= inner[3]:
-            sql, params = where_sql(coll, Query(bbox=query.bbox, where=query.where, time=query.time, ids=query.ids), select="count(*)", inside=inner)
+            sql, params = where_sql(coll, unpaged, select="count(*)", inside=inner)
             sure = int(conn.execute(sql, params).fetchone()[0])
-        border = Query(bbox=query.bbox, where=query.where, time=query.time, ids=query.ids)
+        border = unpaged
         return sure + sum(1 for _ in self._select(conn, coll, border, outside=inner if sure else None))
 
     def features(self, name: str, query: Query | None = None) -> Iterator[Feature]:
@@ -162,15 +166,18 @@ class GeoPackageStore(Store):
         self, conn: sqlite3.Connection, coll: Collection, query: Query, *, outside: tuple[float, float, float, float] | None = None
     ) -> Iterator[Feature]:
         exact = query.bbox is not None
-        cols = ", ".join(q(f.name) for f in coll.fields)
-        select = "t.fid, t.vkc_id, t.geom, t.vkc_time, t.vkc_time_end" + (", " + ", ".join(f"t.{q(f.name)}" for f in coll.fields) if cols else "")
+        fields = selected_fields(coll, query.properties)
+        select = "t.fid, t.vkc_id, t.geom, t.vkc_time, t.vkc_time_end" + "".join(f", t.{q(f.name)}" for f in fields)
         # The R*Tree only narrows a bbox down (its boxes are 32-bit); the exact test runs here, after SQL,
         # so paging is applied here too.
-        sql_query = Query(bbox=query.bbox, where=query.where, time=query.time, ids=query.ids) if exact else query
+        sql_query = replace(query, limit=None, offset=0) if exact else query
         sql, params = where_sql(coll, sql_query, select=select, order=True, outside=outside)
-        cursor = conn.execute(sql, params)
-        types = [f.type for f in coll.fields]
-        names = [f.name for f in coll.fields]
+        try:
+            cursor = conn.execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"query on {coll.name!r} failed: {exc}") from exc
+        types = [f.type for f in fields]
+        names = [f.name for f in fields]
         box = shapely.box(*query.bbox) if exact else None
         skip = query.offset if exact else 0
         remaining = query.limit if exact else None

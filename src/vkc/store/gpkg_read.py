@@ -8,6 +8,8 @@ from typing import Any
 import orjson
 
 from vkc.errors import CollectionNotFound, InputError
+from vkc.store.filter_sql import FilterCompiler, order_sql
+from vkc.store.gpkg_filter import GeoPackageDialect
 from vkc.store.gpkg_schema import q, rtree_name
 from vkc.store.model import Collection, Feature, Field, Query
 from vkc.store.values import format_datetime, from_sql, parse_datetime, to_sql
@@ -104,11 +106,15 @@ def where_sql(
         if end is not None:
             clauses.append("(t.vkc_time IS NULL OR t.vkc_time <= ?)")
             params.append(format_datetime(end))
+    if query.filter is not None:
+        text, filter_params = FilterCompiler(coll, GeoPackageDialect(coll.name)).compile(query.filter)
+        clauses.append(text)
+        params += filter_params
     sql = f"SELECT {select} FROM {frm}"
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)
     if order:
-        sql += " ORDER BY t.fid"
+        sql += " ORDER BY " + order_sql(coll, query.sort)
         if query.limit is not None or query.offset:
             sql += " LIMIT ? OFFSET ?"
             params += [query.limit if query.limit is not None else -1, query.offset]

@@ -185,9 +185,8 @@ class Query:
     ``bbox`` is (minx, miny, maxx, maxy) in CRS84 and selects features whose
     geometry intersects it. ``time`` is (start, end), either end may be None
     (open); it selects features whose time or interval overlaps it. Results
-    come in a stable order (by insertion, then id) so ``offset`` paging is
-    repeatable; ``after`` (a row key returned as ``Feature`` order) is not
-    exposed yet.
+    come in a stable order (``sort``, then insertion) so ``offset`` paging is
+    repeatable.
     """
 
     bbox: tuple[float, float, float, float] | None = None
@@ -196,6 +195,12 @@ class Query:
     limit: int | None = None
     offset: int = 0
     ids: tuple[str, ...] | None = None
+    #: a :mod:`vkc.store.filters` expression, translated to SQL by the backend
+    filter: Any = None
+    #: (property, descending) pairs; ``id`` and ``datetime`` sort by the feature's id and time
+    sort: tuple[tuple[str, bool], ...] = ()
+    #: the properties to return (None: all)
+    properties: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.bbox is not None:
@@ -208,6 +213,21 @@ class Query:
             raise InputError("limit must be >= 0", field="limit")
         if self.offset < 0:
             raise InputError("offset must be >= 0", field="offset")
+
+
+def selected_fields(coll: Collection, properties: tuple[str, ...] | None) -> list[Field]:
+    """The fields a query returns, in schema order; unknown names are refused."""
+    if properties is None:
+        return list(coll.fields)
+    known = coll.field_map()
+    unknown = [p for p in properties if p not in known]
+    if unknown:
+        raise InputError(
+            f"collection {coll.name!r} has no property {', '.join(map(repr, unknown))}; properties: {', '.join(known) or 'none'}",
+            field="properties",
+        )
+    wanted = set(properties)
+    return [f for f in coll.fields if f.name in wanted]
 
 
 @dataclass

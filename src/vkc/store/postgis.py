@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 import numpy as np
 import psycopg
@@ -23,7 +24,7 @@ from vkc.config import redact
 from vkc.errors import FeatureNotFound, StoreError
 from vkc.store import postgis_schema
 from vkc.store.base import Store
-from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Query
+from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Query, selected_fields
 from vkc.store.postgis_read import read_collection, row_feature, where_sql
 from vkc.store.postgis_write import PostGISTransaction, encode_batch
 
@@ -83,17 +84,17 @@ class PostGISStore(Store):
         query = query or Query()
         with self._pool.connection() as conn:
             coll = read_collection(conn, name)
-            stmt, params = where_sql(coll, Query(bbox=query.bbox, where=query.where, time=query.time, ids=query.ids), select=sql.SQL("count(*)"))
+            stmt, params = where_sql(coll, replace(query, limit=None, offset=0, sort=()), select=sql.SQL("count(*)"))
             return int(conn.execute(stmt, params).fetchone()[0])
 
     def features(self, name: str, query: Query | None = None) -> Iterator[Feature]:
         query = query or Query()
         with self._pool.connection() as conn:
             coll = read_collection(conn, name)
-            names = [f.name for f in coll.fields]
+            fields = selected_fields(coll, query.properties)
             select = sql.SQL(", ").join(
                 [sql.SQL("t.vkc_id, ST_AsBinary(t.geom), t.vkc_time, t.vkc_time_end")]
-                + [sql.SQL("t.{}").format(sql.Identifier(n)) for n in names]
+                + [sql.SQL("t.{}").format(sql.Identifier(f.name)) for f in fields]
             )
             stmt, params = where_sql(coll, query, select=select, order=True)
             with conn.transaction(), conn.cursor(name="vkc_features") as cur:  # server-side: streamed
@@ -105,7 +106,7 @@ class PostGISStore(Store):
                         break
                     geoms = shapely.from_wkb(np.array([None if r[1] is None else bytes(r[1]) for r in rows], dtype=object))
                     for row, geom in zip(rows, geoms.tolist()):
-                        yield row_feature(row, geom, coll.fields)
+                        yield row_feature(row, geom, fields)
 
     def feature(self, name: str, feature_id: str) -> Feature:
         found = list(self.features(name, Query(ids=(feature_id,))))

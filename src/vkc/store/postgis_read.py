@@ -8,7 +8,9 @@ from typing import Any
 from psycopg import sql
 
 from vkc.errors import CollectionNotFound, InputError
+from vkc.store.filter_sql import FilterCompiler, order_sql
 from vkc.store.model import Collection, Feature, Field, Query
+from vkc.store.postgis_filter import PostGISDialect
 from vkc.store.values import format_datetime, to_sql
 
 
@@ -78,11 +80,15 @@ def where_sql(coll: Collection, query: Query, *, select: sql.Composable, order: 
         if end is not None:
             clauses.append(sql.SQL("(t.vkc_time IS NULL OR t.vkc_time <= %s)"))
             params.append(end)
+    if query.filter is not None:
+        text, filter_params = FilterCompiler(coll, PostGISDialect()).compile(query.filter)
+        clauses.append(sql.SQL(text))  # type: ignore[arg-type]  # built only from quoted identifiers and placeholders
+        params += filter_params
     stmt = sql.SQL("SELECT {} FROM {} t").format(select, sql.Identifier(coll.name))
     if clauses:
         stmt = sql.SQL("{} WHERE {}").format(stmt, sql.SQL(" AND ").join(clauses))
     if order:
-        stmt = sql.SQL("{} ORDER BY t.fid").format(stmt)
+        stmt = sql.SQL("{} ORDER BY " + order_sql(coll, query.sort)).format(stmt)  # type: ignore[operator]
         if query.limit is not None:
             stmt = sql.SQL("{} LIMIT %s").format(stmt)
             params.append(query.limit)
