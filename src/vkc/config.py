@@ -33,6 +33,7 @@ class Settings:
     database: str = DEFAULT_DATABASE
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = 1
 
     @classmethod
     def from_env(cls, db: str | None = None, **overrides: object) -> Settings:

@@ -11,11 +11,17 @@ place and the CLI prints ``error: <message>`` with exit status 1 in one place.
     ├── InputError                400  invalid-input     (bad user input: files, options, values)
     │   ├── FormatError           400  bad-format        (a file is not what it claims to be)
     │   ├── GeometryError         400  bad-geometry      (invalid, mixed or out-of-place geometry)
-    │   └── CRSError              400  bad-crs           (unknown CRS, missing .prj, wrong CRS)
+    │   ├── CRSError              400  bad-crs           (unknown CRS, missing .prj, wrong CRS)
+    │   ├── PayloadTooLarge       413  payload-too-large (a request body over the limit)
+    │   └── NotAcceptable         406  not-acceptable    (no representation the client accepts)
+    ├── AuthenticationError       401  unauthenticated   (no token, or not a valid one)
+    ├── PermissionDenied          403  forbidden         (a valid token without the right)
     ├── NotFoundError             404  not-found
     │   ├── CollectionNotFound    404  collection-not-found
     │   └── FeatureNotFound       404  feature-not-found
     ├── ConflictError             409  conflict          (exists already, concurrent change)
+    ├── PreconditionFailed        412  precondition-failed   (If-Match names an older version)
+    ├── PreconditionRequired      428  precondition-required (a change without If-Match)
     └── StoreError                500  store-error       (the database failed, not the input)
 """
 
@@ -70,6 +76,54 @@ class CRSError(InputError):
     title = "Bad coordinate reference system"
 
 
+class PayloadTooLarge(InputError):
+    """A request body is larger than the server accepts."""
+
+    status = 413
+    code = "payload-too-large"
+    title = "Payload too large"
+
+
+class NotAcceptable(InputError):
+    """None of the representations the client accepts is offered."""
+
+    status = 406
+    code = "not-acceptable"
+    title = "Not acceptable"
+
+
+class AuthenticationError(VKCError):
+    """No credentials, or credentials that are not valid."""
+
+    status = 401
+    code = "unauthenticated"
+    title = "Authentication required"
+
+
+class PermissionDenied(VKCError):
+    """Valid credentials that do not allow this action."""
+
+    status = 403
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class PreconditionFailed(VKCError):
+    """``If-Match`` names a version that is no longer current."""
+
+    status = 412
+    code = "precondition-failed"
+    title = "Precondition failed"
+
+
+class PreconditionRequired(VKCError):
+    """A change that must say which version it replaces (``If-Match``) did not."""
+
+    status = 428
+    code = "precondition-required"
+    title = "Precondition required"
+
+
 class NotFoundError(VKCError):
     """Something asked for does not exist."""
 
@@ -109,6 +163,12 @@ class StoreError(VKCError):
 
 
 __all__ = [
+    "AuthenticationError",
+    "NotAcceptable",
+    "PayloadTooLarge",
+    "PermissionDenied",
+    "PreconditionFailed",
+    "PreconditionRequired",
     "CRSError",
     "CollectionNotFound",
     "ConflictError",

@@ -46,11 +46,12 @@ def test_schema_versions(pg_cluster, monkeypatch):
         open_store(url)
     fresh = pg_cluster.new_database()
     open_store(fresh).close()
-    monkeypatch.setattr(postgis_schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(postgis_schema._MIGRATIONS, 2, ["ALTER TABLE vkc_collections ADD COLUMN note text"])
+    next_version = postgis_schema.SCHEMA_VERSION + 1
+    monkeypatch.setattr(postgis_schema, "SCHEMA_VERSION", next_version)
+    monkeypatch.setitem(postgis_schema._MIGRATIONS, next_version, ["ALTER TABLE vkc_collections ADD COLUMN note text"])
     with pytest.raises(StoreError, match="older than this vkc .*vkc db upgrade"):
         open_store(fresh)
-    assert upgrade_store(fresh) == 2
+    assert upgrade_store(fresh) == next_version
     open_store(fresh).close()
 
 

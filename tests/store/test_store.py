@@ -291,3 +291,24 @@ def test_single_geometries_in_a_multi_collection_become_one_part_multis(store, s
     with pytest.raises(InputError):
         store.upsert("areas", [Feature("c", shapely.Point(105, 21), {})])
     _rtree_matches_table(store, "areas")
+
+
+def test_records_round_trip_and_replace(store):
+    assert store.get_record("token", "k1") is None
+    store.put_record("token", "k1", {"role": "editor", "name": "Hà Nội IOC"})
+    store.put_record("token", "k0", {"role": "admin"})
+    store.put_record("token", "k1", {"role": "editor", "revoked": True})
+    assert store.get_record("token", "k1") == {"role": "editor", "revoked": True}
+    assert [k for k, _ in store.records("token")] == ["k0", "k1"]
+    assert store.records("other") == []
+
+
+def test_feature_for_update_reads_inside_the_transaction(store):
+    store.create_collection(Collection(name="pts", geometry_type="POINT", fields=[Field("n", "integer")]))
+    store.upsert("pts", [Feature(id="a", geometry=shapely.Point(105, 21), properties={"n": 1})])
+    with store.transaction() as tx:
+        assert tx.feature_for_update("pts", "missing") is None
+        current = tx.feature_for_update("pts", "a")
+        assert current.properties == {"n": 1} and current.geometry.equals(shapely.Point(105, 21))
+        tx.upsert("pts", [Feature(id="a", geometry=current.geometry, properties={"n": 2})])
+    assert store.feature("pts", "a").properties == {"n": 2}

@@ -24,7 +24,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from vkc.cli import admin, demo, layers, serve, store
+    from vkc.cli import admin, demo, layers, serve, store, token
 
     app.add_typer(admin.app, name="admin")
     app.add_typer(layers.import_app, name="import")
@@ -34,6 +34,7 @@ def _register() -> None:
     app.command("serve")(serve.serve)
     app.add_typer(store.store_app, name="store")
     app.add_typer(store.db_app, name="db")
+    app.add_typer(token.token_app, name="token")
 
 
 def main(argv: list[str] | None = None) -> int:

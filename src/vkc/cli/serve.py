@@ -12,8 +12,9 @@ def serve(
     db: DbOption = None,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes (each opens the store itself)."),
 ) -> None:
-    """Serve the platform over HTTP (landing page, summary; the OGC APIs come next)."""
+    """Serve the platform over HTTP: the portal's landing page and OGC API – Features and Tiles under /ogc."""
     from vkc.web import run_server
 
-    run_server(Settings(database=resolve_database(db), host=host, port=port))
+    run_server(Settings(database=resolve_database(db), host=host, port=port, workers=workers))

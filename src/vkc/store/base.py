@@ -92,6 +92,10 @@ class Transaction(abc.ABC):
     @abc.abstractmethod
     def delete(self, name: str, ids: Iterable[str]) -> WriteResult: ...
 
+    @abc.abstractmethod
+    def feature_for_update(self, name: str, feature_id: str) -> Feature | None:
+        """One feature as it is now, held against other writers until commit (None if there is none)."""
+
 
 class Store(abc.ABC):
     """A place that keeps collections of features."""
@@ -100,11 +104,11 @@ class Store(abc.ABC):
 
     # -- reads ---------------------------------------------------------
     @abc.abstractmethod
-    def collections(self) -> list[Collection]:
-        """All collections with their schema, metadata, count and extent."""
+    def collections(self, *, count: bool = True) -> list[Collection]:
+        """All collections with their schema, metadata, extent and (unless ``count=False``: it costs a scan) count."""
 
     @abc.abstractmethod
-    def collection(self, name: str) -> Collection:
+    def collection(self, name: str, *, count: bool = True) -> Collection:
         """One collection; raises CollectionNotFound."""
 
     @abc.abstractmethod
@@ -114,9 +118,29 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def count(self, name: str, query: Query | None = None) -> int: ...
 
+    def number_matched(self, name: str, query: Query, *, exact_up_to: int = 10_000) -> tuple[int, bool]:
+        """How many features match ``query``, and whether that is exact.
+
+        Exact where that is cheap; a backend whose exact counts cost a full scan
+        gives an estimate once the count passes ``exact_up_to``.
+        """
+        return self.count(name, query), True
+
     @abc.abstractmethod
     def feature(self, name: str, feature_id: str) -> Feature:
         """One feature by id; raises FeatureNotFound."""
+
+    # -- small records (access tokens, subscriptions): JSON objects by kind and key ------------
+    @abc.abstractmethod
+    def put_record(self, kind: str, key: str, value: dict[str, Any]) -> None:
+        """Insert or replace one record."""
+
+    @abc.abstractmethod
+    def get_record(self, kind: str, key: str) -> dict[str, Any] | None: ...
+
+    @abc.abstractmethod
+    def records(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        """All records of a kind, by key."""
 
     # -- writes --------------------------------------------------------
     @abc.abstractmethod

@@ -196,7 +196,7 @@ class FilterCompiler:
             raise InputError("filter: the geometry can only be used in spatial functions (S_INTERSECTS, ...) and IS NULL", field="filter")
         field = self.fields.get(node.name)
         if field is None:
-            names = ", ".join(["id", "geometry", "datetime", *self.fields])
+            names = ", ".join(dict.fromkeys(["id", "geometry", "datetime", *self.fields]))
             raise InputError(f"filter: collection {self.coll.name!r} has no queryable {node.name!r}; queryables: {names}", field="filter")
         if field.type == "json" and not allow_json:
             raise InputError(f"filter: property {node.name!r} holds JSON; only IS NULL applies to it", field="filter")
@@ -360,7 +360,7 @@ def order_sql(coll: Collection, sort: tuple[tuple[str, bool], ...], *, nulls_las
             column = "t.vkc_time"
         else:
             raise InputError(
-                f"sortby: collection {coll.name!r} has no sortable property {name!r}; sortables: {', '.join(['id', 'datetime', *fields])}",
+                f"sortby: collection {coll.name!r} has no sortable property {name!r}; sortables: {', '.join(dict.fromkeys(['id', 'datetime', *fields]))}",
                 field="sortby",
             )
         terms.append(f"{column} {'DESC' if descending else 'ASC'}" + (" NULLS LAST" if nulls_last and not descending else " NULLS FIRST" if nulls_last else ""))

@@ -29,7 +29,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import orjson
 import shapely
 
 from vkc.errors import FeatureNotFound, InputError, StoreError
@@ -125,12 +127,12 @@ class GeoPackageStore(Store):
             self._writer.close()
 
     # -- reads -------------------------------------------------------------
-    def collections(self) -> list[Collection]:
+    def collections(self, *, count: bool = True) -> list[Collection]:
         rows = self._reader().execute("SELECT name FROM vkc_collections ORDER BY name").fetchall()
-        return [self.collection(name) for (name,) in rows]
+        return [self.collection(name, count=count) for (name,) in rows]
 
-    def collection(self, name: str) -> Collection:
-        return read_collection(self._reader(), name, with_stats=True)
+    def collection(self, name: str, *, count: bool = True) -> Collection:
+        return read_collection(self._reader(), name, with_stats=True, with_count=count)
 
     def count(self, name: str, query: Query | None = None) -> int:
         query = query or Query()
@@ -198,6 +200,22 @@ class GeoPackageStore(Store):
                         return
                     remaining -= 1
                 yield row_feature(row, geoms[i], names, types)
+
+    # -- records -----------------------------------------------------------
+    def put_record(self, kind: str, key: str, value: dict[str, Any]) -> None:
+        with self.transaction():
+            self._writer.execute(
+                "INSERT OR REPLACE INTO vkc_records (kind, key, value, updated) VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
+                (kind, key, orjson.dumps(value).decode()),
+            )
+
+    def get_record(self, kind: str, key: str) -> dict[str, Any] | None:
+        row = self._reader().execute("SELECT value FROM vkc_records WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+        return None if row is None else orjson.loads(row[0])
+
+    def records(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        rows = self._reader().execute("SELECT key, value FROM vkc_records WHERE kind = ? ORDER BY key", (kind,))
+        return [(k, orjson.loads(v)) for k, v in rows]
 
     # -- writes ------------------------------------------------------------
     @property

@@ -15,7 +15,7 @@ from vkc.store.model import Collection, Feature, Field, Query
 from vkc.store.values import format_datetime, from_sql, parse_datetime, to_sql
 
 
-def read_collection(conn: sqlite3.Connection, name: str, *, with_stats: bool = False) -> Collection:
+def read_collection(conn: sqlite3.Connection, name: str, *, with_stats: bool = False, with_count: bool = True) -> Collection:
     row = conn.execute(
         "SELECT c.name, c.title, c.description, c.geometry_type, c.fields, c.metadata, "
         "g.min_x, g.min_y, g.max_x, g.max_y FROM vkc_collections c JOIN gpkg_contents g "
@@ -33,7 +33,8 @@ def read_collection(conn: sqlite3.Connection, name: str, *, with_stats: bool = F
         metadata=orjson.loads(row[5]),
     )
     if with_stats:
-        coll.count = int(conn.execute(f"SELECT count(*) FROM {q(name)}").fetchone()[0])
+        if with_count:
+            coll.count = int(conn.execute(f"SELECT count(*) FROM {q(name)}").fetchone()[0])
         if row[6] is not None:
             coll.extent = (row[6], row[7], row[8], row[9])
         tmin, tmax = conn.execute(f"SELECT min(vkc_time), max(vkc_time_end) FROM {q(name)}").fetchone()

@@ -49,6 +49,10 @@ CREATE TABLE IF NOT EXISTS vkc_collections (
   metadata TEXT NOT NULL DEFAULT '{{}}', created TEXT NOT NULL, updated TEXT NOT NULL);
 INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) VALUES
   ('vkc_collections', 'attributes', 'vkc_collections', 'VKC platform: schema, titles and sources of each collection');
+CREATE TABLE IF NOT EXISTS vkc_records (
+  kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated TEXT NOT NULL, PRIMARY KEY (kind, key));
+INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) VALUES
+  ('vkc_records', 'attributes', 'vkc_records', 'VKC platform: access tokens (hashes only) and other small records');
 """
 
 

@@ -13,11 +13,13 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import psycopg
 import shapely
 from psycopg import sql
+from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from vkc.config import redact
@@ -26,6 +28,7 @@ from vkc.store import postgis_schema
 from vkc.store.base import Store
 from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Query, selected_fields
 from vkc.store.postgis_read import read_collection, row_feature, where_sql
+from vkc.store.postgis_tiles import mvt_statement
 from vkc.store.postgis_write import PostGISTransaction, encode_batch
 
 LOGGER = logging.getLogger(__name__)
@@ -71,14 +74,14 @@ class PostGISStore(Store):
             self._pool.close()
 
     # -- reads -------------------------------------------------------------
-    def collections(self) -> list[Collection]:
+    def collections(self, *, count: bool = True) -> list[Collection]:
         with self._pool.connection() as conn:
             names = [r[0] for r in conn.execute("SELECT name FROM vkc_collections ORDER BY name")]
-            return [read_collection(conn, n, with_stats=True) for n in names]
+            return [read_collection(conn, n, with_stats=True, with_count=count) for n in names]
 
-    def collection(self, name: str) -> Collection:
+    def collection(self, name: str, *, count: bool = True) -> Collection:
         with self._pool.connection() as conn:
-            return read_collection(conn, name, with_stats=True)
+            return read_collection(conn, name, with_stats=True, with_count=count)
 
     def count(self, name: str, query: Query | None = None) -> int:
         query = query or Query()
@@ -86,6 +89,32 @@ class PostGISStore(Store):
             coll = read_collection(conn, name)
             stmt, params = where_sql(coll, replace(query, limit=None, offset=0, sort=()), select=sql.SQL("count(*)"))
             return int(conn.execute(stmt, params).fetchone()[0])
+
+    def number_matched(self, name: str, query: Query, *, exact_up_to: int = 10_000) -> tuple[int, bool]:
+        """Counted exactly up to ``exact_up_to`` (a bounded scan); past that, PostgreSQL's estimate:
+        the table's row statistics without conditions, the planner's row estimate with them."""
+        unpaged = replace(query, limit=None, offset=0, sort=(), properties=())
+        with self._pool.connection() as conn:
+            coll = read_collection(conn, name)
+            stmt, params = where_sql(coll, unpaged, select=sql.SQL("1"))
+            bounded = sql.SQL("SELECT count(*) FROM ({} LIMIT %s) s").format(stmt)
+            n = int(conn.execute(bounded, [*params, exact_up_to + 1]).fetchone()[0])
+            if n <= exact_up_to:
+                return n, True
+            if unpaged == Query():
+                estimate = conn.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (sql.Identifier(name).as_string(conn),)).fetchone()[0]
+            else:
+                plan = conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) {}").format(stmt), params).fetchone()[0]
+                estimate = plan[0]["Plan"]["Plan Rows"]
+            return max(int(estimate), n), False
+
+    def mvt(self, coll: Collection, z: int, x: int, y: int, *, properties: tuple[str, ...], extent: int, buffer: int, thin_cell: int) -> bytes:
+        """One Mapbox Vector Tile of ``coll``, built by PostGIS (see :mod:`vkc.ogc.tiles` for the rules)."""
+        stmt, params = mvt_statement(coll, properties, extent=extent, buffer=buffer, thin_cell=thin_cell)
+        with self._pool.connection() as conn:
+            row = conn.execute(stmt, {**params, "z": z, "x": x, "y": y}).fetchone()
+            conn.rollback()
+        return bytes(row[0]) if row and row[0] else b""
 
     def features(self, name: str, query: Query | None = None) -> Iterator[Feature]:
         query = query or Query()
@@ -113,6 +142,24 @@ class PostGISStore(Store):
         if not found:
             raise FeatureNotFound(f"no feature {feature_id!r} in collection {name!r}", collection=name, id=feature_id)
         return found[0]
+
+    # -- records -----------------------------------------------------------
+    def put_record(self, kind: str, key: str, value: dict[str, Any]) -> None:
+        with self.transaction() as tx:
+            tx.conn.execute(
+                "INSERT INTO vkc_records (kind, key, value) VALUES (%s, %s, %s) "
+                "ON CONFLICT (kind, key) DO UPDATE SET value = EXCLUDED.value, updated = now()",
+                (kind, key, Jsonb(value)),
+            )
+
+    def get_record(self, kind: str, key: str) -> dict[str, Any] | None:
+        with self._pool.connection() as conn:
+            row = conn.execute("SELECT value FROM vkc_records WHERE kind = %s AND key = %s", (kind, key)).fetchone()
+        return None if row is None else row[0]
+
+    def records(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        with self._pool.connection() as conn:
+            return [(k, v) for k, v in conn.execute("SELECT key, value FROM vkc_records WHERE kind = %s ORDER BY key", (kind,))]
 
     # -- writes ------------------------------------------------------------
     @property

@@ -14,7 +14,7 @@ from vkc.store.postgis_filter import PostGISDialect
 from vkc.store.values import format_datetime, to_sql
 
 
-def read_collection(conn: Any, name: str, *, with_stats: bool = False) -> Collection:
+def read_collection(conn: Any, name: str, *, with_stats: bool = False, with_count: bool = True) -> Collection:
     row = conn.execute(
         "SELECT name, title, description, geometry_type, fields, metadata FROM vkc_collections WHERE name = %s", (name,)
     ).fetchone()
@@ -26,7 +26,8 @@ def read_collection(conn: Any, name: str, *, with_stats: bool = False) -> Collec
     )
     if with_stats:
         t = sql.Identifier(name)
-        coll.count = int(conn.execute(sql.SQL("SELECT count(*) FROM {}").format(t)).fetchone()[0])
+        if with_count:
+            coll.count = int(conn.execute(sql.SQL("SELECT count(*) FROM {}").format(t)).fetchone()[0])
         box = conn.execute(
             "SELECT min(min_x), min(min_y), max(max_x), max(max_y) FROM vkc_extent_log WHERE name = %s", (name,)
         ).fetchone()

@@ -9,7 +9,7 @@ from psycopg import sql
 from vkc.errors import StoreError
 
 #: the schema version this code writes; a newer one in the database is refused
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 PG_TYPES = {
     "integer": "bigint",
     "real": "double precision",
@@ -42,6 +42,12 @@ _MIGRATIONS: dict[int, list[str]] = {
              name text NOT NULL, min_x double precision, min_y double precision,
              max_x double precision, max_y double precision, at timestamptz NOT NULL DEFAULT now())""",
         "CREATE INDEX IF NOT EXISTS vkc_extent_log_name ON vkc_extent_log (name)",
+    ],
+    2: [
+        # Small platform records (access tokens, later subscriptions), keyed by kind and key.
+        """CREATE TABLE IF NOT EXISTS vkc_records (
+             kind text NOT NULL, key text NOT NULL, value jsonb NOT NULL,
+             updated timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (kind, key))""",
     ],
 }
 

@@ -22,8 +22,8 @@ from vkc.store.checks import (
     columns_of,
     plan_fields,
 )
-from vkc.store.model import Collection, EncodedBatch, FeatureBatch, Field, WriteResult, check_collection_name
-from vkc.store.postgis_read import read_collection
+from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Field, Query, WriteResult, check_collection_name
+from vkc.store.postgis_read import read_collection, row_feature, where_sql
 from vkc.store.postgis_schema import PG_TYPES
 from vkc.store.values import format_datetime
 
@@ -61,6 +61,17 @@ class PostGISTransaction(Transaction):
 
     def _collection(self, name: str) -> Collection:
         return read_collection(self.conn, name)
+
+    def feature_for_update(self, name: str, feature_id: str) -> Feature | None:
+        coll = self._collection(name)
+        select = sql.SQL(", ").join(
+            [sql.SQL("t.vkc_id, ST_AsBinary(t.geom), t.vkc_time, t.vkc_time_end")] + [sql.SQL("t.{}").format(sql.Identifier(f.name)) for f in coll.fields]
+        )
+        stmt, params = where_sql(coll, Query(ids=(feature_id,)), select=select)
+        row = self.conn.execute(sql.SQL("{} FOR UPDATE OF t").format(stmt), params).fetchone()
+        if row is None:
+            return None
+        return row_feature(row, None if row[1] is None else shapely.from_wkb(bytes(row[1])), coll.fields)
 
     def _lock_schema(self, name: str) -> None:
         """Schema changes of one collection wait for each other (until commit), so concurrent writers

@@ -14,12 +14,14 @@ from datetime import date
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
 
 from vkc import __version__
 from vkc.config import Settings, redact
-from vkc.errors import VKCError
+from vkc.errors import InputError, VKCError
 from vkc.store import Store, open_store
 
 LOGGER = logging.getLogger(__name__)
@@ -52,12 +54,30 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="VKC smart-city platform", version=__version__, lifespan=lifespan)
     app.state.settings = settings
+    from vkc.api.ogc import router as ogc_router
+
+    app.include_router(ogc_router())
 
     @app.exception_handler(VKCError)
     async def _vkc_error(request: Request, exc: VKCError) -> JSONResponse:
         if exc.status >= 500:
             LOGGER.error("%s: %s", request.url.path, exc)
         return problem(exc, request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = first.get("loc", ("request",))[-1]
+        return problem(InputError(f"{where}: {first.get('msg', 'invalid value')} (got {first.get('input')!r})", field=str(where)), request.url.path)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        error = VKCError(str(exc.detail))
+        error.status, error.code, error.title = exc.status_code, f"http-{exc.status_code}", str(exc.detail)
+        response = problem(error, request.url.path)
+        for key, value in (exc.headers or {}).items():
+            response.headers[key] = value
+        return response
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def landing(request: Request) -> HTMLResponse:
@@ -106,8 +126,19 @@ def summary(store: Store) -> dict:
     }
 
 
+def app_from_environment() -> FastAPI:
+    """The application for worker processes: the store named by ``$VKC_DATABASE_URL``."""
+    return create_app(Settings.from_env())
+
+
 def run_server(settings: Settings) -> None:
-    """Serve the application with uvicorn until interrupted."""
+    """Serve the application with uvicorn until interrupted; several worker processes if asked."""
+    import os
+
     import uvicorn
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    if settings.workers > 1:
+        os.environ["VKC_DATABASE_URL"] = settings.database
+        uvicorn.run("vkc.web.app:app_from_environment", factory=True, host=settings.host, port=settings.port, workers=settings.workers, log_level="warning")
+    else:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")

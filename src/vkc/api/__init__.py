@@ -1,0 +1,1 @@
+"""The HTTP APIs over the library: OGC API – Features and Tiles under ``/ogc`` (more to come)."""

@@ -1,0 +1,1 @@
+"""OGC API building blocks: request languages and encodings (CQL2, ...)."""
