@@ -223,7 +223,7 @@ def selected_fields(coll: Collection, properties: tuple[str, ...] | None) -> lis
     unknown = [p for p in properties if p not in known]
     if unknown:
         raise InputError(
-            f"collection {coll.name!r} has no property {', '.join(map(repr, unknown))}; properties: {', '.join(known) or 'none'}",
+            f"properties: collection {coll.name!r} has no property {', '.join(map(repr, unknown))}; it has {', '.join(known) or 'none'}",
             field="properties",
         )
     wanted = set(properties)

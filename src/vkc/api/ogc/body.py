@@ -12,7 +12,8 @@ from fastapi import Request
 
 from vkc.errors import GeometryError, InputError, PayloadTooLarge
 from vkc.ogc.crs import CRS84, api_crs
-from vkc.store.model import OPEN_END, RESERVED_NAMES, Feature
+from vkc.store.model import OPEN_END, RESERVED_NAMES, Collection, Feature
+from vkc.store.values import column_type, widen
 
 MAX_BODY = 16 * 1024 * 1024
 REQUEST_BODY = {
@@ -67,6 +68,22 @@ def check_properties(properties: Any) -> dict[str, Any]:
     if reserved:
         raise InputError(f"property name {reserved[0]!r} is reserved by the store; rename it", field="properties")
     return properties
+
+
+def check_schema(coll: Collection, properties: dict[str, Any]) -> None:
+    """Writes through the API keep the collection's schema: known properties, values of their type."""
+    fields = coll.field_map()
+    for name, value in properties.items():
+        field = fields.get(name)
+        if field is None:
+            raise InputError(
+                f"property {name!r} is not in the schema of {coll.name!r} ({', '.join(fields) or 'no properties'}); "
+                "new properties come with an import",
+                field=name,
+            )
+        kind = column_type([value], field.type)
+        if kind is not None and widen(field.type, kind) != field.type:
+            raise InputError(f"property {name!r} holds {field.type} values; {value!r} is {kind}", field=name)
 
 
 def parse_geometry(value: Any, content_crs: str | None) -> shapely.Geometry | None:

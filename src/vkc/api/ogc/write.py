@@ -15,13 +15,24 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from vkc import auth
-from vkc.api.ogc.body import PATCH_BODY, REQUEST_BODY, check_properties, merge_patch, parse_feature, parse_geometry, parse_time, read_json
+from vkc.api.ogc.body import (
+    PATCH_BODY,
+    REQUEST_BODY,
+    check_properties,
+    check_schema,
+    merge_patch,
+    parse_feature,
+    parse_geometry,
+    parse_time,
+    read_json,
+)
 from vkc.api.ogc.collections import NOT_FOUND
 from vkc.api.ogc.common import GEOJSON, PROBLEM, base_url, json_response, store_of
 from vkc.api.ogc.geojson import etag, feature_json, geometries_json, time_json
 from vkc.api.ogc.items import BAD_REQUEST
 from vkc.errors import ConflictError, FeatureNotFound, InputError, PreconditionFailed, PreconditionRequired
 from vkc.ogc.crs import CRS84, api_crs
+from vkc.store.base import Transaction
 from vkc.store.model import Feature
 
 router = APIRouter()
@@ -41,6 +52,15 @@ def _grant(request: Request, collection: str) -> auth.Grant:
     grant = auth.verify(store, request.headers.get("authorization"))
     grant.check_write(collection)
     return grant
+
+
+def _write(tx: Transaction, collection: str, feature: Feature) -> Feature:
+    """Write one feature whose properties fit the collection's schema; returns it as stored."""
+    check_schema(tx.schema(collection), feature.properties)
+    tx.upsert(collection, [feature])
+    stored = tx.feature_for_update(collection, feature.id)
+    assert stored is not None
+    return stored
 
 
 def _check_version(request: Request, current: Feature | None, collection: str, feature_id: str) -> Feature:
@@ -71,9 +91,9 @@ async def create(request: Request, collectionId: str) -> Response:  # noqa: N803
     with store.transaction() as tx:
         if tx.feature_for_update(collectionId, feature.id) is not None:
             raise ConflictError(f"feature {feature.id!r} exists already in {collectionId!r}; use PUT to replace it", collection=collectionId)
-        tx.upsert(collectionId, [feature])
+        stored = _write(tx, collectionId, feature)
     location = f"{base_url(request)}/collections/{collectionId}/items/{feature.id}"
-    return Response(status_code=201, headers={"Location": location, "ETag": etag(feature)})
+    return Response(status_code=201, headers={"Location": location, "ETag": etag(stored)})
 
 
 @router.put(
@@ -88,8 +108,8 @@ async def replace_feature(request: Request, collectionId: str, featureId: str) -
     feature = parse_feature(await read_json(request), request, feature_id=featureId)
     with store_of(request).transaction() as tx:
         _check_version(request, tx.feature_for_update(collectionId, featureId), collectionId, featureId)
-        tx.upsert(collectionId, [feature])
-    return Response(status_code=204, headers={"ETag": etag(feature)})
+        stored = _write(tx, collectionId, feature)
+    return Response(status_code=204, headers={"ETag": etag(stored)})
 
 
 @router.patch(
@@ -109,9 +129,9 @@ async def update(request: Request, collectionId: str, featureId: str) -> Respons
         geometry = parse_geometry(patch["geometry"], request.headers.get("content-crs")) if "geometry" in patch else current.geometry
         time, time_end = parse_time(merge_patch(time_json(current) or {}, patch["time"])) if "time" in patch else (current.time, current.time_end)
         updated = Feature(id=featureId, geometry=geometry, properties=check_properties(properties), time=time, time_end=time_end)
-        tx.upsert(collectionId, [updated])
-    body = feature_json(updated, geometries_json([updated], api_crs(CRS84))[0])
-    return json_response(body, GEOJSON, headers={"ETag": etag(updated)})
+        stored = _write(tx, collectionId, updated)
+    body = feature_json(stored, geometries_json([stored], api_crs(CRS84))[0])
+    return json_response(body, GEOJSON, headers={"ETag": etag(stored)})
 
 
 @router.delete(
