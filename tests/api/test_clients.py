@@ -95,3 +95,35 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(server, tmp_
         cwd=tmp_path,
     )
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+
+
+def test_vkc_serve_with_worker_processes(seeded_url, tmp_path):
+    import os
+    import signal
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vkc", "serve", "--db", seeded_url, "--port", str(port), "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline, body = time.monotonic() + 30, None
+        while time.monotonic() < deadline and body is None:
+            try:
+                body = httpx.get(f"http://127.0.0.1:{port}/ogc/collections/places/items?limit=3", timeout=2).json()
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert body is not None, proc.stdout.read1().decode() if proc.stdout else ""
+        assert body["numberReturned"] == 3
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+        proc.stdout.close()
