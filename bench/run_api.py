@@ -1,0 +1,366 @@
+"""OGC API benchmark: vkc beside pygeoapi and tipg on the same PostGIS data, the same machine, in one run.
+
+Each server runs with the same number of worker processes; wrk (Debian) is the
+load generator for all, with the same connections and duration per case:
+
+a. ``items?limit=100``            d. one item by id
+b. a bbox returning ~100 points   e. the 63 provinces (before 2025-07-01) as one page
+c. a CQL2 attribute filter         f. a z14 vector tile of the densest part of Hà Nội
+
+Data: the synthetic 1 000 000-point layer of ``bench/make_data.py`` (fixed
+seed) and the 63 provinces of ``vkc.admin``. The peers are installed outside
+this project (see README: pygeoapi in a Python 3.12 venv, tipg in a 3.11 venv)
+and named with ``--pygeoapi`` / ``--tipg``; a peer that is not given is left
+out and said so. Writes bench/results/api.json and api.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+sys.path.insert(0, str(HERE.parent / "tests" / "support"))
+
+CASES = ["a_items_limit_100", "b_bbox_100", "c_cql2_filter", "d_item_by_id", "e_provinces_page", "f_tile_z14"]
+LUA = """
+local urls = {}
+for line in io.lines(os.getenv("URLS_FILE")) do urls[#urls + 1] = line end
+local i = 0
+request = function()
+  i = i % #urls + 1
+  return wrk.format("GET", urls[i])
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_up(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server for {url} exited: {proc.stdout.read().decode()[-3000:] if proc.stdout else ''}")
+        try:
+            if httpx.get(url, timeout=5).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"{url} did not come up")
+
+
+def start(cmd: list[str], env: dict[str, str], probe: str) -> subprocess.Popen:
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    wait_up(probe, proc)
+    return proc
+
+
+def stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+    if proc.stdout:
+        proc.stdout.close()
+
+
+def wrk(base: str, paths: list[str], *, seconds: int, connections: int, work: Path) -> dict:
+    urls = work / "urls.txt"
+    urls.write_text("\n".join(paths) + "\n")
+    script = work / "rotate.lua"
+    script.write_text(LUA)
+    out = subprocess.run(
+        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", str(script), base],
+        env={**os.environ, "URLS_FILE": str(urls)},
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    )
+    text = out.stdout
+
+    def latency(pct: str) -> float | None:
+        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+        if not m:
+            return None
+        return round(float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)], 2)
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    errors = re.search(r"Socket errors: (.*)", text)
+    return {
+        "requests_per_s": round(float(rps.group(1)), 1) if rps else None,
+        "p50_ms": latency("50"),
+        "p99_ms": latency("99"),
+        "non_2xx": int(bad.group(1)) if bad else 0,
+        "socket_errors": errors.group(1) if errors else None,
+    }
+
+
+def prepare_data(cluster, points: Path) -> tuple[str, dict]:
+    """A database with 'pts' (1M points) and 'provinces' (63), imported by vkc; returns the URL and case inputs."""
+    from vkc import admin
+    from vkc.store import Query, open_store
+
+    url = cluster.new_database()
+    subprocess.run([sys.executable, "-m", "vkc", "import", "layer", str(points), "--collection", "pts", "--db", url], check=True)
+    with open_store(url) as store:
+        admin.load_into(store, "provinces")
+        new = [u.key for u in admin.units(on=date(2025, 7, 1))]
+        store.delete("provinces", new)
+        assert store.count("provinces") == 63
+        rng = random.Random(5)
+        sample = [f for f in store.features("pts", Query(limit=20000))]
+        centres = [(f.geometry.x, f.geometry.y) for f in rng.sample(sample, 200)]
+        # a box half-width giving ~100 points around Hà Nội's densest sample points
+        half = 0.003
+        for _ in range(12):
+            counts = sorted(store.count("pts", Query(bbox=(x - half, y - half, x + half, y + half))) for x, y in centres[:30])
+            median = counts[len(counts) // 2]
+            half *= math.sqrt(100 / max(median, 1))
+        ids = [f.id for f in rng.sample(sample, 200)]
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+        fids = dict(conn.execute("SELECT vkc_id, fid FROM pts WHERE vkc_id = ANY(%s)", (ids,)).fetchall())
+    boxes = [(x - half, y - half, x + half, y + half) for x, y in centres]
+    return url, {"boxes": boxes, "ids": ids, "fids": [fids[i] for i in ids], "half": half}
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 1 << z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.log(math.tan(math.radians(lat)) + 1 / math.cos(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def fmt_box(b: tuple[float, ...]) -> str:
+    return ",".join(f"{v:.6f}" for v in b)
+
+
+FILTER = "kind = 'school' AND value > 100"
+
+
+def ours_paths(inputs: dict) -> dict[str, list[str]]:
+    x, y = tile_of(105.85, 21.03, 14)
+    c = "/ogc/collections"
+    return {
+        "a_items_limit_100": [f"{c}/pts/items?limit=100"],
+        "b_bbox_100": [f"{c}/pts/items?limit=1000&bbox={fmt_box(b)}" for b in inputs["boxes"]],
+        "c_cql2_filter": [f"{c}/pts/items?filter={FILTER.replace(' ', '%20').replace(chr(39), '%27')}&limit=10"],
+        "d_item_by_id": [f"{c}/pts/items/{i}" for i in inputs["ids"]],
+        "e_provinces_page": [f"{c}/provinces/items?limit=63"],
+        "f_tile_z14": [f"{c}/pts/tiles/WebMercatorQuad/14/{y}/{x}"],
+    }
+
+
+def tipg_paths(inputs: dict) -> dict[str, list[str]]:
+    x, y = tile_of(105.85, 21.03, 14)
+    c = "/collections"
+    q = FILTER.replace(" ", "%20").replace("'", "%27")
+    return {
+        "a_items_limit_100": [f"{c}/public.pts/items?limit=100"],
+        "b_bbox_100": [f"{c}/public.pts/items?limit=1000&bbox={fmt_box(b)}" for b in inputs["boxes"]],
+        "c_cql2_filter": [f"{c}/public.pts/items?filter={q}&filter-lang=cql2-text&limit=10"],
+        "d_item_by_id": [f"{c}/public.pts/items/{i}" for i in inputs["fids"]],
+        "e_provinces_page": [f"{c}/public.provinces/items?limit=63"],
+        "f_tile_z14": [f"{c}/public.pts/tiles/WebMercatorQuad/14/{x}/{y}"],  # tipg orders z/x/y
+    }
+
+
+def pygeoapi_paths(inputs: dict) -> dict[str, list[str]]:
+    c = "/collections"
+    q = FILTER.replace(" ", "%20").replace("'", "%27")
+    return {
+        "a_items_limit_100": [f"{c}/pts/items?limit=100&f=json"],
+        "b_bbox_100": [f"{c}/pts/items?f=json&limit=1000&bbox={fmt_box(b)}" for b in inputs["boxes"]],
+        "c_cql2_filter": [f"{c}/pts/items?f=json&filter={q}&filter-lang=cql-text&limit=10"],
+        "d_item_by_id": [f"{c}/pts/items/{i}?f=json" for i in inputs["ids"]],
+        "e_provinces_page": [f"{c}/provinces/items?f=json&limit=63"],
+        # pygeoapi's PostgreSQL feature provider serves no tiles
+    }
+
+
+def pygeoapi_config(path: Path, port: int, cluster_port: int, dbname: str) -> None:
+    def resource(name: str, geom: str) -> str:
+        return f"""
+  {name}:
+    type: collection
+    title: {name}
+    description: {name}
+    keywords: [{name}]
+    extents:
+      spatial:
+        bbox: [-180, -90, 180, 90]
+        crs: http://www.opengis.net/def/crs/OGC/1.3/CRS84
+    providers:
+      - type: feature
+        name: PostgreSQL
+        data:
+          host: 127.0.0.1
+          port: {cluster_port}
+          dbname: {dbname}
+          user: postgres
+          password: ''
+          search_path: [public]
+        id_field: vkc_id
+        table: {name}
+        geom_field: {geom}
+"""
+
+    path.write_text(
+        f"""server:
+  bind: {{host: 127.0.0.1, port: {port}}}
+  url: http://127.0.0.1:{port}
+  mimetype: application/json; charset=UTF-8
+  encoding: utf-8
+  languages: [en-US]
+  limits: {{default_items: 10, max_items: 10000}}
+  map: {{url: 'https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png', attribution: 'OpenStreetMap'}}
+logging: {{level: ERROR}}
+metadata:
+  identification: {{title: bench, description: bench, keywords: [bench], keywords_type: theme, terms_of_service: none, url: 'http://127.0.0.1'}}
+  license: {{name: CC-BY 4.0, url: 'https://creativecommons.org/licenses/by/4.0/'}}
+  provider: {{name: bench, url: 'http://127.0.0.1'}}
+  contact: {{name: bench, position: bench, address: bench, city: bench, stateorprovince: bench, postalcode: '0', country: VN, phone: '0', fax: '0', email: 'a@b.c', url: 'http://127.0.0.1', hours: '0', instructions: none, role: pointOfContact}}
+resources:{resource("pts", "geom")}{resource("provinces", "geom")}"""
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--points", type=Path, default=HERE / "work" / "points_1000000.geojson")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--pygeoapi", type=Path, help="the venv holding pygeoapi and gunicorn")
+    ap.add_argument("--tipg", type=Path, help="the venv holding tipg, gunicorn and uvicorn")
+    args = ap.parse_args()
+    if not args.points.exists():
+        subprocess.run([sys.executable, str(HERE / "make_data.py"), "--points", "1000000"], check=True)
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed (apt-get install wrk)")
+    from pg_cluster import Cluster
+
+    cluster = Cluster()
+    work = Path(tempfile.mkdtemp(prefix="vkc-bench-api-"))
+    results: dict = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "workers": args.workers,
+        "connections": args.connections,
+        "seconds_per_case": args.seconds,
+        "servers": {},
+    }
+    try:
+        url, inputs = prepare_data(cluster, args.points)
+        dbname = url.rsplit("/", 1)[1]
+        results["bbox_half_width_deg"] = round(inputs["half"], 6)
+        servers = []
+        port = free_port()
+        servers.append(("vkc", [sys.executable, "-m", "vkc", "serve", "--db", url, "--port", str(port), "--workers", str(args.workers)], {}, port, ours_paths(inputs), "/ogc"))
+        if args.tipg:
+            port = free_port()
+            env = {"DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["public"]', "TIPG_MAX_FEATURES_PER_QUERY": "10000"}
+            cmd = [str(args.tipg / "bin" / "gunicorn"), "-w", str(args.workers), "-k", "uvicorn.workers.UvicornWorker", "-b", f"127.0.0.1:{port}", "tipg.main:app"]
+            servers.append(("tipg", cmd, env, port, tipg_paths(inputs), "/collections"))
+        if args.pygeoapi:
+            port = free_port()
+            cfg, spec = work / "pygeoapi.yml", work / "pygeoapi-openapi.yml"
+            pygeoapi_config(cfg, port, cluster.port, dbname)
+            env = {"PYGEOAPI_CONFIG": str(cfg), "PYGEOAPI_OPENAPI": str(spec)}
+            subprocess.run([str(args.pygeoapi / "bin" / "pygeoapi"), "openapi", "generate", str(cfg), "--output-file", str(spec)], env={**os.environ, **env}, check=True, capture_output=True)
+            cmd = [str(args.pygeoapi / "bin" / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{port}", "pygeoapi.flask_app:APP"]
+            servers.append(("pygeoapi", cmd, env, port, pygeoapi_paths(inputs), "/collections"))
+        for name, cmd, env, port, paths, probe in servers:
+            base = f"http://127.0.0.1:{port}"
+            proc = start(cmd, env, base + probe)
+            try:
+                row = {}
+                for case in CASES:
+                    if case not in paths:
+                        row[case] = None
+                        continue
+                    check = httpx.get(base + paths[case][0], timeout=60)
+                    if check.status_code >= 300:
+                        row[case] = {"error": f"HTTP {check.status_code}: {check.text[:200]}"}
+                        continue
+                    wrk(base, paths[case], seconds=2, connections=args.connections, work=work)  # warm up
+                    row[case] = wrk(base, paths[case], seconds=args.seconds, connections=args.connections, work=work)
+                    print(name, case, row[case], flush=True)
+                results["servers"][name] = row
+            finally:
+                stop(proc)
+    finally:
+        cluster.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    results["ratios"] = ratios(results["servers"])
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "api.json").write_text(json.dumps(results, indent=2))
+    (RESULTS / "api.md").write_text(markdown(results))
+    print(markdown(results))
+
+
+def ratios(servers: dict) -> dict:
+    out: dict = {}
+    ours = servers.get("vkc", {})
+    for peer in ("pygeoapi", "tipg"):
+        if peer not in servers:
+            continue
+        for case in CASES:
+            a, b = ours.get(case), servers[peer].get(case)
+            if a and b and a.get("requests_per_s") and b.get("requests_per_s"):
+                out.setdefault(peer, {})[case] = {
+                    "throughput_ratio": round(a["requests_per_s"] / b["requests_per_s"], 2),
+                    "p99_ratio": round(a["p99_ms"] / b["p99_ms"], 2) if a.get("p99_ms") and b.get("p99_ms") else None,
+                }
+    return out
+
+
+def markdown(results: dict) -> str:
+    lines = [
+        f"# OGC API benchmark ({results['workers']} workers each, wrk {results['connections']} connections, {results['seconds_per_case']} s per case)",
+        "",
+        "| case | " + " | ".join(f"{s} req/s | {s} p50 ms | {s} p99 ms" for s in results["servers"]) + " |",
+        "|---|" + "---:|" * (3 * len(results["servers"])),
+    ]
+    for case in CASES:
+        cells = []
+        for row in results["servers"].values():
+            r = row.get(case)
+            if not r or "error" in r:
+                cells += ["n/a" if not r else "error", "", ""]
+            else:
+                cells += [str(r["requests_per_s"]), str(r["p50_ms"]), str(r["p99_ms"])]
+        lines.append(f"| {case} | " + " | ".join(cells) + " |")
+    lines += ["", "Ratios (vkc over peer: throughput, and p99 latency):", ""]
+    for peer, cases in results["ratios"].items():
+        for case, r in cases.items():
+            lines.append(f"- {peer} {case}: throughput ×{r['throughput_ratio']}, p99 ×{r['p99_ratio']}")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
