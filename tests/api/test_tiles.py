@@ -67,7 +67,7 @@ def test_empty_out_of_range_and_bad_zoom(client):
     assert client.get("/ogc/collections/nowhere/tiles/WebMercatorQuad/1/0/0").status_code == 404
 
 
-def test_dense_points_are_thinned_below_zoom_14(store):
+def test_dense_points_are_thinned_up_to_zoom_14(store):
     store.create_collection(Collection(name="dense", geometry_type="POINT"))
     store.upsert("dense", [Feature(id=str(i), geometry=shapely.Point(105.8 + (i % 100) * 1e-5, 21.0 + (i // 100) * 1e-5)) for i in range(10_000)])
     from vkc.ogc.tiles import vector_tile

@@ -3,7 +3,7 @@
 Both backends follow the same rules so a map looks the same on either:
 
 - tiles are 4096 units wide with a 64-unit buffer, one MVT layer named after the collection;
-- below zoom ``POINT_FULL_ZOOM`` point layers are thinned to one point per
+- below zoom ``POINT_FULL_ZOOM`` (z0-z14) point layers are thinned to one point per
   16×16-unit cell (256 × 256 per tile), so a million points stay drawable;
 - lines and polygons are simplified to half a unit and snapped to the integer
   grid; what collapses below a unit is dropped;
@@ -30,7 +30,7 @@ from vkc.store.model import Collection, Query
 
 EXTENT = 4096
 BUFFER = 64
-POINT_FULL_ZOOM = 14
+POINT_FULL_ZOOM = 15
 POINT_CELL = 16
 MAX_ZOOM = 24
 TMS_ID = "WebMercatorQuad"

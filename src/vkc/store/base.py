@@ -112,6 +112,10 @@ class Store(abc.ABC):
         """One collection; raises CollectionNotFound."""
 
     @abc.abstractmethod
+    def schema(self, name: str) -> Collection:
+        """One collection's schema and metadata, without counts or extents (cheap); raises CollectionNotFound."""
+
+    @abc.abstractmethod
     def features(self, name: str, query: Query | None = None) -> Iterator[Feature]:
         """Features matching ``query``, streamed in a stable order."""
 

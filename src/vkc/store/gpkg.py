@@ -134,6 +134,9 @@ class GeoPackageStore(Store):
     def collection(self, name: str, *, count: bool = True) -> Collection:
         return read_collection(self._reader(), name, with_stats=True, with_count=count)
 
+    def schema(self, name: str) -> Collection:
+        return read_collection(self._reader(), name)
+
     def count(self, name: str, query: Query | None = None) -> int:
         query = query or Query()
         conn = self._reader()

@@ -83,6 +83,10 @@ class PostGISStore(Store):
         with self._pool.connection() as conn:
             return read_collection(conn, name, with_stats=True, with_count=count)
 
+    def schema(self, name: str) -> Collection:
+        with self._pool.connection() as conn:
+            return read_collection(conn, name)
+
     def count(self, name: str, query: Query | None = None) -> int:
         query = query or Query()
         with self._pool.connection() as conn:
@@ -90,23 +94,32 @@ class PostGISStore(Store):
             stmt, params = where_sql(coll, replace(query, limit=None, offset=0, sort=()), select=sql.SQL("count(*)"))
             return int(conn.execute(stmt, params).fetchone()[0])
 
+    #: above this planner cost an exact count is not made: the estimate is given (about a few ms of work)
+    EXACT_COUNT_MAX_COST = 20_000.0
+
     def number_matched(self, name: str, query: Query, *, exact_up_to: int = 10_000) -> tuple[int, bool]:
-        """Counted exactly up to ``exact_up_to`` (a bounded scan); past that, PostgreSQL's estimate:
-        the table's row statistics without conditions, the planner's row estimate with them."""
+        """Exact where that is cheap, PostgreSQL's estimate where it is not.
+
+        The planner is asked first (EXPLAIN, well under a millisecond): if
+        counting would cost more than ``EXACT_COUNT_MAX_COST`` or match more
+        than ``exact_up_to`` rows, its row estimate is the answer (the table's
+        statistics when there are no conditions); otherwise the rows are counted.
+        """
         unpaged = replace(query, limit=None, offset=0, sort=(), properties=())
         with self._pool.connection() as conn:
             coll = read_collection(conn, name)
             stmt, params = where_sql(coll, unpaged, select=sql.SQL("1"))
-            bounded = sql.SQL("SELECT count(*) FROM ({} LIMIT %s) s").format(stmt)
-            n = int(conn.execute(bounded, [*params, exact_up_to + 1]).fetchone()[0])
-            if n <= exact_up_to:
-                return n, True
+            plan = conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) {}").format(stmt), params).fetchone()[0][0]["Plan"]
+            if plan["Total Cost"] <= self.EXACT_COUNT_MAX_COST or plan["Plan Rows"] <= exact_up_to // 10:
+                bounded = sql.SQL("SELECT count(*) FROM ({} LIMIT %s) s").format(stmt)
+                n = int(conn.execute(bounded, [*params, exact_up_to + 1]).fetchone()[0])
+                if n <= exact_up_to:
+                    return n, True
             if unpaged == Query():
                 estimate = conn.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (sql.Identifier(name).as_string(conn),)).fetchone()[0]
-            else:
-                plan = conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) {}").format(stmt), params).fetchone()[0]
-                estimate = plan[0]["Plan"]["Plan Rows"]
-            return max(int(estimate), n), False
+                if estimate >= 0:
+                    return int(estimate), False
+            return int(plan["Plan Rows"]), False
 
     def mvt(self, coll: Collection, z: int, x: int, y: int, *, properties: tuple[str, ...], extent: int, buffer: int, thin_cell: int) -> bytes:
         """One Mapbox Vector Tile of ``coll``, built by PostGIS (see :mod:`vkc.ogc.tiles` for the rules)."""
@@ -126,6 +139,13 @@ class PostGISStore(Store):
                 + [sql.SQL("t.{}").format(sql.Identifier(f.name)) for f in fields]
             )
             stmt, params = where_sql(coll, query, select=select, order=True)
+            small = query.ids is not None or (query.limit is not None and query.limit <= _FETCH)
+            if small:  # a page: one round trip, no server-side cursor
+                rows = conn.execute(stmt, params).fetchall()
+                geoms = shapely.from_wkb(np.array([None if r[1] is None else bytes(r[1]) for r in rows], dtype=object))
+                for row, geom in zip(rows, geoms.tolist()):
+                    yield row_feature(row, geom, fields)
+                return
             with conn.transaction(), conn.cursor(name="vkc_features") as cur:  # server-side: streamed
                 cur.itersize = _FETCH
                 cur.execute(stmt, params)

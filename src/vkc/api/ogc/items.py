@@ -63,7 +63,7 @@ def items(
 ) -> Response:
     store = store_of(request)
     html = wants_html(request, f, GEOJSON)
-    coll = store.collection(collectionId, count=False)
+    coll = store.schema(collectionId)
     params = dict(request.query_params)
     req = parse_items(coll, params)
     query = req.query

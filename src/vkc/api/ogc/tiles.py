@@ -53,7 +53,7 @@ def _tileset_json(request: Request, collection: str, geometry_type: str) -> dict
 
 @router.get("/collections/{collectionId}/tiles", summary="Vector tilesets of a collection", responses=NOT_FOUND)
 def tilesets(request: Request, collectionId: str) -> Response:  # noqa: N803
-    coll = store_of(request).collection(collectionId, count=False)
+    coll = store_of(request).schema(collectionId)
     tileset = _tileset_json(request, coll.name, coll.geometry_type)
     summary = {k: tileset[k] for k in ("title", "dataType", "crs", "tileMatrixSetURI", "links")}
     return json_response({"links": [link(f"{base_url(request)}/collections/{coll.name}/tiles", "self", JSON)], "tilesets": [summary]})
@@ -62,7 +62,7 @@ def tilesets(request: Request, collectionId: str) -> Response:  # noqa: N803
 @router.get("/collections/{collectionId}/tiles/{tileMatrixSetId}", summary="A vector tileset", responses=_TMS_NOT_FOUND)
 def tileset(request: Request, collectionId: str, tileMatrixSetId: str) -> Response:  # noqa: N803
     _check_tms(tileMatrixSetId)
-    coll = store_of(request).collection(collectionId, count=False)
+    coll = store_of(request).schema(collectionId)
     return json_response(_tileset_json(request, coll.name, coll.geometry_type))
 
 
@@ -79,7 +79,7 @@ def tileset(request: Request, collectionId: str, tileMatrixSetId: str) -> Respon
 def tile(request: Request, collectionId: str, tileMatrixSetId: str, tileMatrix: int, tileRow: int, tileCol: int) -> Response:  # noqa: N803
     _check_tms(tileMatrixSetId)
     store = store_of(request)
-    coll = store.collection(collectionId, count=False)
+    coll = store.schema(collectionId)
     data = vector_tile(store, coll, tileMatrix, tileRow, tileCol)
     if not data:
         return Response(status_code=204)

@@ -48,7 +48,7 @@ VERSIONED = {412: _problem("If-Match names an older version"), 428: _problem("If
 
 def _grant(request: Request, collection: str) -> auth.Grant:
     store = store_of(request)
-    store.collection(collection, count=False)  # 404 before 401 tells nothing a reader could not see
+    store.schema(collection)  # 404 before 401 tells nothing a reader could not see
     grant = auth.verify(store, request.headers.get("authorization"))
     grant.check_write(collection)
     return grant
