@@ -39,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE.parent / "tests" / "support"))
 
-CASES = ["a_items_limit_100", "b_bbox_100", "c_cql2_filter", "d_item_by_id", "e_provinces_page", "f_tile_z14"]
+CASES = ["a_items_limit_100", "b_bbox_100", "c_cql2_filter", "d_item_by_id", "e_provinces_page", "f_tile_z14", "f_tile_z14_one_client"]
 LUA = """
 local urls = {}
 for line in io.lines(os.getenv("URLS_FILE")) do urls[#urls + 1] = line end
@@ -93,7 +93,7 @@ def wrk(base: str, paths: list[str], *, seconds: int, connections: int, work: Pa
     script = work / "rotate.lua"
     script.write_text(LUA)
     out = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", str(script), base],
+        ["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", str(script), base],
         env={**os.environ, "URLS_FILE": str(urls)},
         capture_output=True,
         text=True,
@@ -299,7 +299,7 @@ def main() -> None:
             proc = start(cmd, env, base + probe)
             try:
                 row = {}
-                for case in CASES:
+                for case in CASES[:-1]:
                     if case not in paths:
                         row[case] = None
                         continue
@@ -310,6 +310,10 @@ def main() -> None:
                     wrk(base, paths[case], seconds=2, connections=args.connections, work=work)  # warm up
                     row[case] = wrk(base, paths[case], seconds=args.seconds, connections=args.connections, work=work)
                     print(name, case, row[case], flush=True)
+                if "f_tile_z14" in paths and row.get("f_tile_z14") and "error" not in row["f_tile_z14"]:
+                    # one client at a time: the latency of a tile on its own, without queueing
+                    row["f_tile_z14_one_client"] = wrk(base, paths["f_tile_z14"], seconds=args.seconds, connections=1, work=work)
+                    print(name, "f_tile_z14_one_client", row["f_tile_z14_one_client"], flush=True)
                 results["servers"][name] = row
             finally:
                 stop(proc)
