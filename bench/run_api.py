@@ -164,44 +164,28 @@ def fmt_box(b: tuple[float, ...]) -> str:
 FILTER = "kind = 'school' AND value > 100"
 
 
-def ours_paths(inputs: dict) -> dict[str, list[str]]:
+def case_paths(inputs: dict, *, root: str, schema: str = "", ids: str = "ids", filter_lang: str = "", extra: str = "", tile: str = "") -> dict[str, list[str]]:
+    """The request paths of each case for one server.
+
+    ``schema`` prefixes collection ids (tipg: ``public.``), ``ids`` picks the feature keys the
+    server uses (vkc_id or the row key fid), ``extra`` is appended to every query, ``tile`` is
+    the server's tile path order (``zyx`` as OGC says, ``zxy`` for tipg, empty: no tiles).
+    """
     x, y = tile_of(105.85, 21.03, 14)
-    c = "/ogc/collections"
-    return {
-        "a_items_limit_100": [f"{c}/pts/items?limit=100"],
-        "b_bbox_100": [f"{c}/pts/items?limit=1000&bbox={fmt_box(b)}" for b in inputs["boxes"]],
-        "c_cql2_filter": [f"{c}/pts/items?filter={FILTER.replace(' ', '%20').replace(chr(39), '%27')}&limit=10"],
-        "d_item_by_id": [f"{c}/pts/items/{i}" for i in inputs["ids"]],
-        "e_provinces_page": [f"{c}/provinces/items?limit=63"],
-        "f_tile_z14": [f"{c}/pts/tiles/WebMercatorQuad/14/{y}/{x}"],
+    pts, provinces = f"{root}/{schema}pts", f"{root}/{schema}provinces"
+    lang = f"&filter-lang={filter_lang}" if filter_lang else ""
+    query = FILTER.replace(" ", "%20").replace("'", "%27")
+    paths = {
+        "a_items_limit_100": [f"{pts}/items?limit=100{extra}"],
+        "b_bbox_100": [f"{pts}/items?limit=1000&bbox={fmt_box(b)}{extra}" for b in inputs["boxes"]],
+        "c_cql2_filter": [f"{pts}/items?filter={query}{lang}&limit=10{extra}"],
+        "d_item_by_id": [f"{pts}/items/{i}" + (f"?{extra.lstrip('&')}" if extra else "") for i in inputs[ids]],
+        "e_provinces_page": [f"{provinces}/items?limit=63{extra}"],
     }
-
-
-def tipg_paths(inputs: dict) -> dict[str, list[str]]:
-    x, y = tile_of(105.85, 21.03, 14)
-    c = "/collections"
-    q = FILTER.replace(" ", "%20").replace("'", "%27")
-    return {
-        "a_items_limit_100": [f"{c}/public.pts/items?limit=100"],
-        "b_bbox_100": [f"{c}/public.pts/items?limit=1000&bbox={fmt_box(b)}" for b in inputs["boxes"]],
-        "c_cql2_filter": [f"{c}/public.pts/items?filter={q}&filter-lang=cql2-text&limit=10"],
-        "d_item_by_id": [f"{c}/public.pts/items/{i}" for i in inputs["fids"]],
-        "e_provinces_page": [f"{c}/public.provinces/items?limit=63"],
-        "f_tile_z14": [f"{c}/public.pts/tiles/WebMercatorQuad/14/{x}/{y}"],  # tipg orders z/x/y
-    }
-
-
-def pygeoapi_paths(inputs: dict) -> dict[str, list[str]]:
-    c = "/collections"
-    q = FILTER.replace(" ", "%20").replace("'", "%27")
-    return {
-        "a_items_limit_100": [f"{c}/pts/items?limit=100&f=json"],
-        "b_bbox_100": [f"{c}/pts/items?f=json&limit=1000&bbox={fmt_box(b)}" for b in inputs["boxes"]],
-        "c_cql2_filter": [f"{c}/pts/items?f=json&filter={q}&filter-lang=cql-text&limit=10"],
-        "d_item_by_id": [f"{c}/pts/items/{i}?f=json" for i in inputs["ids"]],
-        "e_provinces_page": [f"{c}/provinces/items?f=json&limit=63"],
-        # pygeoapi's PostgreSQL feature provider serves no tiles
-    }
+    if tile:
+        row, col = (y, x) if tile == "zyx" else (x, y)
+        paths["f_tile_z14"] = [f"{pts}/tiles/WebMercatorQuad/14/{row}/{col}"]
+    return paths
 
 
 def pygeoapi_config(path: Path, port: int, cluster_port: int, dbname: str) -> None:
@@ -280,12 +264,12 @@ def main() -> None:
         results["bbox_half_width_deg"] = round(inputs["half"], 6)
         servers = []
         port = free_port()
-        servers.append(("vkc", [sys.executable, "-m", "vkc", "serve", "--db", url, "--port", str(port), "--workers", str(args.workers)], {}, port, ours_paths(inputs), "/ogc"))
+        servers.append(("vkc", [sys.executable, "-m", "vkc", "serve", "--db", url, "--port", str(port), "--workers", str(args.workers)], {}, port, case_paths(inputs, root="/ogc/collections", tile="zyx"), "/ogc"))
         if args.tipg:
             port = free_port()
             env = {"DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["public"]', "TIPG_MAX_FEATURES_PER_QUERY": "10000"}
             cmd = [str(args.tipg / "bin" / "gunicorn"), "-w", str(args.workers), "-k", "uvicorn.workers.UvicornWorker", "-b", f"127.0.0.1:{port}", "tipg.main:app"]
-            servers.append(("tipg", cmd, env, port, tipg_paths(inputs), "/collections"))
+            servers.append(("tipg", cmd, env, port, case_paths(inputs, root="/collections", schema="public.", ids="fids", filter_lang="cql2-text", tile="zxy"), "/collections"))
         if args.pygeoapi:
             port = free_port()
             cfg, spec = work / "pygeoapi.yml", work / "pygeoapi-openapi.yml"
@@ -293,7 +277,7 @@ def main() -> None:
             env = {"PYGEOAPI_CONFIG": str(cfg), "PYGEOAPI_OPENAPI": str(spec)}
             subprocess.run([str(args.pygeoapi / "bin" / "pygeoapi"), "openapi", "generate", str(cfg), "--output-file", str(spec)], env={**os.environ, **env}, check=True, capture_output=True)
             cmd = [str(args.pygeoapi / "bin" / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{port}", "pygeoapi.flask_app:APP"]
-            servers.append(("pygeoapi", cmd, env, port, pygeoapi_paths(inputs), "/collections"))
+            servers.append(("pygeoapi", cmd, env, port, case_paths(inputs, root="/collections", filter_lang="cql-text", extra="&f=json"), "/collections"))  # its PostgreSQL provider serves no tiles
         for name, cmd, env, port, paths, probe in servers:
             base = f"http://127.0.0.1:{port}"
             proc = start(cmd, env, base + probe)

@@ -10,6 +10,16 @@ _FAMILY = {0: "point", 4: "point", 1: "line", 2: "line", 5: "line", 3: "polygon"
 _SINGLE = {"point": "POINT", "line": "LINESTRING", "polygon": "POLYGON", "collection": "GEOMETRYCOLLECTION"}
 _MULTI = {"point": "MULTIPOINT", "line": "MULTILINESTRING", "polygon": "MULTIPOLYGON", "collection": "GEOMETRYCOLLECTION"}
 _MULTI_IDS = {4, 5, 6, 7}
+#: layer geometry types (WKT keywords) and their OGC/GeoJSON names
+OGC_NAMES = {
+    "POINT": "Point",
+    "LINESTRING": "LineString",
+    "POLYGON": "Polygon",
+    "MULTIPOINT": "MultiPoint",
+    "MULTILINESTRING": "MultiLineString",
+    "MULTIPOLYGON": "MultiPolygon",
+    "GEOMETRYCOLLECTION": "GeometryCollection",
+}
 
 
 def type_name(type_id: int) -> str:

@@ -30,6 +30,7 @@ import shapely
 from shapely.errors import ShapelyError
 
 from vkc.errors import InputError
+from vkc.geo.geometry_types import OGC_NAMES
 from vkc.store.filters import (
     COMPARISON_OPS,
     FUNCTIONS,
@@ -61,15 +62,7 @@ MAX_DEPTH = 100
 _PREDICATES = (Compare, Like, Between, In, IsNull, And, Or, Not, BoolValue, Spatial, Temporal)
 _ARITHMETIC = ("+", "-", "*", "/", "^", "%", "div")
 _RESERVED = ("AND", "OR", "NOT", "LIKE", "BETWEEN", "IN", "IS", "NULL")
-_GEOMETRY_TYPES = {
-    "POINT": "Point",
-    "LINESTRING": "LineString",
-    "POLYGON": "Polygon",
-    "MULTIPOINT": "MultiPoint",
-    "MULTILINESTRING": "MultiLineString",
-    "MULTIPOLYGON": "MultiPolygon",
-    "GEOMETRYCOLLECTION": "GeometryCollection",
-}
+_GEOMETRY_TYPES = OGC_NAMES
 _DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 _TIMESTAMP_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))?", re.ASCII)
 

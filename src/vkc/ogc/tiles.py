@@ -92,7 +92,7 @@ def vector_tile(store: Store, coll: Collection, z: int, y: int, x: int) -> bytes
 
 def _python_tile(store: Store, coll: Collection, z: int, x: int, y: int, *, thin: bool) -> bytes:
     bbox = tile_lonlat_bounds(z, x, y, BUFFER)
-    features = [f for f in store.features(coll.name, Query(bbox=bbox, properties=scalar_fields(coll))) if f.geometry is not None]
+    features = [f for f in store.features(coll, Query(bbox=bbox, properties=scalar_fields(coll))) if f.geometry is not None]
     if not features:
         return b""
     geoms = np.empty(len(features), dtype=object)

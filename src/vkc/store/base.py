@@ -116,13 +116,16 @@ class Store(abc.ABC):
         """One collection's schema and metadata, without counts or extents (cheap); raises CollectionNotFound."""
 
     @abc.abstractmethod
-    def features(self, name: str, query: Query | None = None) -> Iterator[Feature]:
-        """Features matching ``query``, streamed in a stable order."""
+    def features(self, name: str | Collection, query: Query | None = None) -> Iterator[Feature]:
+        """Features matching ``query``, streamed in a stable order.
+
+        ``name`` may be a collection already read (``schema()``), which saves reading it again.
+        """
 
     @abc.abstractmethod
-    def count(self, name: str, query: Query | None = None) -> int: ...
+    def count(self, name: str | Collection, query: Query | None = None) -> int: ...
 
-    def number_matched(self, name: str, query: Query, *, exact_up_to: int = 10_000) -> tuple[int, bool]:
+    def number_matched(self, name: str | Collection, query: Query, *, exact_up_to: int = 10_000) -> tuple[int, bool]:
         """How many features match ``query``, and whether that is exact.
 
         Exact where that is cheap; a backend whose exact counts cost a full scan

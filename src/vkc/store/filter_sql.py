@@ -25,9 +25,7 @@ import shapely
 from vkc.errors import InputError
 from vkc.store import filters as F
 from vkc.store.model import Collection
-from vkc.store.values import format_datetime, to_sql
-
-_ORDER_OPS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "=": "=", "<>": "<>"}
+from vkc.store.values import PY_TYPES, format_datetime, to_sql
 
 
 def quote(name: str) -> str:
@@ -38,7 +36,6 @@ class SqlDialect:
     """What differs between SQLite and PostgreSQL; subclasses fill it in."""
 
     placeholder = "?"
-    table_alias = "t"
 
     def time_value(self, value: datetime) -> Any:
         return format_datetime(value)
@@ -116,7 +113,9 @@ class FilterCompiler:
         ltype = self._type_of(left)
         lsql = self._operand(left, ltype)
         rsql = self._operand(right, ltype)
-        return f"({lsql} {_ORDER_OPS[op]} {rsql})"
+        if op not in F.COMPARISON_OPS:
+            raise InputError(f"filter: unknown comparison {op!r}", field="filter")
+        return f"({lsql} {op} {rsql})"
 
     def _like(self, node: F.Like) -> str:
         ltype = self._type_of(node.value)
@@ -305,27 +304,14 @@ def _allen(op: str, a: tuple[Any, Any], b: tuple[Any, Any], c: FilterCompiler) -
         return f"(NOT {_allen('t_intersects', a, b, c)})"
     if op not in relations:
         raise InputError(f"filter: unknown temporal function {op.upper()}", field="filter")
-    parts = [_bound_compare(x, cmp, y, c) for x, cmp, y in relations[op]]
+    parts = [f"{c.side(x)} {cmp} {c.side(y)}" for x, cmp, y in relations[op]]
     return "(" + " AND ".join(parts) + ")"
 
 
-def _bound_compare(x: Any, op: str, y: Any, c: FilterCompiler) -> str:
-    return f"{c.side(x)} {op} {c.side(y)}"
-
-
 def _literal_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "real"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, datetime):
-        return "datetime"
-    if isinstance(value, date):
-        return "date"
+    kind = "text" if isinstance(value, str) else PY_TYPES.get(type(value))
+    if kind is not None and kind != "json":
+        return kind
     if isinstance(value, shapely.Geometry):
         raise InputError("filter: a geometry can only be used in spatial functions (S_INTERSECTS, ...)", field="filter")
     if isinstance(value, F.Interval):
@@ -345,7 +331,7 @@ def _show(node: Any) -> str:
     return type(node).__name__
 
 
-def order_sql(coll: Collection, sort: tuple[tuple[str, bool], ...], *, nulls_last: bool = True) -> str:
+def order_sql(coll: Collection, sort: tuple[tuple[str, bool], ...]) -> str:
     """``ORDER BY`` terms for ``sortby``, ending with the row key so paging is stable."""
     fields = coll.field_map()
     terms = []
@@ -363,5 +349,6 @@ def order_sql(coll: Collection, sort: tuple[tuple[str, bool], ...], *, nulls_las
                 f"sortby: collection {coll.name!r} has no sortable property {name!r}; sortables: {', '.join(dict.fromkeys(['id', 'datetime', *fields]))}",
                 field="sortby",
             )
-        terms.append(f"{column} {'DESC' if descending else 'ASC'}" + (" NULLS LAST" if nulls_last and not descending else " NULLS FIRST" if nulls_last else ""))
+        # nulls sort as the largest values on both backends (PostgreSQL's rule; SQLite's is the opposite)
+        terms.append(f"{column} DESC NULLS FIRST" if descending else f"{column} ASC NULLS LAST")
     return ", ".join([*terms, "t.fid"])

@@ -133,20 +133,3 @@ class Temporal:
 
 Expr = Compare | Like | Between | In | IsNull | And | Or | Not | BoolValue | Spatial | Temporal
 
-
-def props_of(expr: Any) -> set[str]:
-    """Every property name an expression refers to."""
-    found: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, Prop):
-            found.add(node.name)
-        elif isinstance(node, (tuple, list)):
-            for item in node:
-                walk(item)
-        elif hasattr(node, "__dataclass_fields__"):
-            for name in node.__dataclass_fields__:
-                walk(getattr(node, name))
-
-    walk(expr)
-    return found

@@ -38,8 +38,7 @@ from vkc.errors import FeatureNotFound, InputError, StoreError
 from vkc.store import gpkg_binary, gpkg_schema
 from vkc.store.base import Store
 from vkc.store.gpkg_filter import register_functions
-from vkc.store.gpkg_read import read_collection, row_feature, where_sql
-from vkc.store.gpkg_schema import q
+from vkc.store.gpkg_read import read_collection, row_feature, select_list, where_sql
 from vkc.store.gpkg_write import GeoPackageTransaction, encode_batch
 from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Query, selected_fields
 
@@ -137,10 +136,10 @@ class GeoPackageStore(Store):
     def schema(self, name: str) -> Collection:
         return read_collection(self._reader(), name)
 
-    def count(self, name: str, query: Query | None = None) -> int:
+    def count(self, name: str | Collection, query: Query | None = None) -> int:
         query = query or Query()
         conn = self._reader()
-        coll = read_collection(conn, name)
+        coll = name if isinstance(name, Collection) else read_collection(conn, name)
         if query.bbox is None:
             sql, params = where_sql(coll, query, select="count(*)")
             return int(conn.execute(sql, params).fetchone()[0])
@@ -156,9 +155,9 @@ class GeoPackageStore(Store):
         border = unpaged
         return sure + sum(1 for _ in self._select(conn, coll, border, outside=inner if sure else None))
 
-    def features(self, name: str, query: Query | None = None) -> Iterator[Feature]:
+    def features(self, name: str | Collection, query: Query | None = None) -> Iterator[Feature]:
         conn = self._reader()
-        coll = read_collection(conn, name)
+        coll = name if isinstance(name, Collection) else read_collection(conn, name)
         return self._select(conn, coll, query or Query())
 
     def feature(self, name: str, feature_id: str) -> Feature:
@@ -172,7 +171,7 @@ class GeoPackageStore(Store):
     ) -> Iterator[Feature]:
         exact = query.bbox is not None
         fields = selected_fields(coll, query.properties)
-        select = "t.fid, t.vkc_id, t.geom, t.vkc_time, t.vkc_time_end" + "".join(f", t.{q(f.name)}" for f in fields)
+        select = select_list(fields)
         # The R*Tree only narrows a bbox down (its boxes are 32-bit); the exact test runs here, after SQL,
         # so paging is applied here too.
         sql_query = replace(query, limit=None, offset=0) if exact else query

@@ -122,6 +122,11 @@ def where_sql(
     return sql, params
 
 
+def select_list(fields: list[Field]) -> str:
+    """The columns a feature row is read from (see ``row_feature``)."""
+    return "t.fid, t.vkc_id, t.geom, t.vkc_time, t.vkc_time_end" + "".join(f", t.{q(f.name)}" for f in fields)
+
+
 def row_feature(row: tuple, geometry: Any, names: list[str], types: list[str]) -> Feature:
     props = {n: from_sql(v, t) for n, t, v in zip(names, types, row[5:])}  # type: ignore[arg-type]
     time = parse_datetime(row[3])

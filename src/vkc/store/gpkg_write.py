@@ -21,7 +21,7 @@ from vkc.store.checks import (
     columns_of,
     plan_fields,
 )
-from vkc.store.gpkg_read import read_collection, row_feature, where_sql
+from vkc.store.gpkg_read import read_collection, row_feature, select_list, where_sql
 from vkc.store.gpkg_schema import q, rtree_name
 from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Field, Query, WriteResult, check_collection_name
 from vkc.store.values import SQL_TYPES, format_datetime
@@ -49,8 +49,7 @@ class GeoPackageTransaction(Transaction):
     def feature_for_update(self, name: str, feature_id: str) -> Feature | None:
         # BEGIN IMMEDIATE already holds the database's write lock
         coll = self._collection(name)
-        select = "t.fid, t.vkc_id, t.geom, t.vkc_time, t.vkc_time_end" + "".join(f", t.{q(f.name)}" for f in coll.fields)
-        sql, params = where_sql(coll, Query(ids=(feature_id,)), select=select)
+        sql, params = where_sql(coll, Query(ids=(feature_id,)), select=select_list(coll.fields))
         row = self.conn.execute(sql, params).fetchone()
         if row is None:
             return None

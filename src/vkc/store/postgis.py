@@ -15,9 +15,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
 import psycopg
-import shapely
 from psycopg import sql
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
@@ -27,7 +25,7 @@ from vkc.errors import FeatureNotFound, StoreError
 from vkc.store import postgis_schema
 from vkc.store.base import Store
 from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Query, selected_fields
-from vkc.store.postgis_read import read_collection, row_feature, where_sql
+from vkc.store.postgis_read import read_collection, rows_features, select_list, where_sql
 from vkc.store.postgis_tiles import mvt_statement
 from vkc.store.postgis_write import PostGISTransaction, encode_batch
 
@@ -87,17 +85,17 @@ class PostGISStore(Store):
         with self._pool.connection() as conn:
             return read_collection(conn, name)
 
-    def count(self, name: str, query: Query | None = None) -> int:
+    def count(self, name: str | Collection, query: Query | None = None) -> int:
         query = query or Query()
         with self._pool.connection() as conn:
-            coll = read_collection(conn, name)
+            coll = name if isinstance(name, Collection) else read_collection(conn, name)
             stmt, params = where_sql(coll, replace(query, limit=None, offset=0, sort=()), select=sql.SQL("count(*)"))
             return int(conn.execute(stmt, params).fetchone()[0])
 
     #: above this planner cost an exact count is not made: the estimate is given (about a few ms of work)
     EXACT_COUNT_MAX_COST = 20_000.0
 
-    def number_matched(self, name: str, query: Query, *, exact_up_to: int = 10_000) -> tuple[int, bool]:
+    def number_matched(self, name: str | Collection, query: Query, *, exact_up_to: int = 10_000) -> tuple[int, bool]:
         """Exact where that is cheap, PostgreSQL's estimate where it is not.
 
         The planner is asked first (EXPLAIN, well under a millisecond): if
@@ -107,7 +105,7 @@ class PostGISStore(Store):
         """
         unpaged = replace(query, limit=None, offset=0, sort=(), properties=())
         with self._pool.connection() as conn:
-            coll = read_collection(conn, name)
+            coll = name if isinstance(name, Collection) else read_collection(conn, name)
             stmt, params = where_sql(coll, unpaged, select=sql.SQL("1"))
             plan = conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) {}").format(stmt), params).fetchone()[0][0]["Plan"]
             if plan["Total Cost"] <= self.EXACT_COUNT_MAX_COST or plan["Plan Rows"] <= exact_up_to // 10:
@@ -116,7 +114,7 @@ class PostGISStore(Store):
                 if n <= exact_up_to:
                     return n, True
             if unpaged == Query():
-                estimate = conn.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (sql.Identifier(name).as_string(conn),)).fetchone()[0]
+                estimate = conn.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (sql.Identifier(coll.name).as_string(conn),)).fetchone()[0]
                 if estimate >= 0:
                     return int(estimate), False
             return int(plan["Plan Rows"]), False
@@ -129,22 +127,15 @@ class PostGISStore(Store):
             conn.rollback()
         return bytes(row[0]) if row and row[0] else b""
 
-    def features(self, name: str, query: Query | None = None) -> Iterator[Feature]:
+    def features(self, name: str | Collection, query: Query | None = None) -> Iterator[Feature]:
         query = query or Query()
         with self._pool.connection() as conn:
-            coll = read_collection(conn, name)
+            coll = name if isinstance(name, Collection) else read_collection(conn, name)
             fields = selected_fields(coll, query.properties)
-            select = sql.SQL(", ").join(
-                [sql.SQL("t.vkc_id, ST_AsBinary(t.geom), t.vkc_time, t.vkc_time_end")]
-                + [sql.SQL("t.{}").format(sql.Identifier(f.name)) for f in fields]
-            )
-            stmt, params = where_sql(coll, query, select=select, order=True)
+            stmt, params = where_sql(coll, query, select=select_list(fields), order=True)
             small = query.ids is not None or (query.limit is not None and query.limit <= _FETCH)
             if small:  # a page: one round trip, no server-side cursor
-                rows = conn.execute(stmt, params).fetchall()
-                geoms = shapely.from_wkb(np.array([None if r[1] is None else bytes(r[1]) for r in rows], dtype=object))
-                for row, geom in zip(rows, geoms.tolist()):
-                    yield row_feature(row, geom, fields)
+                yield from rows_features(conn.execute(stmt, params).fetchall(), fields)
                 return
             with conn.transaction(), conn.cursor(name="vkc_features") as cur:  # server-side: streamed
                 cur.itersize = _FETCH
@@ -153,9 +144,7 @@ class PostGISStore(Store):
                     rows = cur.fetchmany(_FETCH)
                     if not rows:
                         break
-                    geoms = shapely.from_wkb(np.array([None if r[1] is None else bytes(r[1]) for r in rows], dtype=object))
-                    for row, geom in zip(rows, geoms.tolist()):
-                        yield row_feature(row, geom, fields)
+                    yield from rows_features(rows, fields)
 
     def feature(self, name: str, feature_id: str) -> Feature:
         found = list(self.features(name, Query(ids=(feature_id,))))

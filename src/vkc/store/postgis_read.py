@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
+import shapely
 from psycopg import sql
 
 from vkc.errors import CollectionNotFound, InputError
@@ -97,6 +100,20 @@ def where_sql(coll: Collection, query: Query, *, select: sql.Composable, order: 
             stmt = sql.SQL("{} OFFSET %s").format(stmt)
             params.append(query.offset)
     return stmt, params
+
+
+def select_list(fields: list[Field]) -> sql.Composed:
+    """The columns a feature row is read from (see ``row_feature``)."""
+    return sql.SQL(", ").join(
+        [sql.SQL("t.vkc_id, ST_AsBinary(t.geom), t.vkc_time, t.vkc_time_end")] + [sql.SQL("t.{}").format(sql.Identifier(f.name)) for f in fields]
+    )
+
+
+def rows_features(rows: list[tuple], fields: list[Field]) -> Iterator[Feature]:
+    """Feature rows (``select_list``) as features, their WKB decoded at once."""
+    geoms = shapely.from_wkb(np.array([None if r[1] is None else bytes(r[1]) for r in rows], dtype=object))
+    for row, geom in zip(rows, geoms.tolist()):
+        yield row_feature(row, geom, fields)
 
 
 def _param(value: Any, ftype: str) -> Any:

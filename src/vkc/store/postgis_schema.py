@@ -7,6 +7,7 @@ from typing import Any
 from psycopg import sql
 
 from vkc.errors import StoreError
+from vkc.geo.geometry_types import OGC_NAMES
 
 #: the schema version this code writes; a newer one in the database is refused
 SCHEMA_VERSION = 2
@@ -20,16 +21,7 @@ PG_TYPES = {
     "datetime": "text",
     "json": "jsonb",
 }
-GEOMETRY_TYPMOD = {
-    "GEOMETRY": "Geometry",
-    "POINT": "Point",
-    "LINESTRING": "LineString",
-    "POLYGON": "Polygon",
-    "MULTIPOINT": "MultiPoint",
-    "MULTILINESTRING": "MultiLineString",
-    "MULTIPOLYGON": "MultiPolygon",
-    "GEOMETRYCOLLECTION": "GeometryCollection",
-}
+GEOMETRY_TYPMOD = {"GEOMETRY": "Geometry", **OGC_NAMES}
 _MIGRATIONS: dict[int, list[str]] = {
     1: [
         """CREATE TABLE IF NOT EXISTS vkc_collections (

@@ -23,7 +23,7 @@ from vkc.store.checks import (
     plan_fields,
 )
 from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Field, Query, WriteResult, check_collection_name
-from vkc.store.postgis_read import read_collection, row_feature, where_sql
+from vkc.store.postgis_read import read_collection, rows_features, select_list, where_sql
 from vkc.store.postgis_schema import PG_TYPES
 from vkc.store.values import format_datetime
 
@@ -64,14 +64,9 @@ class PostGISTransaction(Transaction):
 
     def feature_for_update(self, name: str, feature_id: str) -> Feature | None:
         coll = self._collection(name)
-        select = sql.SQL(", ").join(
-            [sql.SQL("t.vkc_id, ST_AsBinary(t.geom), t.vkc_time, t.vkc_time_end")] + [sql.SQL("t.{}").format(sql.Identifier(f.name)) for f in coll.fields]
-        )
-        stmt, params = where_sql(coll, Query(ids=(feature_id,)), select=select)
-        row = self.conn.execute(sql.SQL("{} FOR UPDATE OF t").format(stmt), params).fetchone()
-        if row is None:
-            return None
-        return row_feature(row, None if row[1] is None else shapely.from_wkb(bytes(row[1])), coll.fields)
+        stmt, params = where_sql(coll, Query(ids=(feature_id,)), select=select_list(coll.fields))
+        rows = self.conn.execute(sql.SQL("{} FOR UPDATE OF t").format(stmt), params).fetchall()
+        return next(rows_features(rows, coll.fields), None)
 
     def _lock_schema(self, name: str) -> None:
         """Schema changes of one collection wait for each other (until commit), so concurrent writers

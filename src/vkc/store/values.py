@@ -47,7 +47,7 @@ def value_type(value: Any) -> FieldType | None:
     return "json"
 
 
-_PY_TYPES: dict[type, FieldType] = {bool: "boolean", int: "integer", float: "real", dict: "json", list: "json", datetime: "datetime", date: "date"}
+PY_TYPES: dict[type, FieldType] = {bool: "boolean", int: "integer", float: "real", dict: "json", list: "json", datetime: "datetime", date: "date"}
 
 
 def column_type(column: list[Any], current: FieldType | None = None) -> FieldType | None:
@@ -73,7 +73,7 @@ def column_type(column: list[Any], current: FieldType | None = None) -> FieldTyp
         elif kind is int:
             ftype = "integer" if all(-_INT64 <= v < _INT64 for v in column if type(v) is int) else "real"
         else:
-            ftype = _PY_TYPES.get(kind) or value_type(next(v for v in column if type(v) is kind))
+            ftype = PY_TYPES.get(kind) or value_type(next(v for v in column if type(v) is kind))
         result = widen(result, ftype)
     return result
 

@@ -67,7 +67,7 @@ def collection_json(request: Request, coll: Collection) -> dict[str, Any]:
 def collections(request: Request, f: str | None = _F) -> Response:
     html = wants_html(request, f)
     body = {
-        "links": self_links(request, title="The collections"),
+        "links": self_links(request, html, title="The collections"),
         "collections": [collection_json(request, c) for c in store_of(request).collections(count=False)],
     }
     return render(request, "collections", "Collections", body) if html else json_response(body)

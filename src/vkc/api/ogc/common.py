@@ -82,13 +82,10 @@ def with_query(url: str, params: dict[str, Any]) -> str:
     return f"{url}?{urlencode(clean)}" if clean else url
 
 
-def self_links(request: Request, json_type: str = JSON, title: str = "") -> list[dict[str, Any]]:
-    """``self`` and ``alternate`` links of a resource offered as JSON and HTML."""
-    url = str(request.url.remove_query_params("f"))
-    params = dict(request.query_params)
-    params.pop("f", None)
-    base = url.split("?")[0]
-    as_html = wants_html(request, request.query_params.get("f"))
+def self_links(request: Request, as_html: bool, json_type: str = JSON, title: str = "") -> list[dict[str, Any]]:
+    """``self`` and ``alternate`` links of a resource offered as JSON and HTML (``as_html``: this response's form)."""
+    params = {k: v for k, v in request.query_params.items() if k != "f"}
+    base = str(request.url.replace(query=""))
     json_link = link(with_query(base, {**params, "f": "json"}), "alternate" if as_html else "self", json_type, f"{title} as JSON".strip())
     html_link = link(with_query(base, {**params, "f": "html"}), "self" if as_html else "alternate", HTML, f"{title} as HTML".strip())
     return [json_link, html_link] if not as_html else [html_link, json_link]

@@ -13,7 +13,7 @@ from vkc.api.ogc.collections import NOT_FOUND
 from vkc.api.ogc.common import GEOJSON, HTML, JSON, PROBLEM, base_url, json_response, link, store_of, wants_html, with_query
 from vkc.api.ogc.geojson import etag, feature_json, geometries_json
 from vkc.api.ogc.html import render
-from vkc.api.ogc.params import DEFAULT_LIMIT, MAX_LIMIT, parse_items
+from vkc.api.ogc.params import DEFAULT_LIMIT, MAX_LIMIT, check_known, parse_items
 from vkc.ogc.crs import CRS84, api_crs
 
 router = APIRouter()
@@ -67,10 +67,10 @@ def items(
     params = dict(request.query_params)
     req = parse_items(coll, params)
     query = req.query
-    page = list(store.features(coll.name, replace(query, limit=query.limit + 1)))  # one more: is there a next page?
+    page = list(store.features(coll, replace(query, limit=query.limit + 1)))  # one more: is there a next page?
     more = len(page) > query.limit
     page = page[: query.limit]
-    matched, exact = store.number_matched(coll.name, query)
+    matched, exact = store.number_matched(coll, query)
     base = f"{base_url(request)}/collections/{coll.name}/items"
     keep = {k: v for k, v in params.items() if k not in ("offset", "f")}
     links = [
@@ -115,11 +115,7 @@ def item(
 ) -> Response:
     store = store_of(request)
     html = wants_html(request, f, GEOJSON)
-    unknown = [k for k in request.query_params if k not in ("crs", "f")]
-    if unknown:
-        from vkc.errors import InputError
-
-        raise InputError(f"unknown parameter {unknown[0]!r}; parameters: crs, f", field=unknown[0])
+    check_known(request.query_params, ("crs", "f"))
     out_crs = api_crs(crs or CRS84, "crs")
     feat = store.feature(collectionId, featureId)
     base = f"{base_url(request)}/collections/{collectionId}"

@@ -43,12 +43,13 @@ _F = Query(None, description="Representation: json or html (default: by the Acce
 
 @router.get("", summary="Landing page", responses={200: {"content": {JSON: {}, HTML: {}}}})
 def landing(request: Request, f: str | None = _F) -> Response:
+    html = wants_html(request, f)
     base = base_url(request)
     body = {
         "title": "VKC smart-city platform: OGC API",
         "description": "Vietnam's urban spatial data through OGC API – Features (Parts 1–4) and OGC API – Tiles.",
         "links": [
-            *self_links(request, title="This document"),
+            *self_links(request, html, title="This document"),
             link(f"{base}/api", "service-desc", OPENAPI, "The API definition (OpenAPI)"),
             link(f"{str(request.base_url).rstrip('/')}/docs", "service-doc", HTML, "The API documentation"),
             link(f"{base}/conformance", "conformance", JSON, "Conformance classes implemented"),
@@ -58,7 +59,7 @@ def landing(request: Request, f: str | None = _F) -> Response:
             link(f"{base}/tileMatrixSets", "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", JSON, "Tile matrix sets"),
         ],
     }
-    if wants_html(request, f):
+    if html:
         return render(request, "landing", body["title"], body)
     return json_response(body)
 

@@ -8,6 +8,7 @@ position, a parameter the API does not define.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -35,13 +36,7 @@ class ItemsRequest:
 
 def parse_items(coll: Collection, params: dict[str, str]) -> ItemsRequest:
     fields = coll.field_map()
-    unknown = [k for k in params if k not in STANDARD and k not in fields and k != "id"]
-    if unknown:
-        raise InputError(
-            f"unknown parameter {unknown[0]!r}; parameters: {', '.join(sorted(STANDARD))}, and the queryables "
-            f"{', '.join(['id', *fields]) or 'none'} for equality",
-            field=unknown[0],
-        )
+    check_known(params, STANDARD, also=f", and the queryables {', '.join(dict.fromkeys(['id', *fields]))} for equality", queryables=fields.keys() | {"id"})
     requested = _int(params, "limit", DEFAULT_LIMIT, minimum=1)
     offset = _int(params, "offset", 0, minimum=0)
     bbox = parse_bbox(params["bbox"], api_crs(params.get("bbox-crs", CRS84), "bbox-crs")) if "bbox" in params else None
@@ -69,6 +64,14 @@ def parse_items(coll: Collection, params: dict[str, str]) -> ItemsRequest:
         properties=parse_properties(params["properties"]) if "properties" in params else None,
     )
     return ItemsRequest(query=query, crs=api_crs(params.get("crs", CRS84), "crs"), requested_limit=requested)
+
+
+def check_known(params: Iterable[str], known: Iterable[str], *, also: str = "", queryables: Iterable[str] = ()) -> None:
+    """A parameter the API does not define is a 400 naming it and the ones it does."""
+    allowed = set(known) | set(queryables)
+    unknown = [k for k in params if k not in allowed]
+    if unknown:
+        raise InputError(f"unknown parameter {unknown[0]!r}; parameters: {', '.join(sorted(known))}{also}", field=unknown[0])
 
 
 def _int(params: dict[str, str], name: str, default: int, *, minimum: int) -> int:
