@@ -35,6 +35,7 @@ import orjson
 import shapely
 
 from vkc.errors import FeatureNotFound, InputError, StoreError
+from vkc.sensors.sqlite_functions import register as register_sensor_functions
 from vkc.store import gpkg_binary, gpkg_schema
 from vkc.store.base import Store
 from vkc.store.gpkg_filter import register_functions
@@ -56,6 +57,7 @@ def _connect(path: str, *, readonly: bool) -> sqlite3.Connection:
     conn.execute("PRAGMA busy_timeout = 30000")
     conn.execute("PRAGMA cache_size = -16384")
     register_functions(conn)
+    register_sensor_functions(conn)
     return conn
 
 

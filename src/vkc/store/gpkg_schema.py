@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from vkc.sensors.schema import init_sqlite as init_sensor_tables
+
 APPLICATION_ID = 0x47504B47  # 'GPKG'
 USER_VERSION = 10300  # GeoPackage 1.3.0
 RTREE_EXTENSION = "http://www.geopackage.org/spec120/#extension_rtree"
@@ -94,6 +96,7 @@ def init_database(conn: sqlite3.Connection) -> None:
     for statement in CORE_DDL.split(";\n"):
         if statement.strip():
             conn.execute(statement)
+    init_sensor_tables(conn)
 
 
 def rtree_name(table: str) -> str:

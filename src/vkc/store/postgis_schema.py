@@ -8,9 +8,10 @@ from psycopg import sql
 
 from vkc.errors import StoreError
 from vkc.geo.geometry_types import OGC_NAMES
+from vkc.sensors.schema import ddl as sensor_ddl
 
 #: the schema version this code writes; a newer one in the database is refused
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 PG_TYPES = {
     "integer": "bigint",
     "real": "double precision",
@@ -41,6 +42,8 @@ _MIGRATIONS: dict[int, list[str]] = {
              kind text NOT NULL, key text NOT NULL, value jsonb NOT NULL,
              updated timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (kind, key))""",
     ],
+    # The SensorThings model (vkc.sensors.schema); observations partitioned by month.
+    3: sensor_ddl("postgres"),
 }
 
 

@@ -1,0 +1,98 @@
+"""OGC SensorThings API 1.1 at ``/sta/v1.1``: a thin HTTP layer over :class:`vkc.sta.service.SensorThings`.
+
+Reads are open; creating, changing and deleting need a bearer token (an
+editor token not limited to one collection, or an admin token).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from vkc import auth
+from vkc.api.ogc.body import read_json
+from vkc.api.ogc.common import JSON, PROBLEM, json_response, store_of
+from vkc.sta.service import VERSION, SensorThings
+
+PREFIX = f"/sta/{VERSION}"
+#: the scope a token needs for SensorThings writes (tokens limited to one feature collection have no such right)
+WRITE_SCOPE = "sensorthings"
+router = APIRouter(prefix=PREFIX, tags=["SensorThings API 1.1"])
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM: {}}}
+
+
+READ_ERRORS: dict[int | str, dict[str, Any]] = {400: _problem("A malformed path or query option"), 404: _problem("No such entity set, entity or property")}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **READ_ERRORS,
+    401: _problem("No valid bearer token"),
+    403: _problem("The token may not write sensor data"),
+    409: _problem("The change conflicts with another observation's key"),
+    413: _problem("Body too large"),
+}
+
+
+def _service(request: Request) -> SensorThings:
+    return SensorThings(store_of(request), str(request.base_url).rstrip("/") + PREFIX)
+
+
+def _authorise(request: Request) -> None:
+    auth.verify(store_of(request), request.headers.get("authorization")).check_write(WRITE_SCOPE)
+
+
+@router.get("", summary="Service root: the entity sets and the conformance classes")
+def service_root(request: Request) -> Response:
+    return json_response(_service(request).root())
+
+
+@router.post("/CreateObservations", summary="Create many observations at once (dataArray, OGC 18-088 §14)", status_code=201, responses=WRITE_ERRORS)
+async def create_observations(request: Request) -> Response:
+    _authorise(request)
+    body = await read_json(request)
+    links = await run_in_threadpool(_service(request).create_observations, body)
+    return json_response(links, status_code=201)
+
+
+@router.get("/{path:path}", summary="Read entities, a navigation path, a property, $value or $ref", responses=READ_ERRORS)
+def read(path: str, request: Request) -> Response:
+    result = _service(request).get(path, dict(request.query_params))
+    if isinstance(result, str):
+        return PlainTextResponse(result)
+    return json_response(result, JSON)
+
+
+@router.post("/{path:path}", summary="Create an entity (deep insert allowed)", status_code=201, responses=WRITE_ERRORS)
+async def create(path: str, request: Request) -> Response:
+    _authorise(request)
+    body = await read_json(request)
+    entity, location = await run_in_threadpool(_service(request).create, path, body)
+    return json_response(entity, status_code=201, headers={"Location": location})
+
+
+async def _update(path: str, request: Request, *, replace: bool) -> Response:
+    _authorise(request)
+    body: Any = await read_json(request)
+    entity = await run_in_threadpool(_service(request).update, path, body, replace=replace)
+    return json_response(entity)
+
+
+@router.patch("/{path:path}", summary="Change some properties of an entity", responses=WRITE_ERRORS)
+async def patch(path: str, request: Request) -> Response:
+    return await _update(path, request, replace=False)
+
+
+@router.put("/{path:path}", summary="Replace an entity's properties", responses=WRITE_ERRORS)
+async def put(path: str, request: Request) -> Response:
+    return await _update(path, request, replace=True)
+
+
+@router.delete("/{path:path}", summary="Delete an entity (and what cannot exist without it)", status_code=200, responses=WRITE_ERRORS)
+async def delete(path: str, request: Request) -> Response:
+    _authorise(request)
+    await run_in_threadpool(_service(request).delete, path)
+    return Response(status_code=200)

@@ -1,0 +1,1 @@
+"""Sensor observations: the SensorThings model in the store, bulk ingest, time aggregation."""
