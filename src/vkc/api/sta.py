@@ -6,6 +6,7 @@ editor token not limited to one collection, or an admin token).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -77,11 +78,12 @@ async def create(path: str, request: Request) -> Response:
 async def _update(path: str, request: Request, *, replace: bool) -> Response:
     _authorise(request)
     body: Any = await read_json(request)
-    entity = await run_in_threadpool(_service(request).update, path, body, replace=replace)
+    json_patch = request.headers.get("content-type", "").split(";")[0].strip() == "application/json-patch+json"
+    entity = await run_in_threadpool(partial(_service(request).update, path, body, replace=replace, json_patch=json_patch))
     return json_response(entity)
 
 
-@router.patch("/{path:path}", summary="Change some properties of an entity", responses=WRITE_ERRORS)
+@router.patch("/{path:path}", summary="Change some properties of an entity (JSON merge, or JSON Patch with application/json-patch+json)", responses=WRITE_ERRORS)
 async def patch(path: str, request: Request) -> Response:
     return await _update(path, request, replace=False)
 

@@ -12,6 +12,8 @@ Roles: ``editor`` writes features (of every collection, or of one);
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -78,13 +80,25 @@ def revoke_token(store: Store, token_id: str) -> dict:
 
 
 def verify(store: Store, authorization: str | None) -> Grant:
-    """The grant of an ``Authorization: Bearer <token>`` header; raises AuthenticationError."""
+    """The grant of an ``Authorization`` header; raises AuthenticationError.
+
+    ``Bearer <token>`` is the API's way. HTTP Basic with the token as the
+    password (any user name) is accepted too, for clients that know no other
+    scheme, such as the SensorThings clients of the FROST project.
+    """
     if not authorization:
         raise AuthenticationError("this request changes data and needs a token: send 'Authorization: Bearer <token>'")
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise AuthenticationError("the Authorization header must be 'Bearer <token>'")
+    if scheme.lower() == "basic" and token:
+        try:
+            token = base64.b64decode(token, validate=True).decode("utf-8").partition(":")[2]
+        except (binascii.Error, UnicodeDecodeError):
+            raise AuthenticationError("the Basic credentials are not valid base64") from None
+    elif scheme.lower() != "bearer":
+        token = ""
+    if not token:
+        raise AuthenticationError("the Authorization header must be 'Bearer <token>' (or Basic with the token as password)")
     digest = _digest(token)
     record = store.get_record(KIND, digest)
     if record is None:

@@ -352,9 +352,10 @@ class Writer:
 
 
 def _reference(body: dict[str, Any]) -> Any:
-    keys = [k for k in body if k in ID_KEYS]
-    if keys and len(body) == 1:
-        return body[keys[0]]
+    """The id of a nested entity that names one (``@iot.id``): a link to it, whatever else it carries (§10.2.1.2)."""
+    for key in ID_KEYS:
+        if key in body:
+            return body[key]
     return None
 
 

@@ -19,6 +19,7 @@ from vkc.sensors.entities import ENTITY_TYPES, EntityType, inverse
 from vkc.sensors.read import Reader
 from vkc.sensors.write import Writer, parse_interval, parse_time
 from vkc.sta import options as q
+from vkc.sta.json_patch import apply as json_patch_apply
 from vkc.sta.resource_path import Target, resolve
 
 VERSION = "v1.1"
@@ -98,8 +99,17 @@ class SensorThings:
             return {inverse(rel).name: parent_id}
         raise InputError(f"cannot create through the to-one relation {rel.name}; post to {rel.target}", field="path")
 
-    def update(self, path: str, body: Any, *, replace: bool) -> dict[str, Any]:
+    def update(self, path: str, body: Any, *, replace: bool, json_patch: bool = False) -> dict[str, Any]:
+        """PATCH (merge), PUT (``replace``) or PATCH with a JSON Patch document (``json_patch``)."""
         et, entity_id = self._single(path)
+        if json_patch:
+            current = self._read_back(et, entity_id)[0]
+            writable = {f.name: current.get(f.name) for f in et.fields if not f.derived}
+            patched = json_patch_apply(writable, body)
+            unknown = sorted(set(patched) - set(writable))
+            if unknown:
+                raise InputError(f"JSON Patch: {et.name} has no property {unknown[0]!r}", field="body")
+            body = {k: patched.get(k) for k in writable if patched.get(k) != writable[k]}
         with self.db.writing() as conn:
             self.writer.update(conn, et, entity_id, body, replace=replace)
         return self._read_back(et, entity_id)[0]
