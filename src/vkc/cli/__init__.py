@@ -24,9 +24,11 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from vkc.cli import admin, demo, layers, serve, store, token
+    from vkc.cli import admin, demo, layers, sensors, serve, store, token
 
     app.add_typer(admin.app, name="admin")
+    layers.import_app.command("stations")(sensors.import_stations)
+    layers.import_app.command("observations")(sensors.import_observations)
     app.add_typer(layers.import_app, name="import")
     app.add_typer(layers.export_app, name="export")
     app.command("layers")(layers.list_layers)

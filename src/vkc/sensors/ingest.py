@@ -1,0 +1,127 @@
+"""Bulk ingest of observations: rows from :mod:`vkc.sensors.rows` into the SensorThings tables.
+
+Rows stream through in batches; each batch is one transaction, so a failure
+loses at most the batch in flight and a rerun of the same file changes
+nothing (observations are keyed by datastream and phenomenon time). Rows that
+cannot be stored — unreadable, physically impossible, of an unknown station —
+are counted by reason and reported with their line numbers, never stored.
+Values QA/QC flags as suspicious are stored with ``resultQuality``
+``{"qc": "flagged", "reason": …}``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from vkc.sensors.bulk import ObservationRecord, upsert_observations
+from vkc.sensors.db import SensorDb
+from vkc.sensors.observation_files import ObservationRow, RejectedRow
+from vkc.sensors.stations import DatastreamCache
+
+BATCH = 50_000
+_REASON_VALUES = re.compile(r"'[^']*'|-?\d[\d.e+-]*")  # reasons are counted without their values
+KEPT_REJECTS = 1_000
+
+
+@dataclass
+class IngestReport:
+    read: int = 0
+    stored: int = 0
+    flagged: int = 0
+    rejected: int = 0
+    batches: int = 0
+    seconds: float = 0.0
+    reasons: Counter[str] = field(default_factory=Counter)
+    #: the first rejected rows (line, reason, raw text), at most KEPT_REJECTS
+    examples: list[tuple[int, str, str]] = field(default_factory=list)
+
+    def reject(self, line: int, reason: str, raw: str) -> None:
+        self.rejected += 1
+        self.reasons[_REASON_VALUES.sub("…", reason)] += 1
+        if len(self.examples) < KEPT_REJECTS:
+            self.examples.append((line, reason, raw))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "read": self.read,
+            "stored": self.stored,
+            "flagged": self.flagged,
+            "rejected": self.rejected,
+            "batches": self.batches,
+            "seconds": round(self.seconds, 3),
+            "observations_per_second": round(self.stored / self.seconds) if self.seconds else None,
+            "rejected_by_reason": dict(self.reasons.most_common()),
+        }
+
+
+def ingest_rows(
+    store: Any,
+    rows: Iterable[ObservationRow | RejectedRow],
+    *,
+    batch_size: int = BATCH,
+    progress: Callable[[IngestReport], None] | None = None,
+    rejected: Callable[[int, str, str], None] | None = None,
+) -> IngestReport:
+    """Store ``rows``; ``rejected(line, reason, raw)`` is called for every row not stored."""
+    db = SensorDb(store)
+    cache = DatastreamCache(db)
+    report = IngestReport()
+    started = time.perf_counter()
+    batch: list[ObservationRow] = []
+
+    def reject(line: int, reason: str, raw: str) -> None:
+        report.reject(line, reason, raw)
+        if rejected is not None:
+            rejected(line, reason, raw)
+
+    def flush() -> None:
+        if not batch:
+            return
+        try:
+            stored, flagged = _write_batch(db, cache, batch, reject)
+        except BaseException:
+            cache.forget()
+            raise
+        report.stored += stored
+        report.flagged += flagged
+        report.batches += 1
+        batch.clear()
+        report.seconds = time.perf_counter() - started
+        if progress is not None:
+            progress(report)
+
+    for row in rows:
+        report.read += 1
+        if isinstance(row, RejectedRow):
+            reject(row.line, row.reason, row.raw)
+            continue
+        batch.append(row)
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _write_batch(db: SensorDb, cache: DatastreamCache, batch: list[ObservationRow], reject: Callable[[int, str, str], None]) -> tuple[int, int]:
+    records: list[ObservationRecord] = []
+    flagged = 0
+    json_in = db.json_in
+    with db.writing() as conn:
+        for row in batch:
+            ids = cache.get(conn, row.station, row.parameter)
+            if ids is None:
+                reject(row.line, f"unknown station: {row.station!r} is not loaded (vkc import stations FILE)", f"{row.station},{row.parameter}")
+                continue
+            quality = None
+            if row.quality is not None:
+                flagged += 1
+                quality = json_in({"qc": "flagged", "reason": row.quality})
+            records.append(ObservationRecord(ids[0], row.time, result_number=row.value, result_quality=quality, feature_of_interest_id=ids[1]))
+        upsert_observations(db, conn, records)
+    return len(records), flagged

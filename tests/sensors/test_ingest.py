@@ -1,0 +1,120 @@
+"""``vkc import stations`` and ``vkc import observations`` on both stores: units, QA/QC, zones, idempotence, the report."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from vkc.cli import main
+from vkc.sensors.db import SensorDb
+from vkc.store import open_store
+
+STATIONS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real-points" / "aq_stations.geojson"
+ROWS = [
+    ("hn-mttd-14", "PM2.5", "2024-12-01T07:00:00+07:00", "55.2", "ug/m3"),  # 00:00 UTC
+    ("hn-mttd-14", "CO", "2024-12-01T00:00:00Z", "1.2", "mg/m3"),  # → 1200 µg/m³
+    ("hn-mttd-14", "NO2", "2024-12-01T00:00:00Z", "20", "ppb"),  # → 20 × 46.01 / 24.45
+    ("hn-mttd-14", "pm10", "2024-12-01 08:00", "80", "µg/m³"),  # no zone
+    ("hn-mttd-14", "PM10", "2024-12-01T00:00:00Z", "-5", "ug/m3"),  # impossible
+    ("nowhere", "PM10", "2024-12-01T00:00:00Z", "5", "ug/m3"),  # unknown station
+    ("hn-mttd-14", "PM10", "2024-12-01T01:00:00Z", "abc", "ug/m3"),  # not a number
+    ("hn-mttd-14", "PM2.5", "2024-12-01T01:00:00Z", "700", "ug/m3"),  # suspicious: stored, flagged
+    ("hn-mttd-14", "PM2.5", "2024-12-01T02:00:00Z", "12", "ppb"),  # a mixing ratio for PM
+    ("hn-mttd-14", "lead", "2024-12-01T02:00:00Z", "12", "ug/m3"),  # unknown parameter
+]
+
+
+def write_csv(path: Path, rows, sep: str = ",") -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, delimiter=sep)
+        w.writerow(["station", "parameter", "time", "value", "unit"])
+        w.writerows(rows)
+    return path
+
+
+def stored(store_url: str) -> dict[tuple[str, str], tuple[float, object]]:
+    with open_store(store_url) as store:
+        db = SensorDb(store)
+        with db.reading() as conn:
+            rows = conn.execute(
+                "SELECT d.external_id, o.phenomenon_time_start, o.result_number, o.result_quality FROM sta_observations o "
+                "JOIN sta_datastreams d ON d.id = o.datastream_id"
+            ).fetchall()
+        return {(ext, db.time_out(t).isoformat()): (v, db.json_out(q)) for ext, t, v, q in rows}
+
+
+@pytest.fixture
+def loaded(store_url: str) -> str:
+    assert main(["import", "stations", str(STATIONS), "--db", store_url, "--name-field", "name_en"]) == 0
+    return store_url
+
+
+def test_ingest_normalises_units_checks_values_and_reports_rejects(loaded: str, tmp_path: Path, capsys) -> None:
+    src = write_csv(tmp_path / "obs.csv", ROWS)
+    capsys.readouterr()
+    assert main(["import", "observations", str(src), "--db", loaded, "--json", "--rejects", str(tmp_path / "rejects.csv")]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["read"], report["stored"], report["flagged"], report["rejected"]) == (10, 4, 1, 6)
+    got = stored(loaded)
+    assert got[("hn-mttd-14/pm25", "2024-12-01T00:00:00+00:00")] == (55.2, None)
+    assert got[("hn-mttd-14/co", "2024-12-01T00:00:00+00:00")][0] == pytest.approx(1200.0)
+    assert got[("hn-mttd-14/no2", "2024-12-01T00:00:00+00:00")][0] == pytest.approx(20 * 46.01 / 24.45)
+    assert got[("hn-mttd-14/pm25", "2024-12-01T01:00:00+00:00")] == (700.0, {"qc": "flagged", "reason": "suspicious value: 700 is above 500"})
+    with open(tmp_path / "rejects.csv", encoding="utf-8") as fh:
+        rejects = {int(r["line"]): r["reason"] for r in csv.DictReader(fh)}
+    assert set(rejects) == {5, 6, 7, 8, 10, 11}
+    assert "no time zone" in rejects[5]
+    assert "below 0" in rejects[6]
+    assert "nowhere" in rejects[7] and "vkc import stations" in rejects[7]
+    assert "'abc' is not a number" in rejects[8]
+    assert "does not fit" in rejects[10]
+    assert "unknown parameter 'lead'" in rejects[11]
+
+
+def test_ingest_is_idempotent_and_takes_a_zone_for_zoneless_times(loaded: str, tmp_path: Path, capsys) -> None:
+    src = write_csv(tmp_path / "obs.csv", ROWS, sep=";")
+    assert main(["import", "observations", str(src), "--db", loaded, "--tz", "Asia/Ho_Chi_Minh"]) == 0
+    first = stored(loaded)
+    assert main(["import", "observations", str(src), "--db", loaded, "--tz", "Asia/Ho_Chi_Minh"]) == 0
+    assert stored(loaded) == first
+    assert first[("hn-mttd-14/pm10", "2024-12-01T01:00:00+00:00")] == (80.0, None)  # 08:00 in Hà Nội
+    assert len(first) == 5
+
+
+def test_jsonl_and_reloading_stations_updates_them(loaded: str, tmp_path: Path, capsys) -> None:
+    src = tmp_path / "obs.jsonl"
+    src.write_text(
+        '{"station": "hn-mttd-14", "pollutant": "O3", "timestamp": "2024-12-01T00:00:00Z", "value": 100, "unit": "ppb"}\n'
+        "not json\n"
+        '{"station": "hn-mttd-14", "parameter": "O3"}\n',
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    assert main(["import", "observations", str(src), "--db", loaded, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["stored"], report["rejected"]) == (1, 2)
+    assert stored(loaded)[("hn-mttd-14/o3", "2024-12-01T00:00:00+00:00")][0] == pytest.approx(100 * 48.0 / 24.45)
+    assert main(["import", "stations", str(STATIONS), "--db", loaded]) == 0
+    assert "0 stations created, 32 updated" in capsys.readouterr().out
+    with open_store(loaded) as store, SensorDb(store).reading() as conn:
+        assert conn.execute("SELECT count(*) FROM sta_things").fetchone()[0] == 32
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "args", "message"),
+    [
+        ("station,parameter,value,unit\n", "a.csv", [], "no 'time' column"),
+        ("x", "a.txt", [], "--format"),
+        ("station,parameter,time,value,unit\n", "a.csv", ["--tz", "Mars/Olympus"], "unknown time zone"),
+    ],
+)
+def test_bad_files_fail_before_anything_is_stored(loaded: str, tmp_path: Path, capsys, content: str, name: str, args: list, message: str) -> None:
+    src = tmp_path / name
+    src.write_text(content, encoding="utf-8")
+    capsys.readouterr()
+    assert main(["import", "observations", str(src), "--db", loaded, *args]) == 1
+    assert message in capsys.readouterr().err
+    assert stored(loaded) == {}
