@@ -145,6 +145,7 @@ def test_paging_count_and_next_link(sta: TestClient, stations: dict) -> None:
         ("mindatetime(phenomenonTime) lt 2024-12-01T01:00:00Z", [10]),
         ("maxdatetime(phenomenonTime) ge 2024-12-02T05:00:00Z", [68]),
         ("phenomenonTime lt now() and result lt 12", [10]),
+        ("phenomenonTime gt mindatetime() and phenomenonTime lt maxdatetime() and result lt 12", [10]),
         ("-result lt -66", [68]),
         ("result sub 8 eq 2", [10]),
         ("round(result div 3) eq 23", [68]),

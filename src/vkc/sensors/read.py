@@ -19,7 +19,7 @@ from vkc.sensors.db import Conn, SensorDb
 from vkc.sensors.entities import ENTITY_TYPES, EntityType, Relation
 from vkc.sensors.schema import field_columns
 from vkc.sensors.sql_filter import FilterCompiler
-from vkc.sta import options as q
+from vkc.sta import query_options as q
 
 DEFAULT_TOP = 100
 MAX_TOP = 10_000

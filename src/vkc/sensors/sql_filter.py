@@ -1,6 +1,6 @@
 """SensorThings ``$filter`` and ``$orderby`` expressions as SQL, for PostgreSQL and SQLite.
 
-The tree comes from :mod:`vkc.sta.options`; here it becomes a ``WHERE``
+The tree comes from :mod:`vkc.sta.query_options`; here it becomes a ``WHERE``
 or ``ORDER BY`` fragment with ``?`` parameters, so the database filters and
 sorts, never Python. Each compiled operand carries a kind (number, string,
 time, geometry, …), which decides how comparisons are written:
@@ -31,7 +31,7 @@ import shapely
 from vkc.errors import InputError
 from vkc.sensors.db import SensorDb
 from vkc.sensors.entities import ENTITY_TYPES, EntityType
-from vkc.sta import options as q
+from vkc.sta import query_options as q
 
 _COMPARE = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 _ARITH = {"add": "+", "sub": "-", "mul": "*"}
@@ -310,6 +310,9 @@ class FilterCompiler:
         if name in ("now", "mindatetime", "maxdatetime"):
             if name == "now":
                 return Operand("?", [self.db.time_in(datetime.now(UTC))], "time")
+            if not args:  # OData's constants: the earliest and latest times there are
+                bound = datetime.min if name == "mindatetime" else datetime.max
+                return Operand("?", [self.db.time_in(bound.replace(tzinfo=UTC))], "time")
             op = self.operand(args[0])
             if op.kind != "interval":
                 return op

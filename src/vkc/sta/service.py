@@ -18,7 +18,7 @@ from vkc.sensors.db import SensorDb
 from vkc.sensors.entities import ENTITY_TYPES, EntityType, inverse
 from vkc.sensors.read import Reader
 from vkc.sensors.write import Writer, parse_interval, parse_time
-from vkc.sta import options as q
+from vkc.sta import query_options as q
 from vkc.sta.json_patch import apply as json_patch_apply
 from vkc.sta.resource_path import Target, resolve
 
