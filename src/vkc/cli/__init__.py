@@ -24,7 +24,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from vkc.cli import admin, demo, layers, sensors, serve, store, token
+    from vkc.cli import admin, aqi, demo, layers, sensors, serve, store, token
 
     app.add_typer(admin.app, name="admin")
     layers.import_app.command("stations")(sensors.import_stations)
@@ -37,6 +37,7 @@ def _register() -> None:
     app.add_typer(store.store_app, name="store")
     app.add_typer(store.db_app, name="db")
     app.add_typer(token.token_app, name="token")
+    app.add_typer(aqi.aqi_app, name="aqi")
 
 
 def main(argv: list[str] | None = None) -> int:
