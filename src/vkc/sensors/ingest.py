@@ -1,4 +1,4 @@
-"""Bulk ingest of observations: rows from :mod:`vkc.sensors.rows` into the SensorThings tables.
+"""Bulk ingest of observations: rows from :mod:`vkc.sensors.observation_files` into the SensorThings tables.
 
 Rows stream through in batches; each batch is one transaction, so a failure
 loses at most the batch in flight and a rerun of the same file changes

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
 from typing import Any, NamedTuple
@@ -83,8 +84,11 @@ def _format(path: str, given: str | None) -> str:
     raise FormatError(f"{path}: cannot tell the format from the name; use --format csv or --format jsonl", field="file")
 
 
-def read_observation_rows(path: str, *, tz: str | None = None, format: str | None = None) -> Iterator[ObservationRow | RejectedRow]:  # noqa: A002
+def read_observation_rows(
+    path: str | os.PathLike[str], *, tz: str | None = None, format: str | None = None  # noqa: A002
+) -> Iterator[ObservationRow | RejectedRow]:
     """Rows of ``path`` one by one; errors about the whole file are raised before the first row."""
+    path = os.fspath(path)
     kind = _format(path, format)
     zone = _zone(tz)
     text = _open_text(path)
