@@ -42,14 +42,6 @@ class Conn:
         except (sqlite3.Error, psycopg.Error) as exc:
             raise StoreError(f"the database failed: {str(exc).strip().splitlines()[0]}") from exc
 
-    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
-        if self.dialect == "postgres":
-            statement = statement.replace("%", "%%").replace("?", "%s")
-            with self.raw.cursor() as cur:
-                cur.executemany(statement, rows)
-        else:
-            self.raw.executemany(statement, rows)
-
 
 class SensorDb:
     """Reads and transactions on the store's database, for the SensorThings tables."""

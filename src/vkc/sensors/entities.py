@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from vkc.errors import NotFoundError
-
 FieldKind = Literal["text", "json", "geometry", "time", "interval", "result"]
 
 
@@ -163,17 +161,6 @@ ENTITY_TYPES: dict[str, EntityType] = {
         ),
     )
 }
-
-#: entity type by its singular name ("Thing" → Things)
-BY_NAME = {e.name: e for e in ENTITY_TYPES.values()}
-
-
-def entity_type(set_name: str) -> EntityType:
-    try:
-        return ENTITY_TYPES[set_name]
-    except KeyError:
-        raise NotFoundError(f"no entity set {set_name!r}; the sets are {', '.join(ENTITY_TYPES)}") from None
-
 
 def inverse(rel: Relation) -> Relation:
     """The relation back from the other end (Things' Datastreams → Datastream's Thing; Things' Locations → Location's Things)."""

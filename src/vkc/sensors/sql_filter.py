@@ -31,6 +31,7 @@ import shapely
 from vkc.errors import InputError
 from vkc.sensors.db import SensorDb
 from vkc.sensors.entities import ENTITY_TYPES, EntityType
+from vkc.sensors.schema import BBOX_SUFFIXES
 from vkc.sta import query_options as q
 
 _COMPARE = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
@@ -119,7 +120,7 @@ class FilterCompiler:
             test = "IS NULL" if node.op == "eq" else "IS NOT NULL" if node.op == "ne" else None
             if test is None:
                 raise InputError(f"$filter: null can only be compared with eq or ne, not {node.op}", field="$filter")
-            cols = self._value_columns(other, "null")
+            cols = self._value_columns(other)
             joined = " AND ".join(f"{c} {test}" for c in cols) if test == "IS NULL" else " OR ".join(f"{c} {test}" for c in cols)
             return Operand(f"({joined})", other.params * len(cols), "bool")
         left, right = self._fit(left, right), self._fit(right, left)
@@ -170,7 +171,7 @@ class FilterCompiler:
             raise InputError("$filter: a time is compared with a string; write the time without quotes", field="$filter")
         return op
 
-    def _value_columns(self, op: Operand, _: str) -> list[str]:
+    def _value_columns(self, op: Operand) -> list[str]:
         if op.kind == "result":
             return [f"{op.sql}_number", f"{op.sql}_string", f"{op.sql}_json"]
         if op.kind == "json":
@@ -242,7 +243,7 @@ class FilterCompiler:
             if fld.kind == "result":
                 return Operand(f"{alias}.result", [], "result")
             if fld.kind == "geometry":
-                bbox = None if self.pg else tuple(column + s for s in ("_minx", "_miny", "_maxx", "_maxy"))
+                bbox = None if self.pg else tuple(column + s for s in BBOX_SUFFIXES)
                 return Operand(column, [], "geometry", bbox=bbox)
             return Operand(column, [], "string")
         rel = et.relation(head)

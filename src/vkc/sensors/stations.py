@@ -64,13 +64,8 @@ def upsert_stations(db: SensorDb, conn: Conn, stations: Iterable[dict[str, Any]]
             created += 1
             continue
         thing_id = row[0]
-        names, exprs, params = writer.columns(things, thing_values)
-        conn.execute(f"UPDATE sta_things SET {', '.join(f'{n} = {e}' for n, e in zip(names, exprs, strict=True))} WHERE id = ?", [*params, thing_id])
-        names, exprs, params = writer.columns(locations, location_values)
-        conn.execute(
-            f"UPDATE sta_locations SET {', '.join(f'{n} = {e}' for n, e in zip(names, exprs, strict=True))} WHERE external_id = ?",
-            [*params, s["id"]],
-        )
+        writer.set_values(conn, things, thing_values, "id = ?", [thing_id])
+        writer.set_values(conn, locations, location_values, "external_id = ?", [s["id"]])
         updated += 1
     return created, updated
 

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 import shapely
 
-from vkc.errors import ConflictError, InputError, NotFoundError
+from vkc.errors import ConflictError, InputError, NotFoundError, StoreError
 from vkc.sensors.db import Conn, SensorDb
 from vkc.sensors.entities import ENTITY_TYPES, EntityType, Field, Relation, inverse
 from vkc.sensors.schema import ensure_month_partitions, field_columns
@@ -197,6 +197,16 @@ class Writer:
         stmt = f"INSERT INTO {et.table} ({', '.join(names)}) VALUES ({', '.join(exprs)}) RETURNING id"
         return conn.execute(stmt, params).fetchone()[0]
 
+    def set_values(self, conn: Conn, et: EntityType, values: dict[str, Any], where: str, params: list[Any], *, fks: dict[str, Any] | None = None) -> None:
+        """``UPDATE`` the given fields (and foreign keys) of the entities of ``et`` matching ``where``."""
+        names, exprs, values_params = self.columns(et, values)
+        names += list(fks or {})
+        exprs += ["?"] * len(fks or {})
+        values_params += list((fks or {}).values())
+        if names:
+            sets = ", ".join(f"{n} = {e}" for n, e in zip(names, exprs, strict=True))
+            conn.execute(f"UPDATE {et.table} SET {sets} WHERE {where}", [*values_params, *params])
+
     def _link(self, conn: Conn, rel: Relation, this_id: Any, target_id: Any) -> None:
         table, to_this, to_target = rel.link  # type: ignore[misc]
         self.require(conn, ENTITY_TYPES[rel.target], target_id)
@@ -238,14 +248,12 @@ class Writer:
         found = conn.execute("SELECT id FROM sta_features_of_interest WHERE external_id = ?", [key]).fetchone()
         if found:
             return found[0]
-        loc = ENTITY_TYPES["Locations"]
-        columns = ", ".join(["name", "description", "encoding_type", "location", *(["location_minx", "location_miny", "location_maxx", "location_maxy"] if self.db.dialect == "sqlite" else []), "properties"])
-        src = conn.execute(f"SELECT {columns} FROM {loc.table} WHERE id = ?", [row[0]]).fetchone()
-        names = ["name", "description", "encoding_type", "feature"]
-        if self.db.dialect == "sqlite":
-            names += ["feature_minx", "feature_miny", "feature_maxx", "feature_maxy"]
-        names += ["properties", "external_id"]
-        stmt = f"INSERT INTO sta_features_of_interest ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) RETURNING id"
+        # the Location's columns, in order, become the FeatureOfInterest's (same kinds; the geometry renamed)
+        loc, foi = ENTITY_TYPES["Locations"], ENTITY_TYPES["FeaturesOfInterest"]
+        source = [c for f in loc.fields for c, _ in field_columns(f, self.db.dialect)]
+        target = [c for f in foi.fields for c, _ in field_columns(f, self.db.dialect)]
+        src = conn.execute(f"SELECT {', '.join(source)} FROM {loc.table} WHERE id = ?", [row[0]]).fetchone()
+        stmt = f"INSERT INTO {foi.table} ({', '.join(target)}, external_id) VALUES ({', '.join('?' * (len(target) + 1))}) RETURNING id"
         return conn.execute(stmt, [*src, key]).fetchone()[0]
 
     def upsert_observation(self, conn: Conn, values: dict[str, Any], fks: dict[str, Any]) -> Any:
@@ -305,18 +313,12 @@ class Writer:
         fks = {
             rel.fk: self.create(conn, ENTITY_TYPES[rel.target], body[rel.name]) for rel in et.relations if not rel.many and rel.name in body
         }
-        names, exprs, params = self.columns(et, values)
-        names += list(fks)
-        exprs += ["?"] * len(fks)
-        params += list(fks.values())
-        if names:
-            sets = ", ".join(f"{n} = {e}" for n, e in zip(names, exprs, strict=True))
-            try:
-                conn.execute(f"UPDATE {et.table} SET {sets} WHERE id = ?", [*params, entity_id])
-            except Exception as exc:
-                if "unique" in str(exc).lower() or "duplicate" in str(exc).lower():
-                    raise ConflictError(f"{what} {entity_id}: another observation of the Datastream has that phenomenonTime") from None
-                raise
+        try:
+            self.set_values(conn, et, values, "id = ?", [entity_id], fks=fks)
+        except StoreError as exc:
+            if "unique" in str(exc).lower() or "duplicate" in str(exc).lower():
+                raise ConflictError(f"{what} {entity_id}: another observation of the Datastream has that phenomenonTime") from None
+            raise
         for rel in et.relations:
             if rel.many and rel.name in body:
                 children = body[rel.name]
