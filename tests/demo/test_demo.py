@@ -5,7 +5,10 @@ from __future__ import annotations
 import shapely
 
 from vkc.demo import build_demo
+from vkc.demo.air import load_air_demo
 from vkc.demo.cities import CITIES
+from vkc.sensors import station_aqi
+from vkc.sensors.db import SensorDb
 from vkc.store import Query, open_store
 
 SYNTHETIC = {"wards", "roads", "transit_stops", "green_spaces", "schools", "buildings"}
@@ -44,6 +47,23 @@ def test_deterministic_and_idempotent(tmp_path):
 
 def test_cli_demo_no_serve(vkc, tmp_path):
     db = tmp_path / "demo.gpkg"
-    r = vkc(["demo", "--db", str(db), "--no-serve"])
+    r = vkc(["demo", "--db", str(db), "--no-serve", "--air-hours", "48"])
     assert r.returncode == 0, r.stderr
     assert "buildings" in r.stdout and "synthetic" in r.stdout
+    assert "SensorThings: 32 real air-quality stations" in r.stdout
+
+
+def test_air_demo_is_marked_synthetic_idempotent_and_indexed(store):
+    first = load_air_demo(store, hours=48)
+    again = load_air_demo(store, hours=48)
+    assert first.stations == again.stations == 32
+    assert first.observations.stored == again.observations.stored > 32 * 40
+    db = SensorDb(store)
+    with db.reading() as conn:
+        assert conn.execute("SELECT count(*) FROM sta_observations").fetchone()[0] == first.observations.stored
+        assert conn.execute("SELECT count(*) FROM sta_things").fetchone()[0] == 32
+        marks = [db.json_out(p) for (p,) in conn.execute("SELECT properties FROM sta_datastreams").fetchall()]
+    assert len(marks) > 32 and all(m["synthetic"] is True and "synthetic" in m["note"] for m in marks)
+    latest = station_aqi.latest(db)
+    assert len(latest) == 32 and all(e["vn"]["aqi"] is not None for e in latest)
+    assert {e["time"] for e in latest} == {"2025-01-02T16:00:00.000Z"}  # the 48th hour: 23:00 on 2 January, local

@@ -1,4 +1,4 @@
-"""Platform endpoints over sensor data that SensorThings does not cover: time aggregation."""
+"""Platform endpoints over sensor data that SensorThings does not cover: time aggregation and station air quality indices."""
 
 from __future__ import annotations
 
@@ -9,10 +9,15 @@ from fastapi.responses import Response
 
 from vkc.api.ogc.common import PROBLEM, json_response, store_of
 from vkc.sensors import aggregate as agg
+from vkc.sensors import station_aqi
 from vkc.sensors.db import SensorDb
 from vkc.sensors.write import parse_time
 
 router = APIRouter(prefix="/api", tags=["Sensor data"])
+
+
+def optional_time(text: str | None, name: str) -> datetime | None:
+    return parse_time(text, name) if text else None
 
 
 def time_range(start: str | None, end: str | None, *, default_days: int = 7) -> tuple[datetime, datetime]:
@@ -44,3 +49,49 @@ def aggregate(
         "1mo": f"months in {tz}; a month is valid when at least {agg.MIN_DAY_SHARE:.0%} of its days are valid",
     }
     return json_response({"datastream": datastream_id, "interval": interval, "fn": fn, "tz": tz, "rule": rules.get(interval), "periods": periods})
+
+
+_AQI_ERRORS = {
+    400: {"description": "Bad time, range or zone", "content": {PROBLEM: {}}},
+    404: {"description": "No station with pollutant Datastreams", "content": {PROBLEM: {}}},
+}
+_AT = Query(None, description="ISO 8601 time with zone: the latest hour at or before it (default: now)")
+_FROM = Query(None, alias="from", description="ISO 8601 time with zone")
+_TO = Query(None, alias="to", description="ISO 8601 time with zone; default: the end of the station's newest hour with data")
+GEOJSON = "application/geo+json"
+
+
+@router.get(
+    "/aqi/stations",
+    summary="Latest hourly VN_AQI and US EPA AQI of every station, as GeoJSON",
+    description=station_aqi.__doc__,
+    responses={200: {"content": {GEOJSON: {}}}, 400: _AQI_ERRORS[400]},
+    tags=["Air quality"],
+)
+def aqi_stations(request: Request, at: str | None = _AT) -> Response:
+    body = station_aqi.latest_geojson(SensorDb(store_of(request)), at=optional_time(at, "at"))
+    return json_response(body, GEOJSON)
+
+
+@router.get("/aqi/stations/{station}", summary="Latest hourly VN_AQI and US EPA AQI of one station, with advice", responses=_AQI_ERRORS, tags=["Air quality"])
+def aqi_station(station: str, request: Request, at: str | None = _AT) -> Response:
+    (entry,) = station_aqi.latest(SensorDb(store_of(request)), at=optional_time(at, "at"), station=station)
+    return json_response(entry)
+
+
+@router.get("/aqi/stations/{station}/hourly", summary="Hourly VN_AQI and US EPA AQI of a station (NowCast for PM)", responses=_AQI_ERRORS, tags=["Air quality"])
+def aqi_hourly(station: str, request: Request, start: str | None = _FROM, end: str | None = _TO) -> Response:
+    body = station_aqi.hourly(SensorDb(store_of(request)), station, optional_time(start, "from"), optional_time(end, "to"))
+    return json_response(body)
+
+
+@router.get("/aqi/stations/{station}/daily", summary="Daily VN_AQI and US EPA AQI of a station (local days)", responses=_AQI_ERRORS, tags=["Air quality"])
+def aqi_daily(
+    station: str,
+    request: Request,
+    start: str | None = _FROM,
+    end: str | None = _TO,
+    tz: str = Query(agg.DEFAULT_ZONE, description="IANA time zone of the days"),
+) -> Response:
+    body = station_aqi.daily(SensorDb(store_of(request)), station, optional_time(start, "from"), optional_time(end, "to"), tz)
+    return json_response(body)

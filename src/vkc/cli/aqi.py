@@ -1,16 +1,71 @@
-"""``vkc aqi``: air quality indices (VN_AQI of Decision 1459/QĐ-TCMT, US EPA AQI 2024) from pollutant values."""
+"""``vkc aqi``: air quality indices (VN_AQI of Decision 1459/QĐ-TCMT, US EPA AQI 2024) of a station or of given values.
+
+``vkc aqi STATION`` is shorthand for ``vkc aqi station STATION``: a first
+argument that is not a subcommand names a station.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, date, datetime, time, timedelta
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from vkc import airquality
+from vkc.cli.common import DbOption, open_db
 from vkc.errors import InputError
+from vkc.sensors import aggregate, station_aqi
+from vkc.sensors.db import SensorDb
+from vkc.sensors.write import parse_time
 
-aqi_app = typer.Typer(help="Air quality index: VN_AQI (Decision 1459/QĐ-TCMT) or US EPA AQI (2024).", no_args_is_help=True)
+
+class _StationOrCommand(TyperGroup):
+    """Reads ``vkc aqi X …`` as ``vkc aqi station X …`` when X is not a subcommand."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            return "station", self.commands["station"], args
+        return super().resolve_command(ctx, args)
+
+
+aqi_app = typer.Typer(
+    cls=_StationOrCommand, help="Air quality index: VN_AQI (Decision 1459/QĐ-TCMT) beside the US EPA AQI (2024). "
+    "'vkc aqi STATION [--date D]' gives a station's index from its observations; 'vkc aqi calc' computes one from given values.",
+    no_args_is_help=True,
+)
+
+
+def _print(body: object) -> None:
+    typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
+
+
+@aqi_app.command("station")
+def station(
+    station_id: str = typer.Argument(..., metavar="STATION", help="The station's id (its Thing's external id, or @iot.id)."),
+    day: str | None = typer.Option(None, "--date", help="A local date (YYYY-MM-DD): that day's daily index instead of the latest hourly one."),
+    at: str | None = typer.Option(None, "--at", help="ISO 8601 time with zone: the latest hourly index at or before it (default: now)."),
+    tz: str = typer.Option(aggregate.DEFAULT_ZONE, "--tz", help="Time zone of --date."),
+    db: DbOption = None,
+) -> None:
+    """The VN_AQI and US EPA AQI of a station, from its stored observations, as JSON."""
+    with open_db(db, create=False) as store:
+        sdb = SensorDb(store)
+        if day is None:
+            (entry,) = station_aqi.latest(sdb, at=parse_time(at, "--at") if at else None, station=station_id)
+            _print(entry)
+            return
+        try:
+            d = date.fromisoformat(day)
+        except ValueError:
+            raise InputError(f"--date: {day!r} is not a date like 2025-01-31", field="date") from None
+        local = aggregate.zone(tz)
+        start = datetime.combine(d, time(), local).astimezone(UTC)
+        result = station_aqi.daily(sdb, station_id, start, start + timedelta(hours=1), tz)
+        (entry,) = result.pop("days")
+        _print({key: result[key] for key in ("station", "name", "tz", "rule")} | entry)
 
 
 def _keys_help() -> str:

@@ -16,18 +16,31 @@ def demo(
     seed: int = typer.Option(2025, "--seed", help="Seed of the synthetic layers."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to serve on."),
     port: int = typer.Option(8000, "--port", help="Port to serve on."),
+    air_hours: int = typer.Option(
+        365 * 24, "--air-hours", min=0, help="Hours of synthetic observations per station, from 2025-01-01 local time (0: none)."
+    ),
 ) -> None:
-    """Build a store with Vietnam's admin units, real stations and synthetic city layers; then serve it."""
+    """Build a store with Vietnam's admin units, real stations and synthetic city layers; then serve it.
+
+    The real air-quality stations also become SensorThings Things carrying a
+    synthetic year of hourly pollutant values (marked synthetic).
+    """
     from vkc.demo import build_demo
+    from vkc.demo.air import load_air_demo
 
     with open_db(db) as store:
         counts = build_demo(store, seed=seed)
         collections = {c.name: c for c in store.collections()}
+        air = load_air_demo(store, hours=air_hours)
     table = Table("collection", "features", "data")
     for name, count in counts.items():
         synthetic = collections[name].metadata.get("synthetic")
         table.add_row(name, f"{count:,}", "synthetic" if synthetic else "real")
     Console().print(table)
+    typer.echo(
+        f"SensorThings: {air.stations} real air-quality stations with {air.observations.stored:,} synthetic hourly observations "
+        f"({air.observations.flagged} flagged by QC)"
+    )
     if no_serve:
         return
     from vkc.web import run_server

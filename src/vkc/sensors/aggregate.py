@@ -55,7 +55,7 @@ def hourly(db: SensorDb, datastream_id: int, start: datetime, end: datetime, *, 
     t0, t1 = db.time_in(start), db.time_in(end)
     if db.dialect == "postgres":
         p95 = "percentile_cont(0.95) WITHIN GROUP (ORDER BY result_number)" if with_p95 else "NULL"
-        bucket = "date_trunc('hour', phenomenon_time_start)"
+        bucket = "date_trunc('hour', phenomenon_time_start, 'UTC')"
     else:
         p95 = "vkc_p95(result_number)" if with_p95 else "NULL"
         bucket = "(phenomenon_time_start / 3600000000) * 3600000000"
@@ -114,13 +114,13 @@ def aggregate(
     by_day: dict[date, list[HourStat]] = defaultdict(list)
     for h in hours:
         by_day[h.start.astimezone(local).date()].append(h)
-    days = _local_days(start, end, local)
+    days = local_days(start, end, local)
     if interval == "1d":
         out = []
         for d in days:
             got = by_day.get(d, [])
             valid = len(got) >= MIN_HOURS_PER_DAY
-            out.append(_period(_midnight(d, local), _midnight(d + timedelta(days=1), local), fn, sum(h.count for h in got), len(got) / 24, _value(fn, got) if valid else None))
+            out.append(_period(local_midnight(d, local), local_midnight(d + timedelta(days=1), local), fn, sum(h.count for h in got), len(got) / 24, _value(fn, got) if valid else None))
         return out
     out = []
     months = sorted({(d.year, d.month) for d in days})
@@ -132,7 +132,7 @@ def aggregate(
         share = len(valid_days) / (following - first).days
         got = [h for d in month_days for h in by_day.get(d, [])]
         value = _value(fn, got) if share >= MIN_DAY_SHARE else None
-        out.append(_period(_midnight(first, local), _midnight(following, local), fn, sum(h.count for h in got), share, value))
+        out.append(_period(local_midnight(first, local), local_midnight(following, local), fn, sum(h.count for h in got), share, value))
     return out
 
 
@@ -140,13 +140,13 @@ def _hour_value(fn: str, h: HourStat) -> float | None:
     return {"mean": h.mean, "min": h.min, "max": h.max, "count": float(h.count), "p95": h.p95}[fn]
 
 
-def _local_days(start: datetime, end: datetime, local: ZoneInfo) -> list[date]:
+def local_days(start: datetime, end: datetime, local: ZoneInfo) -> list[date]:
     first = start.astimezone(local).date()
     last = (end - timedelta(microseconds=1)).astimezone(local).date()
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def _midnight(d: date, local: ZoneInfo) -> datetime:
+def local_midnight(d: date, local: ZoneInfo) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=local).astimezone(UTC)
 
 
