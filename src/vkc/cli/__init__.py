@@ -24,7 +24,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from vkc.cli import admin, aqi, demo, layers, sensors, serve, store, token
+    from vkc.cli import admin, alerts, aqi, demo, layers, sensors, serve, store, token
 
     app.add_typer(admin.app, name="admin")
     layers.import_app.command("stations")(sensors.import_stations)
@@ -38,6 +38,7 @@ def _register() -> None:
     app.add_typer(store.db_app, name="db")
     app.add_typer(token.token_app, name="token")
     app.add_typer(aqi.aqi_app, name="aqi")
+    app.add_typer(alerts.alerts_app, name="alerts")
 
 
 def main(argv: list[str] | None = None) -> int:

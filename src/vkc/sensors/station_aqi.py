@@ -106,10 +106,25 @@ def both_methods(period: str, inputs: dict[str, Any], *, advice: bool = False) -
     return out
 
 
-def _read(db: SensorDb, station: Station, start: datetime, end: datetime, conn: Any) -> Means:
-    ids = {ds: pollutant for pollutant, (ds, _) in station.series.items()}
-    raw = hourly_means(db, conn, [(ds, start, end) for ds in ids])
-    return {ids[ds]: {h: v * station.series[ids[ds]][1] for h, v in hours.items()} for ds, hours in raw.items()}
+def station_means(db: SensorDb, conn: Any, wanted: list[tuple[Station, datetime, datetime]]) -> dict[int, Means]:
+    """Hourly means in µg/m³ of each station's pollutants over [start, end), by Thing id, read in one query."""
+    windows = [(ds, start, end) for s, start, end in wanted for ds, _ in s.series.values()]
+    raw = hourly_means(db, conn, windows)
+    return {
+        s.thing_id: {p: {h: v * scale for h, v in raw.get(ds, {}).items()} for p, (ds, scale) in s.series.items()}
+        for s, _, _ in wanted
+    }
+
+
+def newest_hours(db: SensorDb, conn: Any, found: list[Station], at: datetime) -> dict[int, datetime]:
+    """The hour of each station's newest pollutant observation at or before ``at``, by Thing id (absent: none)."""
+    newest = latest_times(db, conn, [ds for s in found for ds, _ in s.series.values()], at)
+    out = {}
+    for s in found:
+        times = [newest[ds] for ds, _ in s.series.values() if ds in newest]
+        if times:
+            out[s.thing_id] = floor_hour(max(times))
+    return out
 
 
 def latest(db: SensorDb, *, at: datetime | None = None, station: str | None = None) -> list[dict[str, Any]]:
@@ -118,24 +133,14 @@ def latest(db: SensorDb, *, at: datetime | None = None, station: str | None = No
 
 
 def _latest(db: SensorDb, at: datetime | None, station: str | None) -> list[tuple[Station, dict[str, Any]]]:
-    at = at or datetime.now(UTC)
     with db.reading() as conn:
         found = stations(db, conn, station)
-        newest = latest_times(db, conn, [ds for s in found for ds, _ in s.series.values()], at)
-        hour_of: dict[int, datetime] = {}
-        windows = []
-        for s in found:
-            times = [newest[ds] for ds, _ in s.series.values() if ds in newest]
-            if not times:
-                continue
-            hour_of[s.thing_id] = h = floor_hour(max(times))
-            windows += [(ds, h - 23 * HOUR, h + HOUR) for ds, _ in s.series.values()]
-        raw = hourly_means(db, conn, windows)
+        hour_of = newest_hours(db, conn, found, at or datetime.now(UTC))
+        means = station_means(db, conn, [(s, h - 23 * HOUR, h + HOUR) for s in found if (h := hour_of.get(s.thing_id))])
     out = []
     for s in found:
-        means = {p: {h: v * scale for h, v in raw.get(ds, {}).items()} for p, (ds, scale) in s.series.items()}
         h = hour_of.get(s.thing_id)
-        result = both_methods("hour", hour_inputs(means, h) if h else {}, advice=True)
+        result = both_methods("hour", hour_inputs(means[s.thing_id], h) if h else {}, advice=True)
         out.append((s, {"station": s.key, "name": s.name, "time": format_time(h) if h else None, **result}))
     return out
 
@@ -152,8 +157,8 @@ def latest_geojson(db: SensorDb, *, at: datetime | None = None) -> dict[str, Any
 def _default_range(db: SensorDb, conn: Any, s: Station, start: datetime | None, end: datetime | None, span: timedelta) -> tuple[datetime, datetime]:
     """``to`` defaults to the end of the station's newest hour with data (else now), ``from`` to ``span`` before ``to``."""
     if end is None:
-        newest = latest_times(db, conn, [ds for ds, _ in s.series.values()], datetime.now(UTC)).values()
-        end = floor_hour(max(newest)) + HOUR if newest else floor_hour(datetime.now(UTC)) + HOUR
+        newest = newest_hours(db, conn, [s], datetime.now(UTC)).get(s.thing_id)
+        end = (newest or floor_hour(datetime.now(UTC))) + HOUR
     return (start or end - span), end
 
 
@@ -164,7 +169,7 @@ def hourly(db: SensorDb, station: str, start: datetime | None = None, end: datet
         start, end = _default_range(db, conn, s, start, end, timedelta(days=1))
         _check_span(start, end, MAX_HOURLY_SPAN)
         first, last = floor_hour(start), floor_hour(end - timedelta(microseconds=1))
-        means = _read(db, s, first - 23 * HOUR, last + HOUR, conn)
+        means = station_means(db, conn, [(s, first - 23 * HOUR, last + HOUR)])[s.thing_id]
     with_data = sorted({h for series in means.values() for h in series if first <= h <= last})
     hours = [{"time": format_time(h), **both_methods("hour", hour_inputs(means, h))} for h in with_data]
     rule = "hourly index: NowCast of PM over 12 hours, gases the mean of the hour (US: O3 and CO 8-hour means)"
@@ -182,7 +187,7 @@ def daily(
         _check_span(start, end, aggregate.MAX_SPAN)
         days = aggregate.local_days(start, end, local)
         midnights = [aggregate.local_midnight(d, local) for d in days]
-        means = _read(db, s, midnights[0] - 7 * HOUR, midnights[-1] + 24 * HOUR, conn)
+        means = station_means(db, conn, [(s, midnights[0] - 7 * HOUR, midnights[-1] + 24 * HOUR)])[s.thing_id]
     out = [{"date": d.isoformat(), **both_methods("day", day_inputs(means, m))} for d, m in zip(days, midnights, strict=True)]
     rule = f"days in {tz}; a pollutant counts with at least {MIN_HOURS_OF_24} of 24 hourly means"
     return {"station": s.key, "name": s.name, "from": format_time(start), "to": format_time(end), "tz": tz, "rule": rule, "days": out}

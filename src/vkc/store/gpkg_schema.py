@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from vkc.alerts.schema import ddl as alert_ddl
 from vkc.sensors.schema import init_sqlite as init_sensor_tables
 
 APPLICATION_ID = 0x47504B47  # 'GPKG'
@@ -97,6 +98,8 @@ def init_database(conn: sqlite3.Connection) -> None:
         if statement.strip():
             conn.execute(statement)
     init_sensor_tables(conn)
+    for statement in alert_ddl("sqlite"):
+        conn.execute(statement)
 
 
 def rtree_name(table: str) -> str:

@@ -6,12 +6,13 @@ from typing import Any
 
 from psycopg import sql
 
+from vkc.alerts.schema import ddl as alert_ddl
 from vkc.errors import StoreError
 from vkc.geo.geometry_types import OGC_NAMES
 from vkc.sensors.schema import ddl as sensor_ddl
 
 #: the schema version this code writes; a newer one in the database is refused
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 PG_TYPES = {
     "integer": "bigint",
     "real": "double precision",
@@ -44,6 +45,8 @@ _MIGRATIONS: dict[int, list[str]] = {
     ],
     # The SensorThings model (vkc.sensors.schema); observations partitioned by month.
     3: sensor_ddl("postgres"),
+    # Air quality alerts: subscriptions, their state per station, the outbox (vkc.alerts.schema).
+    4: alert_ddl("postgres"),
 }
 
 

@@ -54,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="VKC smart-city platform", version=__version__, lifespan=lifespan)
     app.state.settings = settings
+    from vkc.api.alerts import router as alerts_router
     from vkc.api.ogc import router as ogc_router
     from vkc.api.sensors import router as sensors_router
     from vkc.api.sta import router as sta_router
@@ -61,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(ogc_router())
     app.include_router(sta_router)
     app.include_router(sensors_router)
+    app.include_router(alerts_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     @app.exception_handler(VKCError)

@@ -1,0 +1,68 @@
+"""Alert subscriptions over HTTP: ``/api/alerts/subscriptions``. Every route needs a bearer token (URLs may be private)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from vkc import auth
+from vkc.alerts import subscriptions
+from vkc.api.ogc.body import read_json
+from vkc.api.ogc.common import PROBLEM, json_response, store_of
+from vkc.errors import InputError
+from vkc.sensors.db import SensorDb
+
+#: the scope a token needs (tokens limited to one feature collection have no such right)
+SCOPE = "alerts"
+router = APIRouter(prefix="/api/alerts", tags=["Air quality alerts"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"description": text, "content": {PROBLEM: {}}}
+    for code, text in ((400, "A malformed subscription"), (401, "No valid bearer token"), (403, "The token may not manage alerts"), (404, "No such subscription"))
+}
+
+
+def _db(request: Request) -> SensorDb:
+    auth.verify(store_of(request), request.headers.get("authorization")).check_write(SCOPE)
+    return SensorDb(store_of(request))
+
+
+@router.post(
+    "/subscriptions",
+    summary="Subscribe a webhook to crossings of an air quality index threshold",
+    description=subscriptions.__doc__,
+    status_code=201,
+    responses=ERRORS,
+)
+async def subscribe(request: Request) -> Response:
+    db = _db(request)
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise InputError("expected a JSON object with url and condition", field="body")
+    unknown = sorted(set(body) - {"url", "condition", "description"})
+    if unknown:
+        raise InputError(f"unknown {', '.join(unknown)}; a subscription has url, condition and description", field="body")
+    created = await run_in_threadpool(subscriptions.create, db, body.get("url"), body.get("condition"), body.get("description", ""))
+    return json_response(created, status_code=201, headers={"Location": f"{request.url}/{created['id']}"})
+
+
+@router.get("/subscriptions", summary="Every subscription (secrets are never shown again)", responses=ERRORS)
+def list_subscriptions(request: Request) -> Response:
+    return json_response({"subscriptions": subscriptions.listing(_db(request))})
+
+
+@router.get("/subscriptions/{subscription_id}", summary="One subscription", responses=ERRORS)
+def get_subscription(subscription_id: int, request: Request) -> Response:
+    return json_response(subscriptions.get(_db(request), subscription_id))
+
+
+@router.delete("/subscriptions/{subscription_id}", summary="Stop a subscription (its record and events stay)", responses=ERRORS)
+def cancel_subscription(subscription_id: int, request: Request) -> Response:
+    return json_response(subscriptions.cancel(_db(request), subscription_id))
+
+
+@router.get("/subscriptions/{subscription_id}/events", summary="A subscription's events, newest first, with their delivery state", responses=ERRORS)
+def subscription_events(subscription_id: int, request: Request, limit: int = Query(100, ge=1, le=10_000)) -> Response:
+    return json_response({"events": subscriptions.deliveries(_db(request), subscription_id, limit=limit)})
