@@ -3,8 +3,10 @@
 A request addresses a *scope* (an entity set, narrowed by a navigation path
 such as ``Datastreams(1)/Observations``); its options become ``WHERE``,
 ``ORDER BY``, ``LIMIT``/``OFFSET``. Expansions are read for the whole page at
-once: one query per relation and level, with ``row_number()`` over each parent
-so that ``$top`` and ``$skip`` apply per parent (OGC 18-088 §9.3.2.1).
+once, with ``$top`` and ``$skip`` applied per parent (OGC 18-088 §9.3.2.1):
+through a foreign key, a ``LIMIT`` per parent (so the newest observations of a
+long Datastream cost the same as those of a short one); through a link table,
+one query per relation and level with ``row_number()`` over each parent.
 """
 
 from __future__ import annotations
@@ -182,12 +184,16 @@ class Reader:
             cond, params = f"{cond} AND {fcond}", [*params, *fparams]
         order, order_params = self._order(compiler, opts)
         top = min(opts.top if opts.top is not None else DEFAULT_TOP, MAX_TOP)
-        stmt = (
-            f"SELECT * FROM (SELECT {key} AS parent_key, {self.select_list(target)}, "
-            f"row_number() OVER (PARTITION BY {key} ORDER BY {order}) AS rn FROM {source} WHERE {cond}) s "
-            "WHERE rn > ? AND rn <= ? ORDER BY parent_key, rn"
-        )
-        rows = conn.execute(stmt, [*order_params, *params, opts.skip, opts.skip + top + 1]).fetchall()
+        if rel.target_fk:
+            fcond, fparams = compiler.where(opts.filter) if opts.filter is not None else ("TRUE", [])
+            rows = self._first_per_parent(conn, target, rel.target_fk, parent_ids, (fcond, fparams), (order, order_params), opts.skip, top + 1)
+        else:
+            stmt = (
+                f"SELECT * FROM (SELECT {key} AS parent_key, {self.select_list(target)}, "
+                f"row_number() OVER (PARTITION BY {key} ORDER BY {order}) AS rn FROM {source} WHERE {cond}) s "
+                "WHERE rn > ? AND rn <= ? ORDER BY parent_key, rn"
+            )
+            rows = conn.execute(stmt, [*order_params, *params, opts.skip, opts.skip + top + 1]).fetchall()
         grouped: dict[Any, list[dict[str, Any]]] = {pid: [] for pid in parent_ids}
         more: set[Any] = set()
         children: list[dict[str, Any]] = []
@@ -211,6 +217,31 @@ class Reader:
             if pid in more:
                 link = f"{self.self_link(et, pid)}/{rel.name}?$top={top}&$skip={opts.skip + top}"
                 e["_expanded"][f"{rel.name}@iot.nextLink"] = link
+
+    def _first_per_parent(
+        self, conn: Conn, target: EntityType, fk: str, parent_ids: list[Any], where: tuple[str, list[Any]], order: tuple[str, list[Any]], skip: int, limit: int
+    ) -> list[tuple[Any, ...]]:
+        """Rows ``(parent, *columns, rank)`` of each parent's first ``limit`` children after ``skip``.
+
+        One ``LIMIT`` per parent, so the index on the foreign key (and, for
+        Observations, on phenomenon time) serves the newest few children of a
+        long Datastream without reading the others: a LATERAL join in
+        PostgreSQL, one prepared query per parent in SQLite.
+        """
+        (fcond, fparams), (order_sql, order_params) = where, order
+        inner = f"SELECT {self.select_list(target)} FROM {target.table} e WHERE e.{fk} = {{parent}} AND {fcond} ORDER BY {order_sql} LIMIT ? OFFSET ?"
+        if self.db.dialect == "postgres":
+            stmt = f"SELECT p.pid, s.* FROM unnest(?::bigint[]) AS p(pid) CROSS JOIN LATERAL ({inner.format(parent='p.pid')}) s"
+            found = conn.execute(stmt, [list(parent_ids), *fparams, *order_params, limit, skip]).fetchall()
+        else:
+            stmt = inner.format(parent="?")
+            found = [(pid, *row) for pid in parent_ids for row in conn.execute(stmt, [pid, *fparams, *order_params, limit, skip]).fetchall()]
+        rows, rank, last = [], 0, object()
+        for row in found:
+            rank = rank + 1 if row[0] == last else skip + 1
+            last = row[0]
+            rows.append((*row, rank))
+        return rows
 
     def in_list(self, column: str, values: list[Any]) -> tuple[str, list[Any]]:
         if self.db.dialect == "postgres":
