@@ -135,8 +135,14 @@ def test_killing_the_server_mid_import_leaves_nothing_half_written(tmp_path):
             s.create_collection(Collection(name="big", geometry_type="POINT"))
             s.upsert("big", [Feature("x", shapely.Point(105.8, 21.0), {"n": 1})])
         proc = subprocess.Popen([sys.executable, "-m", "vkc", "import", "layer", str(big), "--collection", "big", "--db", url], stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5)
-        assert proc.poll() is None, "the import finished before the server could be killed"
+        deadline = time.monotonic() + 60
+        with psycopg.connect(url, autocommit=True) as watcher:  # kill while the import is writing, not before or after
+            while not watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND state = 'active' AND query ILIKE 'COPY%'"
+            ).fetchone()[0]:
+                assert proc.poll() is None and time.monotonic() < deadline, "the import finished before it was seen writing"
+                time.sleep(0.01)
         cluster.kill()
         _, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 1 and stderr.startswith("error: the database failed") and "Traceback" not in stderr, stderr

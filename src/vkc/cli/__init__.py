@@ -43,8 +43,10 @@ def _register() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``vkc`` console script."""
-    # The connection pool reports each failed reconnection; the CLI reports the one error that results.
+    # The connection pool reports each failed reconnection, and psycopg a COPY cut off by a lost
+    # connection; the CLI reports the one error that results.
     logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
+    logging.getLogger("psycopg").setLevel(logging.ERROR)
     _register()
     try:
         app(args=argv, prog_name="vkc")  # click handles usage errors itself (exit status 2)
