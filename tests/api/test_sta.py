@@ -298,6 +298,22 @@ def test_data_array_returns_self_links_in_order(sta: TestClient, stations: dict)
     assert got["result"] == 2.5 and got["resultTime"] == "2025-02-01T01:10:00.000Z"
 
 
+def test_get_in_data_array_format_groups_by_datastream(sta: TestClient, stations: dict) -> None:
+    params = {"$resultFormat": "dataArray", "$select": "id,phenomenonTime,result", "$orderby": "phenomenonTime", "$top": "3", "$count": "true"}
+    r = sta.get(f"{ROOT}/Datastreams({stations['ds']})/Observations", params=params)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["@iot.count"] == 30 and "$skip=3" in body["@iot.nextLink"] and "dataArray" in body["@iot.nextLink"]
+    (block,) = body["value"]
+    assert block["Datastream@iot.navigationLink"].endswith(f"/Datastreams({stations['ds']})")
+    assert block["components"] == ["id", "phenomenonTime", "result"] and block["dataArray@iot.count"] == 3
+    assert [row[1:] for row in block["dataArray"]] == [["2024-12-01T00:00:00.000Z", 10], ["2024-12-01T01:00:00.000Z", 12], ["2024-12-01T02:00:00.000Z", 14]]
+    everything = sta.get(f"{ROOT}/Observations", params={"$resultFormat": "dataArray", "$top": "1"}).json()["value"][0]
+    assert everything["components"] == ["id", "phenomenonTime", "result", "resultTime", "resultQuality", "validTime", "parameters"]
+    assert sta.get(f"{ROOT}/Things", params={"$resultFormat": "dataArray"}).status_code == 400
+    assert "nosuch" in sta.get(f"{ROOT}/Observations", params={"$resultFormat": "dataArray", "$select": "nosuch"}).json()["detail"]
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "words"),
     [

@@ -25,6 +25,8 @@ from vkc.sta import query_options as q
 
 DEFAULT_TOP = 100
 MAX_TOP = 10_000
+#: the components of a dataArray without $select (the Observation's own properties)
+DATA_ARRAY_COMPONENTS = ("id", "phenomenonTime", "result", "resultTime", "resultQuality", "validTime", "parameters")
 
 
 @dataclass
@@ -101,6 +103,40 @@ class Reader:
         default_top: int = DEFAULT_TOP,
     ) -> dict[str, Any]:
         """One page of a collection: ``{"@iot.count"?, "@iot.nextLink"?, "value": [...]}``."""
+        entities, result = self._page(conn, scope, opts, next_link, default_top)
+        self.expand(conn, scope.et, entities, opts.expand)
+        result["value"] = [self.finish(scope.et, e, opts) for e in entities]
+        return result
+
+    def data_array(self, conn: Conn, scope: Scope, opts: q.QueryOptions, *, next_link: Callable[[int], str] | None = None) -> dict[str, Any]:
+        """A page of Observations in the dataArray format (OGC 18-088 §14.3): one block per Datastream.
+
+        ``components`` are the ``$select``ed properties in their order, else :data:`DATA_ARRAY_COMPONENTS`.
+        """
+        et = scope.et
+        if et.name != "Observation":
+            raise InputError(f"$resultFormat=dataArray applies to Observations, not {et.set_name}", field="$resultFormat")
+        components = [c for c in opts.select if c != "@iot.id"] or list(DATA_ARRAY_COMPONENTS)
+        known = {"id"} | {f.name for f in et.fields}
+        unknown = [c for c in components if c not in known]
+        if unknown or opts.expand:
+            what = f"$select: {', '.join(unknown)} cannot be a dataArray component" if unknown else "$expand: not with $resultFormat=dataArray"
+            raise InputError(f"{what}; components are {', '.join(sorted(known))}", field="$resultFormat")
+        entities, result = self._page(conn, scope, opts, next_link, DEFAULT_TOP)
+        blocks: dict[Any, list[list[Any]]] = {}
+        for e in entities:
+            row = [e["@iot.id"] if c == "id" else e.get(c) for c in components]
+            blocks.setdefault(e["_fk"]["datastream_id"], []).append(row)
+        datastreams = ENTITY_TYPES["Datastreams"]
+        result["value"] = [
+            {"Datastream@iot.navigationLink": self.self_link(datastreams, ds), "components": components, "dataArray@iot.count": len(rows), "dataArray": rows}
+            for ds, rows in blocks.items()
+        ]
+        return result
+
+    def _page(
+        self, conn: Conn, scope: Scope, opts: q.QueryOptions, next_link: Callable[[int], str] | None, default_top: int
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         et = scope.et
         compiler = FilterCompiler(self.db, et)
         where, params = self._where(compiler, scope, opts)
@@ -114,9 +150,7 @@ class Reader:
             result["@iot.count"] = conn.execute(f"SELECT count(*) FROM {et.table} e WHERE {where}", params).fetchone()[0]
         if len(rows) > top and next_link is not None:
             result["@iot.nextLink"] = next_link(opts.skip + top)
-        self.expand(conn, et, entities, opts.expand)
-        result["value"] = [self.finish(et, e, opts) for e in entities]
-        return result
+        return entities, result
 
     def one(self, conn: Conn, scope: Scope, opts: q.QueryOptions) -> dict[str, Any] | None:
         et = scope.et

@@ -70,6 +70,10 @@ class SensorThings:
                 query["$skip"] = str(skip)
                 return f"{self.base}/{path.strip('/')}?{urlencode(query, quote_via=quote, safe='$(),/')}"
 
+            if opts.result_format == "dataArray":
+                if target.ref:
+                    raise InputError("$resultFormat=dataArray: not with $ref", field="$resultFormat")
+                return self.reader.data_array(conn, target.scope, opts, next_link=next_link)
             if target.ref:
                 opts = q.QueryOptions(filter=opts.filter, orderby=opts.orderby, top=opts.top, skip=opts.skip, count=opts.count)
                 page = self.reader.page(conn, target.scope, opts, next_link=next_link)
