@@ -84,6 +84,20 @@ def test_ingest_is_idempotent_and_takes_a_zone_for_zoneless_times(loaded: str, t
     assert len(first) == 5
 
 
+def test_a_repeated_key_keeps_the_last_value_and_a_partly_stored_batch_is_upserted(loaded: str, tmp_path: Path, capsys) -> None:
+    pm = [("hn-mttd-14", "PM2.5", f"2024-12-01T{h:02d}:00:00Z", str(10 + h), "ug/m3") for h in range(4)]
+    repeated = write_csv(tmp_path / "repeated.csv", [*pm, ("hn-mttd-14", "PM2.5", "2024-12-01T01:00:00Z", "99", "ug/m3")])
+    assert main(["import", "observations", str(repeated), "--db", loaded]) == 0
+    got = stored(loaded)
+    assert got[("hn-mttd-14/pm25", "2024-12-01T01:00:00+00:00")] == (99.0, None) and len(got) == 4
+    # one batch holding stored keys (changed values) and new ones: the stored are replaced, the new added
+    mixed = write_csv(tmp_path / "mixed.csv", [(s, p, t, "1", u) for s, p, t, _, u in pm[2:]] + [("hn-mttd-14", "PM2.5", "2024-12-01T05:00:00Z", "7", "ug/m3")])
+    assert main(["import", "observations", str(mixed), "--db", loaded]) == 0
+    got = stored(loaded)
+    assert len(got) == 5 and got[("hn-mttd-14/pm25", "2024-12-01T03:00:00+00:00")] == (1.0, None)
+    assert got[("hn-mttd-14/pm25", "2024-12-01T05:00:00+00:00")] == (7.0, None) and got[("hn-mttd-14/pm25", "2024-12-01T00:00:00+00:00")] == (10.0, None)
+
+
 def test_jsonl_and_reloading_stations_updates_them(loaded: str, tmp_path: Path, capsys) -> None:
     src = tmp_path / "obs.jsonl"
     src.write_text(

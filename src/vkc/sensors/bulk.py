@@ -5,6 +5,13 @@ twice changes nothing, and a corrected value replaces the old one. PostgreSQL
 receives a batch by ``COPY`` into a temporary table and one ``INSERT … SELECT
 … ON CONFLICT``; SQLite by one prepared statement run over the batch. Each
 Datastream's phenomenonTime is then grown once per batch, not once per row.
+
+Numeric observations from files (:func:`upsert_measurements`) carry five
+columns only, and only those cross to the database (the others become NULL,
+as the full upsert would make them). In PostgreSQL they can first go by one
+``COPY`` straight into the table, under a savepoint: when every (datastream,
+time) is new, that is the whole upsert at the cost of a plain load; when one
+is not, the savepoint is rolled back and the batch takes the upsert path.
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
+
+import psycopg
 
 from vkc.sensors.db import Conn, SensorDb
 from vkc.sensors.schema import OBSERVATIONS, ensure_month_partitions
@@ -30,6 +39,8 @@ COLUMNS = (
     "feature_of_interest_id",
 )
 _UPDATES = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[2:])
+#: the columns of a numeric observation read from a file: (datastream, start, number, resultQuality, FeatureOfInterest)
+MEASUREMENT_COLUMNS = ("datastream_id", "phenomenon_time_start", "result_number", "result_quality", "feature_of_interest_id")
 
 
 class ObservationRecord(NamedTuple):
@@ -59,22 +70,75 @@ def upsert_observations(db: SensorDb, conn: Conn, records: Sequence[ObservationR
     return ids
 
 
-def _postgres(conn: Conn, records: Sequence[ObservationRecord], returning: bool) -> list[int]:
-    ensure_month_partitions(conn, {r.phenomenon_time_start for r in records})
+def upsert_measurements(db: SensorDb, conn: Conn, rows: Sequence[tuple[Any, ...]], *, direct: bool = False) -> bool:
+    """Write numeric observations given as :data:`MEASUREMENT_COLUMNS` tuples, in the caller's transaction.
+
+    The same upsert as :func:`upsert_observations` of records holding only these values. With
+    ``direct`` (PostgreSQL), try one ``COPY`` straight into the table first; returns whether it did
+    the batch (False: some key was already stored or repeats in the batch, and the upsert ran).
+    """
+    if not rows:
+        return direct
+    done = False
+    if db.dialect == "postgres":
+        ensure_month_partitions(conn, {r[1] for r in rows})
+        done = direct and _postgres_direct(conn, rows)
+        if not done:
+            _postgres(conn, rows, False, MEASUREMENT_COLUMNS, partitions=False)
+    else:
+        t = db.time_in
+        stmt = (
+            f"INSERT INTO {OBSERVATIONS} ({', '.join(MEASUREMENT_COLUMNS)}) VALUES ({', '.join('?' * len(MEASUREMENT_COLUMNS))}) "
+            f"ON CONFLICT (datastream_id, phenomenon_time_start) DO UPDATE SET {_UPDATES}"
+        )
+        conn.raw.executemany(stmt, [(ds, t(start), number, quality, foi) for ds, start, number, quality, foi in rows])
+    spans: dict[int, list[datetime]] = {}
+    for ds, start, *_ in rows:
+        span = spans.get(ds)
+        if span is None:
+            spans[ds] = [start, start]
+        elif start < span[0]:
+            span[0] = start
+        elif start > span[1]:
+            span[1] = start
+    writer = Writer(db)
+    for ds, (start, end) in spans.items():
+        writer.extend_datastream(conn, ds, start, end, None, None)
+    return done
+
+
+def _postgres_direct(conn: Conn, rows: Sequence[tuple[Any, ...]]) -> bool:
+    raw = conn.raw
+    raw.execute("SAVEPOINT vkc_observations_direct")
+    try:
+        with raw.cursor() as cur, cur.copy(f"COPY {OBSERVATIONS} ({', '.join(MEASUREMENT_COLUMNS)}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(r)
+    except psycopg.errors.UniqueViolation:
+        raw.execute("ROLLBACK TO SAVEPOINT vkc_observations_direct")
+        return False
+    raw.execute("RELEASE SAVEPOINT vkc_observations_direct")
+    return True
+
+
+def _postgres(conn: Conn, records: Sequence[Any], returning: bool, columns: Sequence[str] = COLUMNS, *, partitions: bool = True) -> list[int]:
+    if partitions:
+        ensure_month_partitions(conn, {r[1] for r in records})
     raw = conn.raw
     raw.execute(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS vkc_observations_in (LIKE {OBSERVATIONS} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
     )
     raw.execute("TRUNCATE vkc_observations_in")
     with raw.cursor() as cur:
-        with cur.copy(f"COPY vkc_observations_in ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+        with cur.copy(f"COPY vkc_observations_in ({', '.join(columns)}) FROM STDIN") as copy:
             for r in records:
                 copy.write_row(r)
         cols = ", ".join(COLUMNS)
         tail = " RETURNING id, datastream_id, phenomenon_time_start" if returning else ""
+        # ctid DESC: of a key repeated in the batch, the last row wins, as in SQLite
         cur.execute(
             f"INSERT INTO {OBSERVATIONS} ({cols}) SELECT DISTINCT ON (datastream_id, phenomenon_time_start) {cols} "
-            f"FROM vkc_observations_in ORDER BY datastream_id, phenomenon_time_start "
+            f"FROM vkc_observations_in ORDER BY datastream_id, phenomenon_time_start, ctid DESC "
             f"ON CONFLICT (datastream_id, phenomenon_time_start) DO UPDATE SET {_UPDATES}{tail}"
         )
         if not returning:

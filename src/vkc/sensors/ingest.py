@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from vkc.sensors.bulk import ObservationRecord, upsert_observations
+from vkc.sensors.bulk import upsert_measurements
 from vkc.sensors.db import SensorDb
 from vkc.sensors.observation_files import ObservationRow, RejectedRow
 from vkc.sensors.stations import DatastreamCache
@@ -73,6 +73,7 @@ def ingest_rows(
     report = IngestReport()
     started = time.perf_counter()
     batch: list[ObservationRow] = []
+    direct = True  # PostgreSQL: COPY straight into the table until a batch meets a stored key
 
     def reject(line: int, reason: str, raw: str) -> None:
         report.reject(line, reason, raw)
@@ -80,10 +81,11 @@ def ingest_rows(
             rejected(line, reason, raw)
 
     def flush() -> None:
+        nonlocal direct
         if not batch:
             return
         try:
-            stored, flagged = _write_batch(db, cache, batch, reject)
+            stored, flagged, direct = _write_batch(db, cache, batch, reject, direct)
         except BaseException:
             cache.forget()
             raise
@@ -108,20 +110,26 @@ def ingest_rows(
     return report
 
 
-def _write_batch(db: SensorDb, cache: DatastreamCache, batch: list[ObservationRow], reject: Callable[[int, str, str], None]) -> tuple[int, int]:
-    records: list[ObservationRecord] = []
+def _write_batch(
+    db: SensorDb, cache: DatastreamCache, batch: list[ObservationRow], reject: Callable[[int, str, str], None], direct: bool
+) -> tuple[int, int, bool]:
+    """Store one batch in one transaction; returns (stored, flagged, whether the direct COPY did it)."""
+    rows: list[tuple[Any, ...]] = []
     flagged = 0
     json_in = db.json_in
+    known = cache.known
     with db.writing() as conn:
-        for row in batch:
-            ids = cache.get(conn, row.station, row.parameter)
+        for line, station, parameter, t, value, reason in batch:
+            ids = known.get((station, parameter))
             if ids is None:
-                reject(row.line, f"unknown station: {row.station!r} is not loaded (vkc import stations FILE)", f"{row.station},{row.parameter}")
-                continue
+                ids = cache.get(conn, station, parameter)
+                if ids is None:
+                    reject(line, f"unknown station: {station!r} is not loaded (vkc import stations FILE)", f"{station},{parameter}")
+                    continue
             quality = None
-            if row.quality is not None:
+            if reason is not None:
                 flagged += 1
-                quality = json_in({"qc": "flagged", "reason": row.quality})
-            records.append(ObservationRecord(ids[0], row.time, result_number=row.value, result_quality=quality, feature_of_interest_id=ids[1]))
-        upsert_observations(db, conn, records)
-    return len(records), flagged
+                quality = json_in({"qc": "flagged", "reason": reason})
+            rows.append((ids[0], t, value, quality, ids[1]))
+        done = upsert_measurements(db, conn, rows, direct=direct)
+    return len(rows), flagged, done

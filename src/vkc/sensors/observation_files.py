@@ -20,6 +20,7 @@ import io
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
+from operator import itemgetter
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -36,6 +37,9 @@ COLUMNS = {
     "value": ("value", "concentration", "result"),
     "unit": ("unit", "units", "uom"),
 }
+
+
+_TIME_CACHE = 4096  # parsed time texts kept per file (a file sorted by time repeats each one per series)
 
 
 class ObservationRow(NamedTuple):
@@ -102,12 +106,13 @@ def read_observation_rows(
 
 
 def _rows(text: io.TextIOBase, first: Any, records: Iterator[Any], zone: tzinfo | None) -> Iterator[ObservationRow | RejectedRow]:
+    times: dict[str, datetime] = {}  # time text → its UTC time: the rows of one hour share it
     try:
         if first is None:
             return
-        yield _row(*first, zone)
+        yield _row(*first, zone, times)
         for line, fields, raw in records:
-            yield _row(line, fields, raw, zone)
+            yield _row(line, fields, raw, zone, times)
     finally:
         text.close()
 
@@ -125,8 +130,8 @@ def _csv_records(text: io.TextIOBase, path: str) -> Iterator[tuple[int, tuple[An
         if found is None:
             raise FormatError(f"{path}: the header has no {column!r} column (or {', '.join(names[1:])}); it has {header}", field="file")
         index[column] = found
-    order = [index[c] for c in COLUMNS]
-    width = max(order) + 1
+    pick = itemgetter(*(index[c] for c in COLUMNS))
+    width = max(index.values()) + 1
     reader = csv.reader(text, delimiter=delimiter)
     line = 1
     try:
@@ -134,13 +139,23 @@ def _csv_records(text: io.TextIOBase, path: str) -> Iterator[tuple[int, tuple[An
             line += 1
             if not record:
                 continue
-            raw = delimiter.join(record)
             if len(record) < width:
-                yield line, f"too few columns: {len(record)} where the header has {len(header)}", raw
+                yield line, f"too few columns: {len(record)} where the header has {len(header)}", delimiter.join(record)
                 continue
-            yield line, tuple(record[i] for i in order), raw
+            # the raw text is only needed for a rejected row: _row joins it then
+            yield line, pick(record), _Raw(delimiter, record)
     except (UnicodeDecodeError, csv.Error) as exc:
         raise FormatError(f"{path}: line {line + 1} cannot be read: {exc}", field="file") from None
+
+
+class _Raw(NamedTuple):
+    """A CSV record whose text is made only when the row is rejected."""
+
+    delimiter: str
+    record: list[str]
+
+    def __str__(self) -> str:
+        return self.delimiter.join(self.record)
 
 
 def _jsonl_records(text: io.TextIOBase, path: str) -> Iterator[tuple[int, tuple[Any, ...] | str, str]]:
@@ -168,31 +183,38 @@ def _jsonl_records(text: io.TextIOBase, path: str) -> Iterator[tuple[int, tuple[
         raise FormatError(f"{path}: line {line + 1} is not UTF-8 text", field="file") from None
 
 
-def _row(line: int, fields: tuple[Any, ...] | str, raw: str, zone: tzinfo | None) -> ObservationRow | RejectedRow:
+def _row(line: int, fields: tuple[Any, ...] | str, raw: Any, zone: tzinfo | None, times: dict[str, datetime] | None = None) -> ObservationRow | RejectedRow:
     if isinstance(fields, str):
-        return RejectedRow(line, fields, raw)
+        return RejectedRow(line, fields, str(raw))
     station, parameter, time_text, value_text, unit = fields
     station = str(station).strip()
     if not station:
-        return RejectedRow(line, "station: empty", raw)
+        return RejectedRow(line, "station: empty", str(raw))
     try:
         key, scale, offset = factor(str(parameter), str(unit))
     except InputError as exc:
-        return RejectedRow(line, f"{exc.detail.get('field', 'parameter')}: {exc.message}", raw)
+        return RejectedRow(line, f"{exc.detail.get('field', 'parameter')}: {exc.message}", str(raw))
     try:
         value = float(str(value_text).replace(",", ".")) if not isinstance(value_text, int | float) else float(value_text)
     except ValueError:
-        return RejectedRow(line, f"value: {value_text!r} is not a number", raw)
-    try:
-        t = datetime.fromisoformat(str(time_text).strip().replace("Z", "+00:00"))
-    except ValueError:
-        return RejectedRow(line, f"time: {time_text!r} is not an ISO 8601 time", raw)
-    if t.tzinfo is None:
-        if zone is None:
-            return RejectedRow(line, f"time: {time_text!r} has no time zone; add one or give --tz", raw)
-        t = t.replace(tzinfo=zone)
+        return RejectedRow(line, f"value: {value_text!r} is not a number", str(raw))
+    t = times.get(time_text) if times is not None and isinstance(time_text, str) else None
+    if t is None:
+        try:
+            t = datetime.fromisoformat(str(time_text).strip().replace("Z", "+00:00"))
+        except ValueError:
+            return RejectedRow(line, f"time: {time_text!r} is not an ISO 8601 time", str(raw))
+        if t.tzinfo is None:
+            if zone is None:
+                return RejectedRow(line, f"time: {time_text!r} has no time zone; add one or give --tz", str(raw))
+            t = t.replace(tzinfo=zone)
+        t = t.astimezone(UTC)
+        if times is not None and isinstance(time_text, str):
+            if len(times) >= _TIME_CACHE:
+                times.clear()
+            times[time_text] = t
     value = value * scale + offset
     verdict, reason = qc.check(key, value)
     if verdict == "rejected":
-        return RejectedRow(line, f"value: {reason}", raw)
-    return ObservationRow(line, station, key, t.astimezone(UTC), value, reason)
+        return RejectedRow(line, f"value: {reason}", str(raw))
+    return ObservationRow(line, station, key, t, value, reason)

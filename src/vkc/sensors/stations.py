@@ -78,6 +78,11 @@ class DatastreamCache:
         self.writer = Writer(db)
         self._ids: dict[tuple[str, str], tuple[int, int] | None] = {}
 
+    @property
+    def known(self) -> dict[tuple[str, str], tuple[int, int] | None]:
+        """The ids found so far by (station, parameter), to look up without a connection (None: unknown station)."""
+        return self._ids
+
     def get(self, conn: Conn, station: str, parameter: str) -> tuple[int, int] | None:
         """(datastream id, feature of interest id), or None when the station is unknown."""
         key = (station, parameter)
