@@ -123,10 +123,11 @@ def hourly_means(db: SensorDb, conn: Conn, windows: Iterable[tuple[int, datetime
         return out
     if db.dialect == "postgres":
         rows = conn.execute(
-            "SELECT w.ds, date_trunc('hour', o.phenomenon_time_start, 'UTC'), avg(o.result_number) "
-            "FROM unnest(?::bigint[], ?::timestamptz[], ?::timestamptz[]) AS w(ds, t0, t1) "
-            "JOIN sta_observations o ON o.datastream_id = w.ds AND o.phenomenon_time_start >= w.t0 "
-            "AND o.phenomenon_time_start < w.t1 WHERE o.result_number IS NOT NULL GROUP BY 1, 2",
+            # LATERAL: a key-range scan per window (pruned to its months), never a join over every partition
+            "SELECT w.ds, m.h, m.mean FROM unnest(?::bigint[], ?::timestamptz[], ?::timestamptz[]) AS w(ds, t0, t1) "
+            "CROSS JOIN LATERAL (SELECT date_trunc('hour', o.phenomenon_time_start, 'UTC') AS h, avg(o.result_number) AS mean "
+            "FROM sta_observations o WHERE o.datastream_id = w.ds AND o.phenomenon_time_start >= w.t0 "
+            "AND o.phenomenon_time_start < w.t1 AND o.result_number IS NOT NULL GROUP BY 1) m",
             [[w[0] for w in windows], [w[1] for w in windows], [w[2] for w in windows]],
         ).fetchall()
     else:
