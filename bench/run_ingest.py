@@ -35,8 +35,8 @@ and (ceiling, HTTP) the 58 Datastreams made by the application's own code.
      by psycopg from a text file in 1 MiB blocks (the server parses the rows).
    * SQLite: the store's PRAGMAs (WAL, synchronous NORMAL, 16 MB cache), one
      ``BEGIN IMMEDIATE``, one ``executemany`` of a prepared plain ``INSERT`` of
-     those five columns over all rows (streamed from numpy arrays, 1 M rows at
-     a time), ``COMMIT`` and the same WAL checkpoint the store does on close.
+     those five columns over all rows (read from .npy files 100 000 rows at a
+     time), ``COMMIT`` and the same WAL checkpoint the store does on close.
 
    Neither is an upsert (COPY cannot be; the table is empty) and neither grows
    the Datastreams' phenomenonTime; both are what the database itself can take.
@@ -230,14 +230,22 @@ def ceiling_child(backend: str, db: str, file: str, months: list[str]) -> None:
                     copy.write(block)
             conn.commit()
         return
-    ds, t, v, foi = (np.load(Path(file) / f"{name}.npy", mmap_mode="r") for name in ("ds", "t", "v", "foi"))
     quality = {int(k): q for k, q in json.loads((Path(file) / "quality.json").read_text()).items()}
 
+    def column(name: str, step: int = 100_000):
+        """One .npy column 100 000 values at a time, read (a memory map's pages would count in this process's RSS)."""
+        with open(Path(file) / f"{name}.npy", "rb") as fh:
+            major, _ = np.lib.format.read_magic(fh)
+            _, _, dtype = (np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0)(fh)
+            while block := fh.read(step * dtype.itemsize):
+                yield np.frombuffer(block, dtype=dtype).tolist()
+
     def rows():
-        step = 1_000_000
-        for a in range(0, ds.size, step):
-            q = [quality.get(i) for i in range(a, min(a + step, ds.size))]
-            yield from zip(ds[a : a + step].tolist(), t[a : a + step].tolist(), v[a : a + step].tolist(), q, foi[a : a + step].tolist())
+        done = 0
+        for ds, t, v, foi in zip(column("ds"), column("t"), column("v"), column("foi")):
+            q = [quality.get(i) for i in range(done, done + len(ds))]
+            done += len(ds)
+            yield from zip(ds, t, v, q, foi)
 
     conn = sqlite3.connect(db, isolation_level=None)
     for pragma in ("busy_timeout = 30000", "cache_size = -16384", "journal_mode = WAL", "synchronous = NORMAL"):
