@@ -8,10 +8,10 @@ Datastream's phenomenonTime is then grown once per batch, not once per row.
 
 Numeric observations from files (:func:`upsert_measurements`) carry five
 columns only, and only those cross to the database (the others become NULL,
-as the full upsert would make them). In PostgreSQL they can first go by one
-``COPY`` straight into the table, under a savepoint: when every (datastream,
-time) is new, that is the whole upsert at the cost of a plain load; when one
-is not, the savepoint is rolled back and the batch takes the upsert path.
+as the full upsert would make them). In PostgreSQL they go by binary ``COPY``,
+first straight into the table under a savepoint: when every (datastream, time)
+is new, that is the whole upsert at the cost of a plain load; when one is not,
+the savepoint is rolled back and the batch takes the upsert path.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ COLUMNS = (
 _UPDATES = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[2:])
 #: the columns of a numeric observation read from a file: (datastream, start, number, resultQuality, FeatureOfInterest)
 MEASUREMENT_COLUMNS = ("datastream_id", "phenomenon_time_start", "result_number", "result_quality", "feature_of_interest_id")
+_PG_MEASUREMENT_TYPES = ("int8", "timestamptz", "float8", "jsonb", "int8")  # their PostgreSQL types, for binary COPY
 
 
 class ObservationRecord(NamedTuple):
@@ -81,26 +82,34 @@ def upsert_measurements(db: SensorDb, conn: Conn, rows: Sequence[tuple[Any, ...]
         return direct
     done = False
     if db.dialect == "postgres":
-        ensure_month_partitions(conn, {r[1] for r in rows})
-        done = direct and _postgres_direct(conn, rows)
+        if direct:
+            ensure_month_partitions(conn, {r[1] for r in rows})
+            done = _postgres_direct(conn, rows)
         if not done:
-            _postgres(conn, rows, False, MEASUREMENT_COLUMNS, partitions=False)
+            _postgres(conn, rows, False, columns=MEASUREMENT_COLUMNS, types=_PG_MEASUREMENT_TYPES)
     else:
-        t = db.time_in
         stmt = (
             f"INSERT INTO {OBSERVATIONS} ({', '.join(MEASUREMENT_COLUMNS)}) VALUES ({', '.join('?' * len(MEASUREMENT_COLUMNS))}) "
             f"ON CONFLICT (datastream_id, phenomenon_time_start) DO UPDATE SET {_UPDATES}"
         )
-        conn.raw.executemany(stmt, [(ds, t(start), number, quality, foi) for ds, start, number, quality, foi in rows])
-    spans: dict[int, list[datetime]] = {}
-    for ds, start, *_ in rows:
-        span = spans.get(ds)
+        time_in = db.time_in
+        stored_time: dict[datetime, Any] = {}  # rows of one hour share their time: convert it once
+        params = []
+        for ds, start, number, quality, foi in rows:
+            t = stored_time.get(start)
+            if t is None:
+                t = stored_time[start] = time_in(start)
+            params.append((ds, t, number, quality, foi))
+        conn.raw.executemany(stmt, params)
+    spans: dict[Any, list[datetime]] = {}
+    for r in rows:
+        span = spans.get(r[0])
         if span is None:
-            spans[ds] = [start, start]
-        elif start < span[0]:
-            span[0] = start
-        elif start > span[1]:
-            span[1] = start
+            spans[r[0]] = [r[1], r[1]]
+        elif r[1] < span[0]:
+            span[0] = r[1]
+        elif r[1] > span[1]:
+            span[1] = r[1]
     writer = Writer(db)
     for ds, (start, end) in spans.items():
         writer.extend_datastream(conn, ds, start, end, None, None)
@@ -111,7 +120,8 @@ def _postgres_direct(conn: Conn, rows: Sequence[tuple[Any, ...]]) -> bool:
     raw = conn.raw
     raw.execute("SAVEPOINT vkc_observations_direct")
     try:
-        with raw.cursor() as cur, cur.copy(f"COPY {OBSERVATIONS} ({', '.join(MEASUREMENT_COLUMNS)}) FROM STDIN") as copy:
+        with raw.cursor() as cur, cur.copy(f"COPY {OBSERVATIONS} ({', '.join(MEASUREMENT_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_PG_MEASUREMENT_TYPES)
             for r in rows:
                 copy.write_row(r)
     except psycopg.errors.UniqueViolation:
@@ -121,16 +131,20 @@ def _postgres_direct(conn: Conn, rows: Sequence[tuple[Any, ...]]) -> bool:
     return True
 
 
-def _postgres(conn: Conn, records: Sequence[Any], returning: bool, columns: Sequence[str] = COLUMNS, *, partitions: bool = True) -> list[int]:
-    if partitions:
-        ensure_month_partitions(conn, {r[1] for r in records})
+def _postgres(
+    conn: Conn, records: Sequence[Any], returning: bool, *, columns: Sequence[str] = COLUMNS, types: Sequence[str] | None = None
+) -> list[int]:
+    """COPY ``records`` (values of ``columns``; in binary when their ``types`` are given) to a temporary table, then upsert."""
+    ensure_month_partitions(conn, {r[1] for r in records})
     raw = conn.raw
     raw.execute(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS vkc_observations_in (LIKE {OBSERVATIONS} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
     )
     raw.execute("TRUNCATE vkc_observations_in")
     with raw.cursor() as cur:
-        with cur.copy(f"COPY vkc_observations_in ({', '.join(columns)}) FROM STDIN") as copy:
+        with cur.copy(f"COPY vkc_observations_in ({', '.join(columns)}) FROM STDIN{' (FORMAT BINARY)' if types else ''}") as copy:
+            if types:
+                copy.set_types(types)
             for r in records:
                 copy.write_row(r)
         cols = ", ".join(COLUMNS)

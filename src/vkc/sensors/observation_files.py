@@ -97,32 +97,33 @@ def read_observation_rows(
     zone = _zone(tz)
     text = _open_text(path)
     try:
-        records = _csv_records(text, path) if kind == "csv" else _jsonl_records(text, path)
+        dialect = {"delimiter": ","}
+        records = _csv_records(text, path, dialect) if kind == "csv" else _jsonl_records(text, path)
         first = next(records, None)  # a bad header or an unreadable file fails here, before anything is yielded
     except BaseException:
         text.close()
         raise
-    return _rows(text, first, records, zone)
+    return _rows(text, first, records, zone, dialect["delimiter"])
 
 
-def _rows(text: io.TextIOBase, first: Any, records: Iterator[Any], zone: tzinfo | None) -> Iterator[ObservationRow | RejectedRow]:
+def _rows(text: io.TextIOBase, first: Any, records: Iterator[Any], zone: tzinfo | None, sep: str) -> Iterator[ObservationRow | RejectedRow]:
     times: dict[str, datetime] = {}  # time text → its UTC time: the rows of one hour share it
     try:
         if first is None:
             return
-        yield _row(*first, zone, times)
+        yield _row(*first, zone, times, sep)
         for line, fields, raw in records:
-            yield _row(line, fields, raw, zone, times)
+            yield _row(line, fields, raw, zone, times, sep)
     finally:
         text.close()
 
 
-def _csv_records(text: io.TextIOBase, path: str) -> Iterator[tuple[int, tuple[Any, ...] | str, str]]:
+def _csv_records(text: io.TextIOBase, path: str, dialect: dict[str, str]) -> Iterator[tuple[int, tuple[Any, ...] | str, str | list[str]]]:
     try:
         header_line = text.readline()
     except UnicodeDecodeError:
         raise FormatError(f"{path}: not UTF-8 text", field="file") from None
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    delimiter = dialect["delimiter"] = ";" if header_line.count(";") > header_line.count(",") else ","
     header = [h.strip().lower() for h in next(csv.reader([header_line], delimiter=delimiter), [])]
     index = {}
     for column, names in COLUMNS.items():
@@ -142,20 +143,10 @@ def _csv_records(text: io.TextIOBase, path: str) -> Iterator[tuple[int, tuple[An
             if len(record) < width:
                 yield line, f"too few columns: {len(record)} where the header has {len(header)}", delimiter.join(record)
                 continue
-            # the raw text is only needed for a rejected row: _row joins it then
-            yield line, pick(record), _Raw(delimiter, record)
+            yield line, pick(record), record  # the raw text only matters for a rejected row: joined then
+
     except (UnicodeDecodeError, csv.Error) as exc:
         raise FormatError(f"{path}: line {line + 1} cannot be read: {exc}", field="file") from None
-
-
-class _Raw(NamedTuple):
-    """A CSV record whose text is made only when the row is rejected."""
-
-    delimiter: str
-    record: list[str]
-
-    def __str__(self) -> str:
-        return self.delimiter.join(self.record)
 
 
 def _jsonl_records(text: io.TextIOBase, path: str) -> Iterator[tuple[int, tuple[Any, ...] | str, str]]:
@@ -183,30 +174,36 @@ def _jsonl_records(text: io.TextIOBase, path: str) -> Iterator[tuple[int, tuple[
         raise FormatError(f"{path}: line {line + 1} is not UTF-8 text", field="file") from None
 
 
-def _row(line: int, fields: tuple[Any, ...] | str, raw: Any, zone: tzinfo | None, times: dict[str, datetime] | None = None) -> ObservationRow | RejectedRow:
+def _raw_text(raw: str | list[str], sep: str) -> str:
+    return raw if isinstance(raw, str) else sep.join(raw)
+
+
+def _row(
+    line: int, fields: tuple[Any, ...] | str, raw: str | list[str], zone: tzinfo | None, times: dict[str, datetime] | None = None, sep: str = ","
+) -> ObservationRow | RejectedRow:
     if isinstance(fields, str):
-        return RejectedRow(line, fields, str(raw))
+        return RejectedRow(line, fields, _raw_text(raw, sep))
     station, parameter, time_text, value_text, unit = fields
     station = str(station).strip()
     if not station:
-        return RejectedRow(line, "station: empty", str(raw))
+        return RejectedRow(line, "station: empty", _raw_text(raw, sep))
     try:
         key, scale, offset = factor(str(parameter), str(unit))
     except InputError as exc:
-        return RejectedRow(line, f"{exc.detail.get('field', 'parameter')}: {exc.message}", str(raw))
+        return RejectedRow(line, f"{exc.detail.get('field', 'parameter')}: {exc.message}", _raw_text(raw, sep))
     try:
         value = float(str(value_text).replace(",", ".")) if not isinstance(value_text, int | float) else float(value_text)
     except ValueError:
-        return RejectedRow(line, f"value: {value_text!r} is not a number", str(raw))
+        return RejectedRow(line, f"value: {value_text!r} is not a number", _raw_text(raw, sep))
     t = times.get(time_text) if times is not None and isinstance(time_text, str) else None
     if t is None:
         try:
             t = datetime.fromisoformat(str(time_text).strip().replace("Z", "+00:00"))
         except ValueError:
-            return RejectedRow(line, f"time: {time_text!r} is not an ISO 8601 time", str(raw))
+            return RejectedRow(line, f"time: {time_text!r} is not an ISO 8601 time", _raw_text(raw, sep))
         if t.tzinfo is None:
             if zone is None:
-                return RejectedRow(line, f"time: {time_text!r} has no time zone; add one or give --tz", str(raw))
+                return RejectedRow(line, f"time: {time_text!r} has no time zone; add one or give --tz", _raw_text(raw, sep))
             t = t.replace(tzinfo=zone)
         t = t.astimezone(UTC)
         if times is not None and isinstance(time_text, str):
@@ -216,5 +213,5 @@ def _row(line: int, fields: tuple[Any, ...] | str, raw: Any, zone: tzinfo | None
     value = value * scale + offset
     verdict, reason = qc.check(key, value)
     if verdict == "rejected":
-        return RejectedRow(line, f"value: {reason}", str(raw))
+        return RejectedRow(line, f"value: {reason}", _raw_text(raw, sep))
     return ObservationRow(line, station, key, t, value, reason)
