@@ -2,33 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
+from tests.sensors.test_ingest import STATIONS, stored, write_csv
+
 from vkc.cli import main
-from vkc.sensors.db import SensorDb
-from vkc.store import open_store
-
-STATIONS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real-points" / "aq_stations.geojson"
-
-
-def write_csv(path: Path, rows) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["station", "parameter", "time", "value", "unit"])
-        w.writerows(rows)
-    return path
-
-
-def stored(store_url: str) -> dict[tuple[str, str], tuple[float, object]]:
-    with open_store(store_url) as store:
-        db = SensorDb(store)
-        with db.reading() as conn:
-            rows = conn.execute(
-                "SELECT d.external_id, o.phenomenon_time_start, o.result_number, o.result_quality FROM sta_observations o "
-                "JOIN sta_datastreams d ON d.id = o.datastream_id"
-            ).fetchall()
-        return {(ext, db.time_out(t).isoformat()): (v, db.json_out(q)) for ext, t, v, q in rows}
 
 
 def test_new_stored_and_repeated_keys_in_batches(store_url: str, tmp_path: Path) -> None:
