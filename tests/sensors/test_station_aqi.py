@@ -148,17 +148,12 @@ def test_errors_name_the_problem(client, path, params, status, words) -> None:
 
 
 def test_hourly_means_read_by_key_range_not_whole_table(gpkg_store) -> None:
-    from vkc.sensors.pollutant_series import hourly_means
+    from vkc.sensors.pollutant_series import hourly_means, hourly_means_sql
 
     db = SensorDb(gpkg_store)
     with db.reading() as conn:
         assert hourly_means(db, conn, []) == {}
-        plan = " ".join(str(r) for r in conn.raw.execute(
-            "EXPLAIN QUERY PLAN WITH w(ds, t0, t1) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
-            "json_extract(value, '$[2]') FROM json_each(?)) SELECT w.ds, avg(o.result_number) FROM w CROSS JOIN sta_observations o "
-            "ON o.datastream_id = w.ds AND o.phenomenon_time_start >= w.t0 AND o.phenomenon_time_start < w.t1 GROUP BY 1",
-            ["[[1, 0, 10]]"],
-        ).fetchall())
+        plan = " ".join(str(r) for r in conn.raw.execute("EXPLAIN QUERY PLAN " + hourly_means_sql(db), ["[[1, 0, 10]]"]).fetchall())
     assert "SEARCH o USING INDEX sta_observations_key (datastream_id=? AND phenomenon_time_start>? AND phenomenon_time_start<?)" in plan
 
 

@@ -76,8 +76,8 @@ def evaluate(db: SensorDb, *, at: datetime | None = None) -> int:
         for sub in subs:
             for s in found:
                 if s.thing_id in newest and _watches(sub["condition"], s, provinces):
-                    hours = list(_hours(state.get((sub["id"], s.key), (None, False))[0], newest[s.thing_id]))
-                    if hours:
+                    last, _ = state.get((sub["id"], s.key), (None, False))
+                    if hours := list(_hours(last, newest[s.thing_id])):
                         plans.append((sub, s, hours))
         first = {}
         for _, s, hours in plans:

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 
 from vkc.alerts import subscriptions, worker
 from vkc.alerts.delivery import DeliveryReport
-from vkc.cli.common import DbOption, open_db
+from vkc.cli.common import DbOption, open_db, print_json
 from vkc.sensors.db import SensorDb
 
 alerts_app = typer.Typer(help="Air quality alerts: webhook subscriptions, crossings and their delivery.", no_args_is_help=True)
-
-
-def _print(body: object) -> None:
-    typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
 
 
 @alerts_app.command("subscribe")
@@ -35,21 +29,21 @@ def subscribe(
     if station:
         condition["stations"] = station
     with open_db(db) as store:
-        _print(subscriptions.create(SensorDb(store), url, condition, description))
+        print_json(subscriptions.create(SensorDb(store), url, condition, description))
 
 
 @alerts_app.command("list")
 def list_subscriptions(db: DbOption = None) -> None:
     """Every subscription (without secrets)."""
     with open_db(db, create=False) as store:
-        _print(subscriptions.listing(SensorDb(store)))
+        print_json(subscriptions.listing(SensorDb(store)))
 
 
 @alerts_app.command("cancel")
 def cancel(subscription_id: int = typer.Argument(..., help="The subscription's id."), db: DbOption = None) -> None:
     """Stop a subscription; its record and events stay."""
     with open_db(db, create=False) as store:
-        _print(subscriptions.cancel(SensorDb(store), subscription_id))
+        print_json(subscriptions.cancel(SensorDb(store), subscription_id))
 
 
 @alerts_app.command("events")
@@ -60,7 +54,7 @@ def events(
 ) -> None:
     """A subscription's events and their delivery state."""
     with open_db(db, create=False) as store:
-        _print(subscriptions.deliveries(SensorDb(store), subscription_id, limit=limit))
+        print_json(subscriptions.deliveries(SensorDb(store), subscription_id, limit=limit))
 
 
 @alerts_app.command("run")

@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from vkc import airquality
-from vkc.cli.common import DbOption, open_db
+from vkc.cli.common import DbOption, open_db, print_json
 from vkc.errors import InputError
 from vkc.sensors import aggregate, station_aqi
 from vkc.sensors.db import SensorDb
@@ -38,10 +38,6 @@ aqi_app = typer.Typer(
 )
 
 
-def _print(body: object) -> None:
-    typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
-
-
 @aqi_app.command("station")
 def station(
     station_id: str = typer.Argument(..., metavar="STATION", help="The station's id (its Thing's external id, or @iot.id)."),
@@ -55,7 +51,7 @@ def station(
         sdb = SensorDb(store)
         if day is None:
             (entry,) = station_aqi.latest(sdb, at=parse_time(at, "--at") if at else None, station=station_id)
-            _print(entry)
+            print_json(entry)
             return
         try:
             d = date.fromisoformat(day)
@@ -65,7 +61,7 @@ def station(
         start = datetime.combine(d, time(), local).astimezone(UTC)
         result = station_aqi.daily(sdb, station_id, start, start + timedelta(hours=1), tz)
         (entry,) = result.pop("days")
-        _print({key: result[key] for key in ("station", "name", "tz", "rule")} | entry)
+        print_json({key: result[key] for key in ("station", "name", "tz", "rule")} | entry)
 
 
 def _keys_help() -> str:
@@ -104,4 +100,4 @@ def calc(
     except json.JSONDecodeError as exc:
         raise InputError(f"standard input: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})", field="stdin") from exc
     result = airquality.calc(method, period, inputs)
-    typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    print_json(result)

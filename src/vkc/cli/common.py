@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
@@ -17,6 +18,11 @@ DbOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+def print_json(body: object) -> None:
+    """``body`` as indented JSON on standard output, non-ASCII kept (Vietnamese names stay readable)."""
+    typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
 
 
 def open_db(db: str | None, *, create: bool = True) -> Store:

@@ -55,12 +55,10 @@ def hourly(db: SensorDb, datastream_id: int, start: datetime, end: datetime, *, 
     t0, t1 = db.time_in(start), db.time_in(end)
     if db.dialect == "postgres":
         p95 = "percentile_cont(0.95) WITHIN GROUP (ORDER BY result_number)" if with_p95 else "NULL"
-        bucket = "date_trunc('hour', phenomenon_time_start, 'UTC')"
     else:
         p95 = "vkc_p95(result_number)" if with_p95 else "NULL"
-        bucket = "(phenomenon_time_start / 3600000000) * 3600000000"
     stmt = (
-        f"SELECT {bucket} AS h, count(result_number), avg(result_number), min(result_number), max(result_number), {p95} "
+        f"SELECT {db.hour_start_sql('phenomenon_time_start')} AS h, count(result_number), avg(result_number), min(result_number), max(result_number), {p95} "
         "FROM sta_observations WHERE datastream_id = ? AND phenomenon_time_start >= ? AND phenomenon_time_start < ? "
         "AND result_number IS NOT NULL GROUP BY h ORDER BY h"
     )

@@ -88,10 +88,7 @@ def upsert_measurements(db: SensorDb, conn: Conn, rows: Sequence[tuple[Any, ...]
         if not done:
             _postgres(conn, rows, False, columns=MEASUREMENT_COLUMNS, types=_PG_MEASUREMENT_TYPES)
     else:
-        stmt = (
-            f"INSERT INTO {OBSERVATIONS} ({', '.join(MEASUREMENT_COLUMNS)}) VALUES ({', '.join('?' * len(MEASUREMENT_COLUMNS))}) "
-            f"ON CONFLICT (datastream_id, phenomenon_time_start) DO UPDATE SET {_UPDATES}"
-        )
+        stmt = _sqlite_upsert(MEASUREMENT_COLUMNS)
         time_in = db.time_in
         stored_time: dict[datetime, Any] = {}  # rows of one hour share their time: convert it once
         params = []
@@ -101,7 +98,7 @@ def upsert_measurements(db: SensorDb, conn: Conn, rows: Sequence[tuple[Any, ...]
                 t = stored_time[start] = time_in(start)
             params.append((ds, t, number, quality, foi))
         conn.raw.executemany(stmt, params)
-    spans: dict[Any, list[datetime]] = {}
+    spans: dict[Any, list[datetime]] = {}  # datastream → [first, last] phenomenon time
     for r in rows:
         span = spans.get(r[0])
         if span is None:
@@ -110,9 +107,7 @@ def upsert_measurements(db: SensorDb, conn: Conn, rows: Sequence[tuple[Any, ...]
             span[0] = r[1]
         elif r[1] > span[1]:
             span[1] = r[1]
-    writer = Writer(db)
-    for ds, (start, end) in spans.items():
-        writer.extend_datastream(conn, ds, start, end, None, None)
+    _extend(db, conn, {ds: (start, end, None, None) for ds, (start, end) in spans.items()})
     return done
 
 
@@ -161,11 +156,16 @@ def _postgres(
     return [by_key[(r.datastream_id, r.phenomenon_time_start)] for r in records]
 
 
-def _sqlite(db: SensorDb, conn: Conn, records: Sequence[ObservationRecord], returning: bool) -> list[int]:
-    stmt = (
-        f"INSERT INTO {OBSERVATIONS} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+def _sqlite_upsert(columns: Sequence[str]) -> str:
+    """One row's upsert in SQLite; columns not given become NULL on a stored key too (``_UPDATES`` sets them all)."""
+    return (
+        f"INSERT INTO {OBSERVATIONS} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
         f"ON CONFLICT (datastream_id, phenomenon_time_start) DO UPDATE SET {_UPDATES}"
     )
+
+
+def _sqlite(db: SensorDb, conn: Conn, records: Sequence[ObservationRecord], returning: bool) -> list[int]:
+    stmt = _sqlite_upsert(COLUMNS)
     t = db.time_in
     rows = [(r[0], t(r[1]), t(r[2]), t(r[3]), *r[4:]) for r in records]
     if not returning:
@@ -189,6 +189,11 @@ def _grow_datastreams(db: SensorDb, conn: Conn, records: Sequence[ObservationRec
         if r.result_time is not None:
             span[2] = r.result_time if span[2] is None else min(span[2], r.result_time)
             span[3] = r.result_time if span[3] is None else max(span[3], r.result_time)
+    _extend(db, conn, spans)
+
+
+def _extend(db: SensorDb, conn: Conn, spans: dict[Any, Any]) -> None:
+    """Grow each Datastream's phenomenonTime and resultTime to ``(start, end, result first, result last)``, once per batch."""
     writer = Writer(db)
     for ds, (start, end, r0, r1) in spans.items():
         writer.extend_datastream(conn, ds, start, end, r0, r1)

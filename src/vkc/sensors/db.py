@@ -104,6 +104,12 @@ class SensorDb:
             return value
         return orjson.loads(value)
 
+    def hour_start_sql(self, column: str) -> str:
+        """SQL of the start of the UTC clock hour holding time ``column`` (UTC whatever the session's zone)."""
+        if self.dialect == "postgres":
+            return f"date_trunc('hour', {column}, 'UTC')"
+        return f"({column} / 3600000000) * 3600000000"
+
     def geometry_in_sql(self) -> str:
         """The SQL of one geometry value given as a GeoJSON text parameter."""
         return "ST_SetSRID(ST_GeomFromGeoJSON(?), 4326)" if self.dialect == "postgres" else "?"

@@ -122,26 +122,31 @@ def hourly_means(db: SensorDb, conn: Conn, windows: Iterable[tuple[int, datetime
     if not windows:
         return out
     if db.dialect == "postgres":
-        rows = conn.execute(
-            # LATERAL: a key-range scan per window (pruned to its months), never a join over every partition
-            "SELECT w.ds, m.h, m.mean FROM unnest(?::bigint[], ?::timestamptz[], ?::timestamptz[]) AS w(ds, t0, t1) "
-            "CROSS JOIN LATERAL (SELECT date_trunc('hour', o.phenomenon_time_start, 'UTC') AS h, avg(o.result_number) AS mean "
-            "FROM sta_observations o WHERE o.datastream_id = w.ds AND o.phenomenon_time_start >= w.t0 "
-            "AND o.phenomenon_time_start < w.t1 AND o.result_number IS NOT NULL GROUP BY 1) m",
-            [[w[0] for w in windows], [w[1] for w in windows], [w[2] for w in windows]],
-        ).fetchall()
+        params: list[Any] = [[w[0] for w in windows], [w[1] for w in windows], [w[2] for w in windows]]
     else:
-        spans = orjson.dumps([[ds, db.time_in(t0), db.time_in(t1)] for ds, t0, t1 in windows]).decode()
-        rows = conn.execute(
-            "WITH w(ds, t0, t1) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') "
-            "FROM json_each(?)) SELECT w.ds, (o.phenomenon_time_start / 3600000000) * 3600000000, avg(o.result_number) "
-            "FROM w CROSS JOIN sta_observations o ON o.datastream_id = w.ds AND o.phenomenon_time_start >= w.t0 "
-            "AND o.phenomenon_time_start < w.t1 WHERE o.result_number IS NOT NULL GROUP BY 1, 2",
-            [spans],
-        ).fetchall()
+        params = [orjson.dumps([[ds, db.time_in(t0), db.time_in(t1)] for ds, t0, t1 in windows]).decode()]
+    rows = conn.execute(hourly_means_sql(db), params).fetchall()
     for ds, hour, mean in rows:
         out[ds][db.time_out(hour)] = mean  # type: ignore[index]
     return out
+
+
+def hourly_means_sql(db: SensorDb) -> str:
+    """The statement of :func:`hourly_means`: windows as three arrays (PostgreSQL) or one JSON list (SQLite)."""
+    hour = db.hour_start_sql("o.phenomenon_time_start")
+    in_window = "o.datastream_id = w.ds AND o.phenomenon_time_start >= w.t0 AND o.phenomenon_time_start < w.t1"
+    if db.dialect == "postgres":
+        # LATERAL: a key-range scan per window (pruned to its months), never a join over every partition
+        return (
+            "SELECT w.ds, m.h, m.mean FROM unnest(?::bigint[], ?::timestamptz[], ?::timestamptz[]) AS w(ds, t0, t1) "
+            f"CROSS JOIN LATERAL (SELECT {hour} AS h, avg(o.result_number) AS mean FROM sta_observations o "
+            f"WHERE {in_window} AND o.result_number IS NOT NULL GROUP BY 1) m"
+        )
+    return (
+        "WITH w(ds, t0, t1) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') "
+        f"FROM json_each(?)) SELECT w.ds, {hour}, avg(o.result_number) "
+        f"FROM w CROSS JOIN sta_observations o ON {in_window} WHERE o.result_number IS NOT NULL GROUP BY 1, 2"
+    )
 
 
 def floor_hour(t: datetime) -> datetime:

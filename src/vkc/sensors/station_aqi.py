@@ -149,8 +149,7 @@ def latest_geojson(db: SensorDb, *, at: datetime | None = None) -> dict[str, Any
     """:func:`latest` of every station as a GeoJSON FeatureCollection (the station's Location as geometry)."""
     features = []
     for s, entry in _latest(db, at, None):
-        props = {"station": s.key, "name": s.name, "city": s.properties.get("city"), **entry}
-        features.append({"type": "Feature", "id": s.key, "geometry": s.geometry, "properties": props})
+        features.append({"type": "Feature", "id": s.key, "geometry": s.geometry, "properties": {**entry, "city": s.properties.get("city")}})
     return {"type": "FeatureCollection", "features": features}
 
 
