@@ -141,6 +141,27 @@ def test_delete_and_missing(store, store_path):
     _rtree_matches_table(store, "stops")
 
 
+def test_one_feature_follows_collections_changed_elsewhere(store, store_url):
+    """``feature`` reads no schema first: a collection dropped, or made again with other fields, by another process is seen at once."""
+    from vkc.store import open_store
+
+    store.create_collection(Collection(name="stops", geometry_type="POINT"))
+    store.upsert("stops", _points(2))
+    assert store.feature("stops", "p1").properties == {"n": 1, "kind": "odd"}
+    for internal in ("vkc_records", "gpkg_contents", "spatial_ref_sys", "nothing"):
+        with pytest.raises(CollectionNotFound):
+            store.feature(internal, "p1")
+    with open_store(store_url) as other:
+        other.drop_collection("stops")
+        with pytest.raises(CollectionNotFound):
+            store.feature("stops", "p1")
+        other.create_collection(Collection(name="stops", geometry_type="POINT"))
+        other.upsert("stops", [Feature("p1", shapely.Point(105.8, 21.0), {"label": "again"})])
+    assert store.feature("stops", "p1").properties == {"label": "again"}
+    with pytest.raises(FeatureNotFound):
+        store.feature("stops", "p0")
+
+
 def test_failed_transaction_leaves_nothing(store):
     store.create_collection(Collection(name="stops", geometry_type="POINT"))
     store.upsert("stops", _points(3))

@@ -20,6 +20,7 @@ import shapely
 
 from vkc.errors import InputError
 from vkc.geo import crs_label, from_crs84, resolve_crs
+from vkc.geo.geojson_text import geojson_texts
 from vkc.store import Collection, Feature, Query, Store
 from vkc.store.model import OPEN_END
 
@@ -102,7 +103,7 @@ def _geojson(path: str, coll: Collection, chunks: Iterator, target: Any, label: 
             head["crs"] = {"type": "name", "properties": {"name": _ogc_urn(label)}}
         out.write(orjson.dumps(head)[:-1] + b',"features":[\n')
         for batch, geoms in chunks:
-            texts = shapely.to_geojson(geoms).tolist()
+            texts = geojson_texts(geoms)
             for feature, gtext in zip(batch, texts):
                 props = dict(feature.properties)
                 if feature.time is not None or feature.time_end is not None:
@@ -110,7 +111,7 @@ def _geojson(path: str, coll: Collection, chunks: Iterator, target: Any, label: 
                     if feature.time_end is not None:
                         props["time_end"] = _time_text(feature.time_end)
                 body = orjson.dumps({"type": "Feature", "id": feature.id, "properties": props})[:-1]
-                out.write((b",\n" if count else b"") + body + b',"geometry":' + (gtext.encode() if gtext else b"null") + b"}")
+                out.write((b",\n" if count else b"") + body + b',"geometry":' + (gtext or b"null") + b"}")
                 count += 1
         out.write(b"\n]}\n")
     return count

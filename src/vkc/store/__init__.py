@@ -21,13 +21,17 @@ from vkc.store.model import (
 )
 
 
-def open_store(url: str | os.PathLike[str], *, create: bool = True) -> Store:
-    """Open the store at ``url`` (a file path, ``sqlite:///path`` or ``postgresql://...``)."""
+def open_store(url: str | os.PathLike[str], *, create: bool = True, connections: int | None = None) -> Store:
+    """Open the store at ``url`` (a file path, ``sqlite:///path`` or ``postgresql://...``).
+
+    ``connections``: PostGIS keeps exactly this many connections open (servers);
+    by default it opens one and grows to four as needed (command-line use).
+    """
     text = os.fspath(url)
     if text.startswith(("postgresql://", "postgres://")):
         from vkc.store.postgis import PostGISStore
 
-        return PostGISStore(text)
+        return PostGISStore(text) if connections is None else PostGISStore(text, min_size=connections, max_size=connections)
     if text.startswith("sqlite:///"):
         text = text[len("sqlite:///") :]
     elif "://" in text:

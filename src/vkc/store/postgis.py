@@ -17,15 +17,16 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from vkc.config import redact
-from vkc.errors import FeatureNotFound, StoreError
+from vkc.errors import CollectionNotFound, FeatureNotFound, StoreError
 from vkc.store import postgis_schema
 from vkc.store.base import Store
 from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Query, selected_fields
-from vkc.store.postgis_read import read_collection, rows_features, select_list, where_sql
+from vkc.store.postgis_read import feature_by_id_sql, joined_feature, read_collection, rows_features, select_list, where_sql
 from vkc.store.postgis_tiles import mvt_statement
 from vkc.store.postgis_write import PostGISTransaction, encode_batch
 
@@ -50,6 +51,7 @@ class PostGISStore(Store):
         except Exception as exc:  # pool timeout: the server does not answer
             raise StoreError(f"cannot connect to {redact(url)}: {exc}") from exc
         self._closed = False
+        self._known_names: set[str] = set()
         try:
             with self._pool.connection() as conn:
                 postgis_schema.check(conn, redact(url))
@@ -72,22 +74,37 @@ class PostGISStore(Store):
             self._pool.close()
 
     # -- reads -------------------------------------------------------------
-    def collections(self, *, count: bool = True) -> list[Collection]:
+    @contextmanager
+    def _reading(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection in autocommit: a read costs no BEGIN and COMMIT round trips.
+
+        Each statement sees its own snapshot; a read that needs one snapshot
+        across statements opens ``conn.transaction()`` itself.
+        """
         with self._pool.connection() as conn:
+            conn.autocommit = True
+            try:
+                yield conn
+            finally:
+                if conn.pgconn.transaction_status == TransactionStatus.IDLE:
+                    conn.autocommit = False  # else it was cut off mid-statement, and the pool discards it
+
+    def collections(self, *, count: bool = True) -> list[Collection]:
+        with self._reading() as conn:
             names = [r[0] for r in conn.execute("SELECT name FROM vkc_collections ORDER BY name")]
             return [read_collection(conn, n, with_stats=True, with_count=count) for n in names]
 
     def collection(self, name: str, *, count: bool = True) -> Collection:
-        with self._pool.connection() as conn:
+        with self._reading() as conn:
             return read_collection(conn, name, with_stats=True, with_count=count)
 
     def schema(self, name: str) -> Collection:
-        with self._pool.connection() as conn:
+        with self._reading() as conn:
             return read_collection(conn, name)
 
     def count(self, name: str | Collection, query: Query | None = None) -> int:
         query = query or Query()
-        with self._pool.connection() as conn:
+        with self._reading() as conn:
             coll = name if isinstance(name, Collection) else read_collection(conn, name)
             stmt, params = where_sql(coll, replace(query, limit=None, offset=0, sort=()), select=sql.SQL("count(*)"))
             return int(conn.execute(stmt, params).fetchone()[0])
@@ -104,7 +121,7 @@ class PostGISStore(Store):
         statistics when there are no conditions); otherwise the rows are counted.
         """
         unpaged = replace(query, limit=None, offset=0, sort=(), properties=())
-        with self._pool.connection() as conn:
+        with self._reading() as conn:
             coll = name if isinstance(name, Collection) else read_collection(conn, name)
             stmt, params = where_sql(coll, unpaged, select=sql.SQL("1"))
             plan = conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) {}").format(stmt), params).fetchone()[0][0]["Plan"]
@@ -122,14 +139,13 @@ class PostGISStore(Store):
     def mvt(self, coll: Collection, z: int, x: int, y: int, *, properties: tuple[str, ...], extent: int, buffer: int, thin_cell: int) -> bytes:
         """One Mapbox Vector Tile of ``coll``, built by PostGIS (see :mod:`vkc.ogc.tiles` for the rules)."""
         stmt, params = mvt_statement(coll, properties, extent=extent, buffer=buffer, thin_cell=thin_cell)
-        with self._pool.connection() as conn:
+        with self._reading() as conn:
             row = conn.execute(stmt, {**params, "z": z, "x": x, "y": y}).fetchone()
-            conn.rollback()
         return bytes(row[0]) if row and row[0] else b""
 
     def features(self, name: str | Collection, query: Query | None = None) -> Iterator[Feature]:
         query = query or Query()
-        with self._pool.connection() as conn:
+        with self._reading() as conn:
             coll = name if isinstance(name, Collection) else read_collection(conn, name)
             fields = selected_fields(coll, query.properties)
             stmt, params = where_sql(coll, query, select=select_list(fields), order=True)
@@ -147,10 +163,29 @@ class PostGISStore(Store):
                     yield from rows_features(rows, fields)
 
     def feature(self, name: str, feature_id: str) -> Feature:
-        found = list(self.features(name, Query(ids=(feature_id,))))
-        if not found:
+        """One feature in one round trip: its row joined to its collection's fields (no schema read first)."""
+        with self._reading() as conn:
+            if not self._is_collection(conn, name):
+                raise CollectionNotFound(f"no collection named {name!r}", collection=name)
+            try:
+                cur = conn.execute(feature_by_id_sql(name), (feature_id, name), binary=True)
+            except psycopg.errors.UndefinedTable:
+                row = None  # dropped since the names were read
+            else:
+                row = cur.fetchone()
+        if row is None:
+            self._known_names.discard(name)
+            raise CollectionNotFound(f"no collection named {name!r}", collection=name)
+        found = joined_feature(row, [c.name for c in cur.description])
+        if found is None:
             raise FeatureNotFound(f"no feature {feature_id!r} in collection {name!r}", collection=name, id=feature_id)
-        return found[0]
+        return found
+
+    def _is_collection(self, conn: psycopg.Connection, name: str) -> bool:
+        """Whether ``name`` is a collection; the names are read again only for a name not seen, so no other table is ever queried."""
+        if name not in self._known_names:
+            self._known_names = {r[0] for r in conn.execute("SELECT name FROM vkc_collections")}
+        return name in self._known_names
 
     # -- records -----------------------------------------------------------
     def put_record(self, kind: str, key: str, value: dict[str, Any]) -> None:
@@ -162,12 +197,12 @@ class PostGISStore(Store):
             )
 
     def get_record(self, kind: str, key: str) -> dict[str, Any] | None:
-        with self._pool.connection() as conn:
+        with self._reading() as conn:
             row = conn.execute("SELECT value FROM vkc_records WHERE kind = %s AND key = %s", (kind, key)).fetchone()
         return None if row is None else row[0]
 
     def records(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
-        with self._pool.connection() as conn:
+        with self._reading() as conn:
             return [(k, v) for k, v in conn.execute("SELECT key, value FROM vkc_records WHERE kind = %s ORDER BY key", (kind,))]
 
     # -- writes ------------------------------------------------------------

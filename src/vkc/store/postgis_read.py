@@ -102,6 +102,27 @@ def where_sql(coll: Collection, query: Query, *, select: sql.Composable, order: 
     return stmt, params
 
 
+def feature_by_id_sql(name: str) -> sql.Composed:
+    """One feature and its collection's fields in one statement (parameters: id, name).
+
+    No row: the collection is gone. A row of nulls after ``fields``: no such
+    feature. ``t.*`` takes every column the snapshot has, so the fields read
+    and the columns read always agree, with no schema read first.
+    """
+    return sql.SQL("SELECT c.fields, t.* FROM vkc_collections c LEFT JOIN {} t ON t.vkc_id = %s WHERE c.name = %s").format(sql.Identifier(name))
+
+
+def joined_feature(row: tuple, columns: list[str]) -> Feature | None:
+    """The feature of a ``feature_by_id_sql`` row (fetched in binary: ``geom`` is EWKB), None if it has none."""
+    at = {name: i for i, name in enumerate(columns)}
+    if row[at["vkc_id"]] is None:
+        return None
+    fields = [Field(n, t) for n, t in row[0]]
+    wkb = row[at["geom"]]
+    ordered = (row[at["vkc_id"]], None, row[at["vkc_time"]], row[at["vkc_time_end"]], *(row[at[f.name]] for f in fields))
+    return row_feature(ordered, None if wkb is None else shapely.from_wkb(wkb), fields)
+
+
 def select_list(fields: list[Field]) -> sql.Composed:
     """The columns a feature row is read from (see ``row_feature``)."""
     return sql.SQL(", ").join(

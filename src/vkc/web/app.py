@@ -25,6 +25,9 @@ from vkc.errors import InputError, VKCError
 from vkc.store import Store, open_store
 
 LOGGER = logging.getLogger(__name__)
+#: database connections each server process keeps open (PostGIS): a fixed pool, since
+#: growing one under load made requests wait for seconds (bench/run_api.py, case d)
+SERVER_CONNECTIONS = 4
 _TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
@@ -46,7 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.store = open_store(settings.database)
+        app.state.store = open_store(settings.database, connections=SERVER_CONNECTIONS)
         try:
             yield
         finally:

@@ -10,6 +10,7 @@ import numpy as np
 import orjson
 import shapely
 
+from vkc.geo.geojson_text import geojson_texts
 from vkc.ogc.crs import ApiCrs
 from vkc.store.model import OPEN_END, Feature
 from vkc.store.values import format_datetime
@@ -21,8 +22,7 @@ def geometries_json(features: list[Feature], crs: ApiCrs) -> list[orjson.Fragmen
     geoms[:] = [f.geometry for f in features]
     if crs.crs is not None or crs.lat_first:
         geoms = crs.from_storage(geoms)
-    texts = shapely.to_geojson(geoms)
-    return [None if t is None else orjson.Fragment(t) for t in texts.tolist()]
+    return [None if text is None else orjson.Fragment(text) for text in geojson_texts(geoms)]
 
 
 def time_json(feature: Feature) -> dict[str, Any] | None:
