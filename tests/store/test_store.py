@@ -162,6 +162,30 @@ def test_one_feature_follows_collections_changed_elsewhere(store, store_url):
         store.feature("stops", "p0")
 
 
+def test_one_feature_from_an_event_loop_many_at_once(store):
+    """The first async reads arrive together (a server just started): each gets its feature, errors stay the sync ones."""
+    import asyncio
+
+    store.create_collection(Collection(name="stops", geometry_type="POINT"))
+    store.upsert("stops", _points(5))
+
+    async def read_all() -> list[Feature]:
+        try:
+            reads = asyncio.gather(*(store.feature_async("stops", f"p{i % 5}") for i in range(20)))
+            found = await asyncio.wait_for(reads, 30)  # opening the pool twice at once once hung here
+            with pytest.raises(FeatureNotFound):
+                await store.feature_async("stops", "nope")
+            with pytest.raises(CollectionNotFound):
+                await store.feature_async("vkc_records", "p1")
+            return found
+        finally:
+            await store.close_async()
+
+    found = asyncio.run(read_all())
+    assert [f.id for f in found] == [f"p{i % 5}" for i in range(20)]
+    assert found[3] == store.feature("stops", "p3")
+
+
 def test_failed_transaction_leaves_nothing(store):
     store.create_collection(Collection(name="stops", geometry_type="POINT"))
     store.upsert("stops", _points(3))

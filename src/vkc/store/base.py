@@ -137,6 +137,15 @@ class Store(abc.ABC):
     def feature(self, name: str, feature_id: str) -> Feature:
         """One feature by id; raises FeatureNotFound."""
 
+    async def feature_async(self, name: str, feature_id: str) -> Feature:
+        """``feature`` for a handler on an event loop; here in a worker thread, natively where the backend can."""
+        import anyio.to_thread
+
+        return await anyio.to_thread.run_sync(self.feature, name, feature_id)
+
+    async def close_async(self) -> None:  # noqa: B027  (a default that has nothing to release, not a missing method)
+        """Release what the async methods opened on the current event loop (nothing here)."""
+
     # -- small records (access tokens, subscriptions): JSON objects by kind and key ------------
     @abc.abstractmethod
     def put_record(self, kind: str, key: str, value: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ plus an exact ``ST_Intersects``, both in SQL, so paging happens in SQL too.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
-from psycopg_pool import ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from vkc.config import redact
 from vkc.errors import CollectionNotFound, FeatureNotFound, StoreError
@@ -32,6 +33,7 @@ from vkc.store.postgis_write import PostGISTransaction, encode_batch
 
 LOGGER = logging.getLogger(__name__)
 _FETCH = 2000
+_COLLECTION_NAMES = "SELECT name FROM vkc_collections"
 
 
 class PostGISStore(Store):
@@ -51,7 +53,10 @@ class PostGISStore(Store):
         except Exception as exc:  # pool timeout: the server does not answer
             raise StoreError(f"cannot connect to {redact(url)}: {exc}") from exc
         self._closed = False
-        self._known_names: set[str] = set()
+        self._known_names: set[str] = set()  # read again whenever a name not in it is asked for
+        self._async_pool = AsyncConnectionPool(url, min_size=min_size, max_size=max_size, open=False, kwargs={"autocommit": True})
+        self._async_opened = False  # opened by the first async read, on the server's event loop
+        self._async_opening = asyncio.Lock()
         try:
             with self._pool.connection() as conn:
                 postgis_schema.check(conn, redact(url))
@@ -151,9 +156,9 @@ class PostGISStore(Store):
             stmt, params = where_sql(coll, query, select=select_list(fields), order=True)
             small = query.ids is not None or (query.limit is not None and query.limit <= _FETCH)
             if small:  # a page: one round trip, no server-side cursor
-                yield from rows_features(conn.execute(stmt, params).fetchall(), fields)
+                yield from rows_features(conn.execute(stmt, params, binary=True).fetchall(), fields)
                 return
-            with conn.transaction(), conn.cursor(name="vkc_features") as cur:  # server-side: streamed
+            with conn.transaction(), conn.cursor(name="vkc_features", binary=True) as cur:  # server-side: streamed
                 cur.itersize = _FETCH
                 cur.execute(stmt, params)
                 while True:
@@ -165,27 +170,48 @@ class PostGISStore(Store):
     def feature(self, name: str, feature_id: str) -> Feature:
         """One feature in one round trip: its row joined to its collection's fields (no schema read first)."""
         with self._reading() as conn:
-            if not self._is_collection(conn, name):
+            if name not in self._known_names:
+                self._known_names = {r[0] for r in conn.execute(_COLLECTION_NAMES)}
+            if name not in self._known_names:
                 raise CollectionNotFound(f"no collection named {name!r}", collection=name)
             try:
                 cur = conn.execute(feature_by_id_sql(name), (feature_id, name), binary=True)
+                return self._found(name, feature_id, cur.fetchone(), cur.description)
+            except psycopg.errors.UndefinedTable:  # dropped since the names were read
+                return self._found(name, feature_id, None, None)
+
+    async def feature_async(self, name: str, feature_id: str) -> Feature:
+        """``feature`` with psycopg's async connections on the caller's event loop: no worker thread, no lock handed between threads."""
+        if not self._async_opened:
+            async with self._async_opening:  # the first requests arrive together
+                if not self._async_opened:
+                    await self._async_pool.open(wait=True, timeout=15)
+                    self._async_opened = True
+        async with self._async_pool.connection() as conn:
+            if name not in self._known_names:
+                self._known_names = {r[0] for r in await (await conn.execute(_COLLECTION_NAMES)).fetchall()}
+            if name not in self._known_names:
+                raise CollectionNotFound(f"no collection named {name!r}", collection=name)
+            try:
+                cur = await conn.execute(feature_by_id_sql(name), (feature_id, name), binary=True)
+                return self._found(name, feature_id, await cur.fetchone(), cur.description)
             except psycopg.errors.UndefinedTable:
-                row = None  # dropped since the names were read
-            else:
-                row = cur.fetchone()
-        if row is None:
+                return self._found(name, feature_id, None, None)
+
+    async def close_async(self) -> None:
+        if self._async_opened:
+            self._async_opened = False
+            await self._async_pool.close()
+
+    def _found(self, name: str, feature_id: str, row: tuple | None, description: Any) -> Feature:
+        """The feature of a ``feature_by_id_sql`` row, or the error its absence means."""
+        if row is None:  # the collection is gone
             self._known_names.discard(name)
             raise CollectionNotFound(f"no collection named {name!r}", collection=name)
-        found = joined_feature(row, [c.name for c in cur.description])
+        found = joined_feature(row, [c.name for c in description])
         if found is None:
             raise FeatureNotFound(f"no feature {feature_id!r} in collection {name!r}", collection=name, id=feature_id)
         return found
-
-    def _is_collection(self, conn: psycopg.Connection, name: str) -> bool:
-        """Whether ``name`` is a collection; the names are read again only for a name not seen, so no other table is ever queried."""
-        if name not in self._known_names:
-            self._known_names = {r[0] for r in conn.execute("SELECT name FROM vkc_collections")}
-        return name in self._known_names
 
     # -- records -----------------------------------------------------------
     def put_record(self, kind: str, key: str, value: dict[str, Any]) -> None:

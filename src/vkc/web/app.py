@@ -7,6 +7,7 @@ administrative units.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -50,9 +51,13 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = open_store(settings.database, connections=SERVER_CONNECTIONS)
+        # Everything made so far (modules, routes, the store) lives as long as the process: frozen, it is
+        # left out of full garbage collections, which would otherwise walk it all and stall requests.
+        gc.freeze()
         try:
             yield
         finally:
+            await app.state.store.close_async()
             app.state.store.close()
 
     app = FastAPI(title="VKC smart-city platform", version=__version__, lifespan=lifespan)

@@ -106,7 +106,7 @@ def items(
     summary="One feature",
     responses={200: {"content": {GEOJSON: {}, HTML: {}}}, **BAD_REQUEST, **NOT_FOUND, **NOT_ACCEPTABLE},
 )
-def item(
+async def item(
     request: Request,
     collectionId: str,  # noqa: N803
     featureId: str,  # noqa: N803
@@ -117,7 +117,7 @@ def item(
     html = wants_html(request, f, GEOJSON)
     check_known(request.query_params, ("crs", "f"))
     out_crs = api_crs(crs or CRS84, "crs")
-    feat = store.feature(collectionId, featureId)
+    feat = await store.feature_async(collectionId, featureId)
     base = f"{base_url(request)}/collections/{collectionId}"
     links = [
         link(f"{base}/items/{featureId}", "alternate" if html else "self", GEOJSON, "This feature as GeoJSON"),
