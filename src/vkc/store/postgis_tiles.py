@@ -22,7 +22,7 @@ def mvt_statement(coll: Collection, properties: tuple[str, ...], *, extent: int,
         columns.append(sql.SQL("t.vkc_id AS id"))
     selected = sql.SQL(", ").join(columns)
     outputs = sql.SQL(", ").join([sql.SQL("fid"), sql.SQL("geom"), *(sql.Identifier(p) for p in properties), *([] if "id" in properties else [sql.SQL("id")])])
-    cells_per_row = extent // thin_cell + 16 if thin_cell else 0  # the buffer reaches beyond the tile on both sides
+    cells_per_row = (extent + 2 * buffer) // thin_cell + 2 if thin_cell else 0  # tile geometries reach into the buffer on both sides
     cell = (
         sql.SQL(", (floor(ST_X(m.g) / {c})::bigint * {n} + floor(ST_Y(m.g) / {c})::bigint) AS cell").format(c=sql.Literal(thin_cell), n=sql.Literal(cells_per_row))
         if thin_cell

@@ -51,9 +51,6 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = open_store(settings.database, connections=SERVER_CONNECTIONS)
-        # Everything made so far (modules, routes, the store) lives as long as the process: frozen, it is
-        # left out of full garbage collections, which would otherwise walk it all and stall requests.
-        gc.freeze()
         try:
             yield
         finally:
@@ -181,7 +178,19 @@ def summary(store: Store) -> dict:
 
 def app_from_environment() -> FastAPI:
     """The application for worker processes: the store named by ``$VKC_DATABASE_URL``."""
-    return create_app(Settings.from_env())
+    app = create_app(Settings.from_env())
+    _freeze_start_up_objects()
+    return app
+
+
+def _freeze_start_up_objects() -> None:
+    """Leave what a server process made before serving (modules, routes) out of full garbage collections.
+
+    It lives as long as the process; each full collection would otherwise walk
+    all of it while requests wait (items pages had a 54 ms p99 from this alone).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def run_server(settings: Settings) -> None:
@@ -194,4 +203,6 @@ def run_server(settings: Settings) -> None:
         os.environ["VKC_DATABASE_URL"] = settings.database
         uvicorn.run("vkc.web.app:app_from_environment", factory=True, host=settings.host, port=settings.port, workers=settings.workers, log_level="warning")
     else:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        app = create_app(settings)
+        _freeze_start_up_objects()
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
