@@ -55,11 +55,8 @@ class SensorDb:
         if self.dialect == "sqlite":
             yield Conn(self.store._reader(), "sqlite")
             return
-        with self.store._pool.connection() as raw:
-            try:
-                yield Conn(raw, "postgres")
-            finally:
-                raw.rollback()
+        with self.store._reading() as raw:  # autocommit: no BEGIN/ROLLBACK round trips around a read
+            yield Conn(raw, "postgres")
 
     @contextmanager
     def writing(self) -> Iterator[Conn]:

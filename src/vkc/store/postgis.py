@@ -96,7 +96,7 @@ class PostGISStore(Store):
 
     def collections(self, *, count: bool = True) -> list[Collection]:
         with self._reading() as conn:
-            names = [r[0] for r in conn.execute("SELECT name FROM vkc_collections ORDER BY name")]
+            names = sorted(r[0] for r in conn.execute(_COLLECTION_NAMES))
             return [read_collection(conn, n, with_stats=True, with_count=count) for n in names]
 
     def collection(self, name: str, *, count: bool = True) -> Collection:
@@ -171,9 +171,7 @@ class PostGISStore(Store):
         """One feature in one round trip: its row joined to its collection's fields (no schema read first)."""
         with self._reading() as conn:
             if name not in self._known_names:
-                self._known_names = {r[0] for r in conn.execute(_COLLECTION_NAMES)}
-            if name not in self._known_names:
-                raise CollectionNotFound(f"no collection named {name!r}", collection=name)
+                self._learn_names(name, [r[0] for r in conn.execute(_COLLECTION_NAMES)])
             try:
                 cur = conn.execute(feature_by_id_sql(name), (feature_id, name), binary=True)
                 return self._found(name, feature_id, cur.fetchone(), cur.description)
@@ -189,9 +187,7 @@ class PostGISStore(Store):
                     self._async_opened = True
         async with self._async_pool.connection() as conn:
             if name not in self._known_names:
-                self._known_names = {r[0] for r in await (await conn.execute(_COLLECTION_NAMES)).fetchall()}
-            if name not in self._known_names:
-                raise CollectionNotFound(f"no collection named {name!r}", collection=name)
+                self._learn_names(name, [r[0] for r in await (await conn.execute(_COLLECTION_NAMES)).fetchall()])
             try:
                 cur = await conn.execute(feature_by_id_sql(name), (feature_id, name), binary=True)
                 return self._found(name, feature_id, await cur.fetchone(), cur.description)
@@ -202,6 +198,12 @@ class PostGISStore(Store):
         if self._async_opened:
             self._async_opened = False
             await self._async_pool.close()
+
+    def _learn_names(self, name: str, names: list[str]) -> None:
+        """Take the collection names just read; raise CollectionNotFound if ``name`` is not among them."""
+        self._known_names = set(names)
+        if name not in self._known_names:
+            raise CollectionNotFound(f"no collection named {name!r}", collection=name)
 
     def _found(self, name: str, feature_id: str, row: tuple | None, description: Any) -> Feature:
         """The feature of a ``feature_by_id_sql`` row, or the error its absence means."""
