@@ -34,6 +34,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
+    #: run the components' server tasks (the alert worker) beside the server
+    tasks: bool = True
 
     @classmethod
     def from_env(cls, db: str | None = None, **overrides: object) -> Settings:

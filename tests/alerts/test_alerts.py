@@ -22,6 +22,7 @@ from vkc.alerts import subscriptions
 from vkc.alerts.delivery import deliver_due
 from vkc.alerts.evaluate import evaluate
 from vkc.config import Settings
+from vkc.errors import InputError
 from vkc.sensors.db import SensorDb
 from vkc.sensors.ingest import ingest_rows
 from vkc.sensors.observation_files import ObservationRow
@@ -210,3 +211,28 @@ def test_cli_subscribe_and_one_worker_round(vkc, store_url, db, receiver) -> Non
     assert r.returncode == 0 and "1 new events; 0 delivered, 1 failed" in r.stdout, r.stdout + r.stderr
     events = json.loads(vkc(["alerts", "events", "1", "--db", store_url]).stdout)
     assert events[0]["attempts"] == 1 and events[0]["last_status"] == 500
+
+
+@pytest.mark.parametrize("collection", ["alerts", "sensorthings", "parks"])
+def test_a_token_for_a_collection_cannot_manage_alerts_even_one_named_alerts(api, store_url, collection) -> None:
+    client, _ = api
+    with open_store(store_url) as s:
+        _, limited = auth.create_token(s, "editor", collection=collection)
+    body = {"url": "https://example.org/hook", "condition": {"above": 100}}
+    r = client.post("/api/alerts/subscriptions", json=body, headers={"Authorization": f"Bearer {limited}"})
+    assert r.status_code == 403 and "alerts:manage" in r.json()["detail"], r.text
+    assert client.get("/api/alerts/subscriptions", headers={"Authorization": f"Bearer {limited}"}).status_code == 403
+
+
+def test_scoped_tokens_hold_what_they_name(api, store_url) -> None:
+    from vkc.component import installed, scope_kinds
+
+    client, _ = api
+    with open_store(store_url) as s:
+        _, alerts_only = auth.create_token(s, "editor", scopes=["alerts:manage"], kinds=scope_kinds(installed()))
+        with pytest.raises(InputError, match="unknown scope 'alerts'; scopes: alerts:manage, features:<collection>, sensorthings"):
+            auth.create_token(s, "editor", scopes=["alerts"], kinds=scope_kinds(installed()))
+    body = {"url": "https://example.org/hook", "condition": {"above": 100}}
+    assert client.post("/api/alerts/subscriptions", json=body, headers={"Authorization": f"Bearer {alerts_only}"}).status_code == 201
+    r = client.post("/sta/v1.1/Things", json={"name": "x", "description": "y"}, headers={"Authorization": f"Bearer {alerts_only}"})
+    assert r.status_code == 403 and "sensorthings" in r.json()["detail"]

@@ -357,8 +357,9 @@ def test_writes_need_a_valid_token(sta: TestClient, stations: dict) -> None:
     assert sta.get(f"{ROOT}/Things").status_code == 200
 
 
-def test_a_token_limited_to_one_collection_cannot_write_sensor_data(sta: TestClient, store_url: str) -> None:
+@pytest.mark.parametrize("collection", ["parks", "sensorthings", "alerts"])
+def test_a_token_limited_to_one_collection_cannot_write_sensor_data(sta: TestClient, store_url: str, collection: str) -> None:
     with open_store(store_url) as store:
-        limited = auth.create_token(store, "editor", collection="parks")[1]
+        limited = auth.create_token(store, "editor", collection=collection)[1]
     r = sta.post(f"{ROOT}/Things", json={"name": "x", "description": "y"}, headers={"Authorization": f"Bearer {limited}"})
-    assert r.status_code == 403
+    assert r.status_code == 403 and "does not allow sensorthings" in r.json()["detail"]

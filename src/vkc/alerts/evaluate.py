@@ -63,8 +63,7 @@ def evaluate(db: SensorDb, *, at: datetime | None = None) -> int:
     at = at or datetime.now(UTC)
     new = 0
     with db.writing() as conn:
-        if db.dialect == "postgres":
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('vkc alerts evaluate'))")
+        db.advisory_lock(conn, "vkc alerts evaluate")  # one evaluation at a time, across processes
         found = stations(db, conn)
         newest = newest_hours(db, conn, found, at)
         state = {

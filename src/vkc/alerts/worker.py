@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 
@@ -10,6 +11,8 @@ import httpx
 from vkc.alerts.delivery import DeliveryReport, deliver_due
 from vkc.alerts.evaluate import evaluate
 from vkc.sensors.db import SensorDb
+
+LOGGER = logging.getLogger(__name__)
 
 
 def run(
@@ -30,3 +33,13 @@ def run(
                 report(new, delivered)
             if once or stop.wait(interval):
                 return
+
+
+def run_until(db: SensorDb, stop: threading.Event, *, interval: float = 60.0) -> None:
+    """The server's alert loop: rounds every ``interval`` seconds until ``stop`` is set; a failed round is logged and retried."""
+    while not stop.is_set():
+        try:
+            run(db, once=True)
+        except Exception:  # a database or network fault must not end the loop; the next round retries
+            LOGGER.exception("alert round failed; retrying in %.0f s", interval)
+        stop.wait(interval)

@@ -10,13 +10,12 @@ from starlette.concurrency import run_in_threadpool
 
 from vkc import auth
 from vkc.alerts import subscriptions
+from vkc.alerts.component import MANAGE
 from vkc.api.ogc.body import read_json
 from vkc.api.ogc.common import PROBLEM, json_response, store_of
 from vkc.errors import InputError
 from vkc.sensors.db import SensorDb
 
-#: the scope a token needs (tokens limited to one feature collection have no such right)
-SCOPE = "alerts"
 router = APIRouter(prefix="/api/alerts", tags=["Air quality alerts"])
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"description": text, "content": {PROBLEM: {}}}
@@ -25,7 +24,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def _db(request: Request) -> SensorDb:
-    auth.verify(store_of(request), request.headers.get("authorization")).check_write(SCOPE)
+    auth.require(store_of(request), request.headers.get("authorization"), MANAGE)
     return SensorDb(store_of(request))
 
 

@@ -16,11 +16,10 @@ from starlette.concurrency import run_in_threadpool
 from vkc import auth
 from vkc.api.ogc.body import read_json
 from vkc.api.ogc.common import JSON, PROBLEM, json_response, store_of
+from vkc.sensors.component import SENSORTHINGS
 from vkc.sta.service import VERSION, SensorThings
 
 PREFIX = f"/sta/{VERSION}"
-#: the scope a token needs for SensorThings writes (tokens limited to one feature collection have no such right)
-WRITE_SCOPE = "sensorthings"
 router = APIRouter(prefix=PREFIX, tags=["SensorThings API 1.1"])
 
 
@@ -43,7 +42,7 @@ def _service(request: Request) -> SensorThings:
 
 
 def _authorise(request: Request) -> None:
-    auth.verify(store_of(request), request.headers.get("authorization")).check_write(WRITE_SCOPE)
+    auth.require(store_of(request), request.headers.get("authorization"), SENSORTHINGS)
 
 
 @router.get("", summary="Service root: the entity sets and the conformance classes")

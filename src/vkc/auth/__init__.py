@@ -6,8 +6,11 @@ of the whole token (a high-entropy secret needs no slow hash), the role,
 the optional collection it is limited to, and when it was made or revoked.
 The token itself is shown once, when it is created.
 
-Roles: ``editor`` writes features (of every collection, or of one);
-``admin`` does everything an editor does, everywhere.
+Roles: ``editor`` holds the scopes it was made with (see
+:mod:`vkc.permissions`); ``admin`` holds every scope. A token made without
+scopes keeps what editor tokens always meant: every feature collection,
+SensorThings and alert subscriptions (``features:*``, ``sensorthings``,
+``alerts:manage``); ``--collection NAME`` is ``features:NAME`` alone.
 """
 
 from __future__ import annotations
@@ -16,50 +19,76 @@ import base64
 import binascii
 import hashlib
 import secrets
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from vkc.errors import AuthenticationError, InputError, NotFoundError, PermissionDenied
+from vkc.errors import AuthenticationError, InputError, NotFoundError
+from vkc.permissions import ANY, Grant, Scope, ScopeKind, features, parse_scope
 from vkc.store import Store
 from vkc.store.model import check_collection_name
 
 KIND = "token"
 ROLES = ("editor", "admin")
+#: what an editor token made without scopes or a collection has always allowed
+EDITOR_DEFAULT = (features(ANY), Scope("sensorthings"), Scope("alerts:manage"))
 
 
-@dataclass(frozen=True)
-class Grant:
-    """What a valid token allows."""
+def token_scopes(record: dict[str, Any]) -> frozenset[Scope]:
+    """A stored token's scopes; records made before scopes existed keep what they meant then."""
+    if "scopes" in record:
+        return frozenset(Scope(kind, resource) for kind, resource in record["scopes"])
+    if record.get("collection") is not None:
+        return frozenset({features(record["collection"])})
+    return frozenset(EDITOR_DEFAULT)
 
-    token_id: str
-    role: str
-    collection: str | None
-    name: str
 
-    def check_write(self, collection: str) -> None:
-        if self.role == "admin":
-            return
-        if self.collection is not None and self.collection != collection:
-            raise PermissionDenied(f"token {self.token_id} may write collection {self.collection!r} only, not {collection!r}")
+def scope_texts(record: dict[str, Any]) -> list[str]:
+    """A stored token's scopes as text, sorted."""
+    return sorted(str(s) for s in token_scopes(record))
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(store: Store, role: str, *, collection: str | None = None, name: str = "") -> tuple[str, str]:
-    """Make a token; returns (token_id, token). The token is not kept and cannot be shown again."""
+def create_token(
+    store: Store,
+    role: str,
+    *,
+    collection: str | None = None,
+    scopes: Sequence[str] = (),
+    kinds: Iterable[ScopeKind] = (),
+    name: str = "",
+) -> tuple[str, str]:
+    """Make a token; returns (token_id, token). The token is not kept and cannot be shown again.
+
+    ``scopes`` are texts such as ``features:parks`` or ``sensorthings``, checked against ``kinds``
+    (the installed components' scope kinds); ``collection`` is short for ``features:<collection>``.
+    """
     if role not in ROLES:
         raise InputError(f"unknown role {role!r}; roles: {', '.join(ROLES)}", field="role")
+    granted = [parse_scope(text, kinds) for text in scopes]
     if collection is not None:
         check_collection_name(collection)
+        granted.append(features(collection))
+    for scope in granted:
+        if scope.kind == "features" and scope.resource != ANY:
+            check_collection_name(scope.resource or "")
+    if not granted:
+        granted = list(EDITOR_DEFAULT)
     token_id = secrets.token_hex(4)
     token = f"vkc_{token_id}_{secrets.token_urlsafe(32)}"
-    store.put_record(
-        KIND,
-        _digest(token),
-        {"id": token_id, "role": role, "collection": collection, "name": name, "created": datetime.now(UTC).isoformat(), "revoked": None},
-    )
+    record = {
+        "id": token_id,
+        "role": role,
+        "collection": collection,
+        "scopes": sorted([s.kind, s.resource] for s in set(granted)),
+        "name": name,
+        "created": datetime.now(UTC).isoformat(),
+        "revoked": None,
+    }
+    store.put_record(KIND, _digest(token), record)
     return token_id, token
 
 
@@ -105,4 +134,11 @@ def verify(store: Store, authorization: str | None) -> Grant:
         raise AuthenticationError("the token is not valid")
     if record["revoked"] is not None:
         raise AuthenticationError(f"token {record['id']} was revoked on {record['revoked'][:10]}")
-    return Grant(token_id=record["id"], role=record["role"], collection=record["collection"], name=record.get("name", ""))
+    return Grant(token_id=record["id"], role=record["role"], scopes=token_scopes(record), name=record.get("name", ""))
+
+
+def require(store: Store, authorization: str | None, scope: Scope) -> Grant:
+    """The grant of an ``Authorization`` header if it covers ``scope``; raises AuthenticationError or PermissionDenied."""
+    grant = verify(store, authorization)
+    grant.require(scope)
+    return grant

@@ -23,22 +23,27 @@ app = typer.Typer(
 
 
 
-def _register() -> None:
-    from vkc.cli import admin, alerts, aqi, demo, layers, sensors, serve, store, token
+_registered = False
 
-    app.add_typer(admin.app, name="admin")
-    layers.import_app.command("stations")(sensors.import_stations)
-    layers.import_app.command("observations")(sensors.import_observations)
-    app.add_typer(layers.import_app, name="import")
-    app.add_typer(layers.export_app, name="export")
-    app.command("layers")(layers.list_layers)
-    app.command("demo")(demo.demo)
+
+def _register() -> None:
+    """The kernel's commands, then each installed component's."""
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    from vkc import component
+    from vkc.cli import serve, store, token
+
     app.command("serve")(serve.serve)
     app.add_typer(store.store_app, name="store")
     app.add_typer(store.db_app, name="db")
     app.add_typer(token.token_app, name="token")
-    app.add_typer(aqi.aqi_app, name="aqi")
-    app.add_typer(alerts.alerts_app, name="alerts")
+    app.command("components")(store.list_components)
+    command_line = component.CommandLine(app)
+    for c in component.installed():
+        if c.cli is not None:
+            c.cli(command_line)
 
 
 def main(argv: list[str] | None = None) -> int:

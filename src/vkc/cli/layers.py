@@ -14,12 +14,9 @@ from vkc.cli.common import DbOption, open_db
 from vkc.layers import EXPORT_FORMATS, export_layer, import_layer
 from vkc.layers.importer import FORMATS, ImportOptions
 
-import_app = typer.Typer(help="Import data into the store.", no_args_is_help=True)
-export_app = typer.Typer(help="Export data from the store.", no_args_is_help=True)
 _err = Console(stderr=True)
 
 
-@import_app.command("layer")
 def import_layer_command(
     file: Path = typer.Argument(..., help="GeoJSON, GeoJSON sequence, GeoPackage, zipped Shapefile or CSV."),
     collection: str = typer.Option(..., "--collection", "-c", help="Collection (layer) to import into; created if needed."),
@@ -78,7 +75,6 @@ def import_layer_command(
     )
 
 
-@export_app.command("layer")
 def export_layer_command(
     name: str = typer.Argument(..., help="Collection to export."),
     output: Path = typer.Option(..., "--output", "-o", help="File to write (replaced if it exists)."),

@@ -13,8 +13,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes (each opens the store itself)."),
+    no_tasks: bool = typer.Option(False, "--no-tasks", help="Do not run the components' background work (the alert worker) in this server."),
 ) -> None:
-    """Serve the platform over HTTP: the portal's landing page and OGC API – Features and Tiles under /ogc."""
+    """Serve the platform over HTTP: every installed component's API and pages; the alert worker runs beside them."""
     from vkc.web import run_server
 
-    run_server(Settings(database=resolve_database(db), host=host, port=port, workers=workers))
+    run_server(Settings(database=resolve_database(db), host=host, port=port, workers=workers, tasks=not no_tasks))

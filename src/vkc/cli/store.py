@@ -31,5 +31,21 @@ def upgrade(db: DbOption = None) -> None:
     """Bring the store's schema to this version of vkc (idempotent)."""
     from vkc.store import upgrade_store
 
-    version = upgrade_store(db)
-    typer.echo(f"schema version {version}")
+    versions = upgrade_store(db)
+    typer.echo("schema versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()))
+
+
+def list_components(db: DbOption = None) -> None:
+    """The installed components, and with --db the version of each one's tables in that store."""
+    from vkc.component import installed
+
+    versions: dict[str, int] = {}
+    if db:
+        from vkc.cli.common import open_db
+
+        with open_db(db, create=False) as opened:
+            versions = dict(opened.versions)
+    for c in installed():
+        stored = f"  tables v{versions.get(c.name, 0)}" if db and c.migrations else ""
+        scopes = f"  scopes: {', '.join(str(k) for k in c.scopes)}" if c.scopes else ""
+        typer.echo(f"{c.name:<11} {c.summary}{stored}{scopes}")

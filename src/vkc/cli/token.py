@@ -12,16 +12,23 @@ token_app = typer.Typer(help="Access tokens for writing through the APIs (only t
 
 @token_app.command("create")
 def create(
-    role: str = typer.Option(..., "--role", help="editor (writes features) or admin (everything)."),
-    collection: str | None = typer.Option(None, "--collection", "-c", help="Limit an editor token to one collection."),
+    role: str = typer.Option(..., "--role", help="editor (the scopes given) or admin (everything)."),
+    collection: str | None = typer.Option(None, "--collection", "-c", help="Short for --scope features:COLLECTION."),
+    scope: list[str] | None = typer.Option(
+        None, "--scope", "-s", help="What an editor token may do, repeatable: features:NAME, features:*, sensorthings, alerts:manage (default: all three kinds)."
+    ),
     name: str = typer.Option("", "--name", help="Who or what the token is for (shown in listings)."),
     db: DbOption = None,
 ) -> None:
     """Make a token and print it once: it cannot be shown again."""
+    from vkc.component import installed, scope_kinds
+
     with open_db(db) as store:
-        token_id, token = auth.create_token(store, role, collection=collection, name=name)
+        token_id, token = auth.create_token(store, role, collection=collection, scopes=scope or (), kinds=scope_kinds(installed()), name=name)
+        record = next(t for t in auth.list_tokens(store) if t["id"] == token_id)
     typer.echo(token)
-    typer.echo(f"token {token_id} ({role}{', collection ' + collection if collection else ''}): store it now, it is not shown again", err=True)
+    held = "everything" if role == "admin" else ", ".join(auth.scope_texts(record))
+    typer.echo(f"token {token_id} ({role}: {held}): store it now, it is not shown again", err=True)
 
 
 @token_app.command("list")
@@ -30,7 +37,8 @@ def list_tokens(db: DbOption = None) -> None:
     with open_db(db) as store:
         for t in auth.list_tokens(store):
             state = f"revoked {t['revoked'][:19]}" if t["revoked"] else "active"
-            typer.echo(f"{t['id']}  {t['role']:<6}  {t['collection'] or '*':<20}  {state:<28}  {t['name']}")
+            held = "*" if t["role"] == "admin" else " ".join(auth.scope_texts(t))
+            typer.echo(f"{t['id']}  {t['role']:<6}  {held:<40}  {state:<28}  {t['name']}")
 
 
 @token_app.command("revoke")

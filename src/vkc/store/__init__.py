@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from vkc.errors import InputError
 from vkc.store.base import Store, Transaction
@@ -20,38 +22,53 @@ from vkc.store.model import (
     WriteResult,
 )
 
+if TYPE_CHECKING:
+    from vkc.component import Component
 
-def open_store(url: str | os.PathLike[str], *, create: bool = True, connections: int | None = None) -> Store:
+
+def open_store(
+    url: str | os.PathLike[str], *, create: bool = True, connections: int | None = None, components: Sequence[Component] | None = None
+) -> Store:
     """Open the store at ``url`` (a file path, ``sqlite:///path`` or ``postgresql://...``).
 
     ``connections``: PostGIS keeps exactly this many connections open (servers);
     by default it opens one and grows to four as needed (command-line use).
+    ``components``: whose tables the store holds (default: every installed component).
     """
     text = os.fspath(url)
     if text.startswith(("postgresql://", "postgres://")):
         from vkc.store.postgis import PostGISStore
 
-        return PostGISStore(text) if connections is None else PostGISStore(text, min_size=connections, max_size=connections)
-    if text.startswith("sqlite:///"):
-        text = text[len("sqlite:///") :]
-    elif "://" in text:
-        raise InputError(f"unsupported database URL {text!r}: use a file path or postgresql://...", field="db")
+        if connections is None:
+            return PostGISStore(text, components=components)
+        return PostGISStore(text, min_size=connections, max_size=connections, components=components)
     from vkc.store.gpkg import GeoPackageStore
 
-    return GeoPackageStore(text, create=create)
+    return GeoPackageStore(_sqlite_path(text), create=create, components=components)
 
 
-def upgrade_store(url: str | os.PathLike[str] | None) -> int:
-    """Bring a store's schema to this version (idempotent); returns the schema version."""
+def upgrade_store(url: str | os.PathLike[str] | None) -> dict[str, int]:
+    """Apply every pending migration of every installed component (idempotent); returns each component's version."""
     from vkc.config import resolve_database
 
     text = resolve_database(url)
     if text.startswith(("postgresql://", "postgres://")):
         from vkc.store.postgis import PostGISStore
 
-        return PostGISStore.upgrade(text)
-    with open_store(text):  # the GeoPackage layout is created or completed on open
-        return 1
+        with PostGISStore(text, upgrade=True) as pg:
+            return dict(pg.versions)
+    from vkc.store.gpkg import GeoPackageStore
+
+    with GeoPackageStore(_sqlite_path(text), upgrade=True) as gpkg:
+        return dict(gpkg.versions)
+
+
+def _sqlite_path(text: str) -> str:
+    if text.startswith("sqlite:///"):
+        return text[len("sqlite:///") :]
+    if "://" in text:
+        raise InputError(f"unsupported database URL {text!r}: use a file path or postgresql://...", field="db")
+    return text
 
 
 __all__ = [

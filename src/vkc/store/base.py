@@ -14,6 +14,7 @@ from typing import Any
 
 from vkc.errors import ConflictError
 from vkc.store.checks import check_duplicate_ids, check_geometry_types, needed_fields
+from vkc.store.dialect import Conn, Dialect
 from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Field, Query, WriteResult
 
 
@@ -98,9 +99,23 @@ class Transaction(abc.ABC):
 
 
 class Store(abc.ABC):
-    """A place that keeps collections of features."""
+    """A place that keeps collections of features, and the tables of the components installed with it.
+
+    Components reach the database through :meth:`reading` and :meth:`writing`
+    only, with SQL spelt for :attr:`dialect`.
+    """
 
     url: str
+    dialect: Dialect
+
+    # -- the seams components use ----------------------------------------------
+    @abc.abstractmethod
+    def reading(self) -> AbstractContextManager[Conn]:
+        """A connection for reads; each statement sees the latest committed data."""
+
+    @abc.abstractmethod
+    def writing(self) -> AbstractContextManager[Conn]:
+        """One transaction: committed when the block ends, rolled back on any error (one writer at a time per GeoPackage file)."""
 
     # -- reads ---------------------------------------------------------
     @abc.abstractmethod

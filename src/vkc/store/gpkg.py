@@ -25,30 +25,33 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import shapely
 
 from vkc.errors import FeatureNotFound, InputError, StoreError
-from vkc.sensors.sqlite_functions import register as register_sensor_functions
-from vkc.store import gpkg_binary, gpkg_schema
+from vkc.store import gpkg_binary, gpkg_schema, migrations
 from vkc.store.base import Store
+from vkc.store.dialect import SQLITE, Conn
 from vkc.store.gpkg_filter import register_functions
 from vkc.store.gpkg_read import read_collection, row_feature, select_list, where_sql
 from vkc.store.gpkg_write import GeoPackageTransaction, encode_batch
 from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Query, selected_fields
+
+if TYPE_CHECKING:
+    from vkc.component import Component
 
 LOGGER = logging.getLogger(__name__)
 _FETCH = 2000
 _EPS = 1e-4  # well above the R*Tree's 32-bit rounding (about 1e-5 degrees at Vietnam's longitudes)
 
 
-def _connect(path: str, *, readonly: bool) -> sqlite3.Connection:
+def _connect(path: str, *, readonly: bool, functions: Sequence[Callable[[sqlite3.Connection], None]] = ()) -> sqlite3.Connection:
     if readonly:
         uri = Path(path).resolve().as_uri() + "?mode=ro"
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30)
@@ -57,16 +60,26 @@ def _connect(path: str, *, readonly: bool) -> sqlite3.Connection:
     conn.execute("PRAGMA busy_timeout = 30000")
     conn.execute("PRAGMA cache_size = -16384")
     register_functions(conn)
-    register_sensor_functions(conn)
+    for register in functions:
+        register(conn)
     return conn
 
 
 class GeoPackageStore(Store):
     """A store in one GeoPackage file. Thread-safe; one writer at a time, readers concurrent."""
 
-    def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
+    dialect = SQLITE
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, create: bool = True, components: Sequence[Component] | None = None, upgrade: bool = False
+    ) -> None:
+        """Open (or create) the file; ``components`` default to the installed ones; ``upgrade`` applies pending migrations."""
+        from vkc.component import installed
+
         self.path = os.fspath(path)
         self.url = self.path
+        self.components = tuple(installed() if components is None else components)
+        self._functions = [c.sqlite_functions for c in self.components if c.sqlite_functions is not None]
         exists = os.path.exists(self.path)
         if not exists and not create:
             raise InputError(f"store {self.path} does not exist", field="db")
@@ -82,31 +95,46 @@ class GeoPackageStore(Store):
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         try:
-            self._writer = _connect(self.path, readonly=False)
-            try:
-                _refuse_foreign_database(self._writer, self.path)
-            except InputError:
-                self._writer.close()
-                raise
-            self._writer.execute("PRAGMA journal_mode = WAL")
-            self._writer.execute("PRAGMA synchronous = NORMAL")
-            with self._write_lock:
-                self._writer.execute("BEGIN IMMEDIATE")
-                try:
-                    gpkg_schema.init_database(self._writer)
-                    self._writer.execute("COMMIT")
-                except BaseException:
-                    self._writer.execute("ROLLBACK")
-                    raise
+            self._writer = _connect(self.path, readonly=False, functions=self._functions)
         except sqlite3.DatabaseError as exc:
             raise InputError(f"cannot open store {self.path}: {exc}", field="db") from exc
+        try:
+            _refuse_foreign_database(self._writer, self.path)
+            self._writer.execute("PRAGMA journal_mode = WAL")
+            self._writer.execute("PRAGMA synchronous = NORMAL")
+            #: each component's schema version in this file
+            self.versions = self._migrate(upgrade)
+        except sqlite3.DatabaseError as exc:
+            self._writer.close()
+            raise InputError(f"cannot open store {self.path}: {exc}", field="db") from exc
+        except BaseException:
+            self._writer.close()
+            raise
         self._closed = False
+
+    def _migrate(self, upgrade: bool) -> dict[str, int]:
+        """Check the file's component versions; create a new file's tables, or upgrade an old one's if asked."""
+        schemas = [migrations.Schema("store", gpkg_schema.MIGRATIONS), *(c.schema for c in self.components if c.migrations)]
+        conn = Conn(self._writer, SQLITE)
+        with self._write_lock:
+            self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                if upgrade or migrations.check(conn, schemas, gpkg_schema.legacy_versions, where=self.path):
+                    gpkg_schema.prepare_file(self._writer)
+                    versions = migrations.upgrade(conn, schemas, gpkg_schema.legacy_versions)
+                else:
+                    versions = migrations.stored_versions(conn, gpkg_schema.legacy_versions) or {}
+                self._writer.execute("COMMIT")
+            except BaseException:
+                self._writer.execute("ROLLBACK")
+                raise
+        return versions
 
     # -- connections -------------------------------------------------------
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = _connect(self.path, readonly=True)
+            conn = _connect(self.path, readonly=True, functions=self._functions)
             self._local.conn = conn
             with self._readers_lock:
                 self._readers.append(conn)
@@ -126,6 +154,15 @@ class GeoPackageStore(Store):
             except sqlite3.OperationalError:
                 pass  # another process holds the database; the WAL is checkpointed later
             self._writer.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[Conn]:
+        yield Conn(self._reader(), SQLITE)
+
+    @contextmanager
+    def writing(self) -> Iterator[Conn]:
+        with self.transaction():
+            yield Conn(self._writer, SQLITE)
 
     # -- reads -------------------------------------------------------------
     def collections(self, *, count: bool = True) -> list[Collection]:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from vkc.alerts.schema import ddl as alert_ddl
-from vkc.sensors.schema import init_sqlite as init_sensor_tables
+from vkc.store.dialect import Conn
+from vkc.store.migrations import Migration
 
 APPLICATION_ID = 0x47504B47  # 'GPKG'
 USER_VERSION = 10300  # GeoPackage 1.3.0
@@ -89,17 +89,34 @@ def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def init_database(conn: sqlite3.Connection) -> None:
-    """Create the GeoPackage core tables (idempotent)."""
+def prepare_file(conn: sqlite3.Connection) -> None:
+    """Mark the file as a GeoPackage 1.3 (on every open for writing: idempotent)."""
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute(f"PRAGMA user_version = {USER_VERSION}")
+
+
+def _core_tables(conn: Conn) -> None:
     # executescript() would commit the caller's transaction; run statement by statement.
     for statement in CORE_DDL.split(";\n"):
         if statement.strip():
-            conn.execute(statement)
-    init_sensor_tables(conn)
-    for statement in alert_ddl("sqlite"):
-        conn.execute(statement)
+            conn.raw.execute(statement)
+
+
+#: the store's own tables in a GeoPackage file (the component ``store``)
+MIGRATIONS = (Migration(1, "GeoPackage core tables, collections and records", sqlite=(_core_tables,)),)
+
+
+def legacy_versions(conn: Conn) -> dict[str, int] | None:
+    """The versions of a file laid out by vkc 0.1.0, before per-component versions (None: no platform tables)."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "vkc_collections" not in tables:
+        return None
+    versions = {"store": 1}
+    if "sta_observations" in tables:
+        versions["sensors"] = 1
+    if "vkc_alert_subscriptions" in tables:
+        versions["alerts"] = 1
+    return versions
 
 
 def rtree_name(table: str) -> str:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
@@ -24,12 +24,16 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from vkc.config import redact
 from vkc.errors import CollectionNotFound, FeatureNotFound, StoreError
-from vkc.store import postgis_schema
+from vkc.store import migrations, postgis_schema
 from vkc.store.base import Store
+from vkc.store.dialect import POSTGRES, Conn
 from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Query, selected_fields
 from vkc.store.postgis_read import feature_by_id_sql, joined_feature, read_collection, rows_features, select_list, where_sql
 from vkc.store.postgis_tiles import mvt_statement
 from vkc.store.postgis_write import PostGISTransaction, encode_batch
+
+if TYPE_CHECKING:
+    from vkc.component import Component
 
 LOGGER = logging.getLogger(__name__)
 _FETCH = 2000
@@ -39,8 +43,16 @@ _COLLECTION_NAMES = "SELECT name FROM vkc_collections"
 class PostGISStore(Store):
     """A store in a PostgreSQL database with PostGIS. Thread-safe."""
 
-    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 4) -> None:
+    dialect = POSTGRES
+
+    def __init__(
+        self, url: str, *, min_size: int = 1, max_size: int = 4, components: Sequence[Component] | None = None, upgrade: bool = False
+    ) -> None:
+        """Connect; ``components`` default to the installed ones; ``upgrade`` applies pending migrations."""
+        from vkc.component import installed
+
         self.url = url
+        self.components = tuple(installed() if components is None else components)
         try:  # one plain connection first: a wrong URL or a server that is down fails at once, clearly
             psycopg.connect(url, connect_timeout=10).close()
         except psycopg.Error as exc:
@@ -58,25 +70,46 @@ class PostGISStore(Store):
         self._async_opened = False  # opened by the first async read, on the server's event loop
         self._async_opening = asyncio.Lock()
         try:
-            with self._pool.connection() as conn:
-                postgis_schema.check(conn, redact(url))
+            #: each component's schema version in this database
+            self.versions = self._migrate(upgrade)
         except BaseException:
             self.close()
             raise
 
-    @staticmethod
-    def upgrade(url: str) -> int:
-        """Run the schema migrations this version knows (idempotent); returns the schema version."""
+    def _migrate(self, upgrade: bool) -> dict[str, int]:
+        """Check the database's component versions; create a new database's tables, or upgrade an old one's if asked."""
+        schemas = [migrations.Schema("store", postgis_schema.MIGRATIONS), *(c.schema for c in self.components if c.migrations)]
+        legacy = postgis_schema.legacy_versions
         try:
-            with psycopg.connect(url, connect_timeout=10) as conn:
-                return postgis_schema.upgrade(conn)
+            with self._pool.connection() as raw, raw.transaction():
+                conn = Conn(raw, POSTGRES)
+                if not upgrade and not migrations.check(conn, schemas, legacy, where=redact(self.url)):
+                    return migrations.stored_versions(conn, legacy) or {}
+                raw.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+                raw.execute("SELECT pg_advisory_xact_lock(hashtext('vkc migrations'))")  # one upgrade at a time
+                return migrations.upgrade(conn, schemas, legacy)
         except psycopg.Error as exc:
-            raise StoreError(f"cannot upgrade {redact(url)}: {str(exc).strip().splitlines()[0]}") from exc
+            raise StoreError(f"cannot upgrade {redact(self.url)}: {str(exc).strip().splitlines()[0]}") from exc
 
     def close(self) -> None:
         if not getattr(self, "_closed", True):
             self._closed = True
             self._pool.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[Conn]:
+        with self._reading() as raw:
+            yield Conn(raw, POSTGRES)
+
+    @contextmanager
+    def writing(self) -> Iterator[Conn]:
+        with self._pool.connection() as raw:
+            try:
+                yield Conn(raw, POSTGRES)
+                raw.commit()
+            except BaseException:
+                raw.rollback()
+                raise
 
     # -- reads -------------------------------------------------------------
     @contextmanager

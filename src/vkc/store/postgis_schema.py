@@ -6,13 +6,10 @@ from typing import Any
 
 from psycopg import sql
 
-from vkc.alerts.schema import ddl as alert_ddl
-from vkc.errors import StoreError
 from vkc.geo.geometry_types import OGC_NAMES
-from vkc.sensors.schema import ddl as sensor_ddl
+from vkc.store.dialect import Conn
+from vkc.store.migrations import Migration
 
-#: the schema version this code writes; a newer one in the database is refused
-SCHEMA_VERSION = 4
 PG_TYPES = {
     "integer": "bigint",
     "real": "double precision",
@@ -24,64 +21,62 @@ PG_TYPES = {
     "json": "jsonb",
 }
 GEOMETRY_TYPMOD = {"GEOMETRY": "Geometry", **OGC_NAMES}
-_MIGRATIONS: dict[int, list[str]] = {
-    1: [
-        """CREATE TABLE IF NOT EXISTS vkc_collections (
-             name text PRIMARY KEY, title text NOT NULL DEFAULT '', description text NOT NULL DEFAULT '',
-             geometry_type text NOT NULL, fields jsonb NOT NULL DEFAULT '[]', metadata jsonb NOT NULL DEFAULT '{}',
-             created timestamptz NOT NULL DEFAULT now(), updated timestamptz NOT NULL DEFAULT now())""",
-        # Extents grow by appending a row per write: appends never wait on each other, so concurrent
-        # writers of one collection do not queue (or deadlock) on a shared row.
-        """CREATE TABLE IF NOT EXISTS vkc_extent_log (
-             name text NOT NULL, min_x double precision, min_y double precision,
-             max_x double precision, max_y double precision, at timestamptz NOT NULL DEFAULT now())""",
-        "CREATE INDEX IF NOT EXISTS vkc_extent_log_name ON vkc_extent_log (name)",
-    ],
-    2: [
-        # Small platform records (access tokens, later subscriptions), keyed by kind and key.
-        """CREATE TABLE IF NOT EXISTS vkc_records (
-             kind text NOT NULL, key text NOT NULL, value jsonb NOT NULL,
-             updated timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (kind, key))""",
-    ],
-    # The SensorThings model (vkc.sensors.schema); observations partitioned by month.
-    3: sensor_ddl("postgres"),
-    # Air quality alerts: subscriptions, their state per station, the outbox (vkc.alerts.schema).
-    4: alert_ddl("postgres"),
-}
+#: the single schema version vkc 0.1.0 kept in ``vkc_schema_version`` (1-2 the store, 3 sensors, 4 alerts);
+#: a database with per-component versions says 5 there, so that an older vkc refuses it instead of writing to it
+LEGACY_VERSION_TABLE = "vkc_schema_version"
+COMPONENT_LAYOUT = 5
+
+#: the store's own tables in PostgreSQL (the component ``store``)
+MIGRATIONS = (
+    Migration(
+        1,
+        "collections and their extents",
+        postgres=(
+            """CREATE TABLE IF NOT EXISTS vkc_collections (
+                 name text PRIMARY KEY, title text NOT NULL DEFAULT '', description text NOT NULL DEFAULT '',
+                 geometry_type text NOT NULL, fields jsonb NOT NULL DEFAULT '[]', metadata jsonb NOT NULL DEFAULT '{}',
+                 created timestamptz NOT NULL DEFAULT now(), updated timestamptz NOT NULL DEFAULT now())""",
+            # Extents grow by appending a row per write: appends never wait on each other, so concurrent
+            # writers of one collection do not queue (or deadlock) on a shared row.
+            """CREATE TABLE IF NOT EXISTS vkc_extent_log (
+                 name text NOT NULL, min_x double precision, min_y double precision,
+                 max_x double precision, max_y double precision, at timestamptz NOT NULL DEFAULT now())""",
+            "CREATE INDEX IF NOT EXISTS vkc_extent_log_name ON vkc_extent_log (name)",
+        ),
+    ),
+    Migration(
+        2,
+        "small platform records (access tokens), keyed by kind and key",
+        postgres=(
+            """CREATE TABLE IF NOT EXISTS vkc_records (
+                 kind text NOT NULL, key text NOT NULL, value jsonb NOT NULL,
+                 updated timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (kind, key))""",
+        ),
+    ),
+    Migration(
+        3,
+        "versions per component: an older vkc refuses the database",
+        postgres=(
+            f"CREATE TABLE IF NOT EXISTS {LEGACY_VERSION_TABLE} (version integer NOT NULL)",
+            f"INSERT INTO {LEGACY_VERSION_TABLE} VALUES ({COMPONENT_LAYOUT})",
+        ),
+    ),
+)
 
 
-def current_version(conn: Any) -> int:
-    if conn.execute("SELECT to_regclass('vkc_schema_version')").fetchone()[0] is None:
-        return 0
-    return conn.execute("SELECT coalesce(max(version), 0) FROM vkc_schema_version").fetchone()[0]
-
-
-def check(conn: Any, url: str) -> None:
-    """On open: an empty database gets the schema; an older one must be upgraded on purpose; a newer one is refused."""
-    current = current_version(conn)
-    if current == 0:
-        upgrade(conn)
-    elif current > SCHEMA_VERSION:
-        raise StoreError(f"the database schema is version {current}, newer than this vkc knows ({SCHEMA_VERSION}); install a newer vkc")
-    elif current < SCHEMA_VERSION:
-        raise StoreError(f"the database schema is version {current}, older than this vkc ({SCHEMA_VERSION}); run `vkc db upgrade --db {url}`")
-
-
-def upgrade(conn: Any) -> int:
-    """Bring the database schema to SCHEMA_VERSION (idempotent); returns the version now in place."""
-    conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    conn.execute("CREATE TABLE IF NOT EXISTS vkc_schema_version (version integer NOT NULL)")
-    conn.execute("LOCK TABLE vkc_schema_version IN EXCLUSIVE MODE")
-    current = current_version(conn)
-    if current > SCHEMA_VERSION:
-        raise StoreError(
-            f"the database schema is version {current}, newer than this vkc knows ({SCHEMA_VERSION}); install a newer vkc"
-        )
-    for version in range(current + 1, SCHEMA_VERSION + 1):
-        for statement in _MIGRATIONS[version]:
-            conn.execute(statement)
-        conn.execute("INSERT INTO vkc_schema_version VALUES (%s)", (version,))
-    return SCHEMA_VERSION
+def legacy_versions(conn: Conn) -> dict[str, int] | None:
+    """The versions of a database laid out by vkc 0.1.0, from its single schema version (None: no platform tables)."""
+    if not conn.execute("SELECT to_regclass(?) IS NOT NULL", (LEGACY_VERSION_TABLE,)).fetchone()[0]:
+        return None
+    version = conn.execute(f"SELECT coalesce(max(version), 0) FROM {LEGACY_VERSION_TABLE}").fetchone()[0]
+    if version >= COMPONENT_LAYOUT:
+        return {}  # per-component versions were here and are gone: every component is behind
+    versions = {"store": min(version, 2)}
+    if version >= 3:
+        versions["sensors"] = 1
+    if version >= 4:
+        versions["alerts"] = 1
+    return versions
 
 
 def create_feature_table(conn: Any, table: str, geometry_type: str, columns: list[tuple[str, str]]) -> None:

@@ -7,35 +7,11 @@ from fastapi.responses import Response
 
 from vkc.api.ogc.common import HTML, JSON, OPENAPI, base_url, json_response, link, self_links, wants_html
 from vkc.api.ogc.html import render
+from vkc.layers.component import OGC_CONFORMANCE
 
-#: exactly the conformance classes implemented and tested (tests/api/test_conformance.py checks each has tests)
-CONFORMANCE = [
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
-    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
-    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
-    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
-    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
-    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
-    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
-    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
-    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
-    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
-    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
-    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
-    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
-    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
-    "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
-    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
-    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
-    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
-    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
-    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
-    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
-    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
-    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
-]
+#: the classes this package implements and tests (tests/api/test_conformance.py checks each has tests);
+#: /ogc/conformance lists those of every installed component that declares classes for /ogc
+CONFORMANCE = list(OGC_CONFORMANCE)
 
 router = APIRouter()
 _F = Query(None, description="Representation: json or html (default: by the Accept header, else json).")
@@ -66,7 +42,7 @@ def landing(request: Request, f: str | None = _F) -> Response:
 
 @router.get("/conformance", summary="Conformance classes", responses={200: {"content": {JSON: {}, HTML: {}}}})
 def conformance(request: Request, f: str | None = _F) -> Response:
-    body = {"conformsTo": CONFORMANCE}
+    body = {"conformsTo": request.app.state.conformance.get("/ogc", [])}
     if wants_html(request, f):
         return render(request, "conformance", "Conformance", body)
     return json_response(body)

@@ -32,6 +32,7 @@ from vkc.api.ogc.geojson import etag, feature_json, geometries_json, time_json
 from vkc.api.ogc.items import BAD_REQUEST
 from vkc.errors import ConflictError, FeatureNotFound, InputError, PreconditionFailed, PreconditionRequired
 from vkc.ogc.crs import CRS84, api_crs
+from vkc.permissions import Grant, features
 from vkc.store.base import Transaction
 from vkc.store.model import Feature
 
@@ -46,12 +47,10 @@ AUTH = {401: _problem("No valid bearer token"), 403: _problem("The token may not
 VERSIONED = {412: _problem("If-Match names an older version"), 428: _problem("If-Match is missing")}
 
 
-def _grant(request: Request, collection: str) -> auth.Grant:
+def _grant(request: Request, collection: str) -> Grant:
     store = store_of(request)
     store.schema(collection)  # 404 before 401 tells nothing a reader could not see
-    grant = auth.verify(store, request.headers.get("authorization"))
-    grant.check_write(collection)
-    return grant
+    return auth.require(store, request.headers.get("authorization"), features(collection))
 
 
 def _write(tx: Transaction, collection: str, feature: Feature) -> Feature:

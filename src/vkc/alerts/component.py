@@ -1,0 +1,48 @@
+"""The alerts component: webhook subscriptions to air quality index crossings, with an outbox delivered in order."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from vkc.alerts.schema import ddl
+from vkc.component import CommandLine, Component
+from vkc.permissions import Scope, ScopeKind
+from vkc.store.migrations import migration
+
+#: the scope managing subscriptions needs (webhook URLs may be private; tokens limited to feature collections have no such right)
+MANAGE = Scope("alerts:manage")
+TABLES = ("vkc_alert_subscriptions", "vkc_alert_state", "vkc_alert_outbox")
+
+
+def _routers() -> Sequence[Any]:
+    from vkc.api.alerts import router
+
+    return [router]
+
+
+def _cli(cl: CommandLine) -> None:
+    from vkc.cli import alerts
+
+    cl.app.add_typer(alerts.alerts_app, name="alerts")
+
+
+def _worker(store: Any, stop: threading.Event) -> None:
+    from vkc.alerts.worker import run_until
+    from vkc.sensors.db import SensorDb
+
+    run_until(SensorDb(store), stop)
+
+
+COMPONENT = Component(
+    name="alerts",
+    summary="Webhook subscriptions to air quality index crossings; events kept in an outbox, delivered with retries",
+    requires=("sensors", "airquality"),
+    migrations=(migration(1, "subscriptions, their state per station, the outbox of events", ddl),),
+    routers=_routers,
+    cli=_cli,
+    scopes=(ScopeKind(MANAGE.kind, "create, list and cancel alert subscriptions and read their events"),),
+    tables=TABLES,
+    server_tasks=(("alert worker", _worker),),
+)

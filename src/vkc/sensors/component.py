@@ -1,0 +1,54 @@
+"""The sensors component: stations and observations as the SensorThings model, ingest, aggregation, the SensorThings API."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from vkc.component import CommandLine, Component
+from vkc.permissions import Scope, ScopeKind
+from vkc.sensors.schema import ddl
+from vkc.sensors.sqlite_functions import register
+from vkc.store.migrations import migration
+
+#: the scope SensorThings writes need (a token limited to feature collections has no such right)
+SENSORTHINGS = Scope("sensorthings")
+#: the SensorThings tables, parents before children (what ``vkc store copy`` carries)
+TABLES = (
+    "sta_things",
+    "sta_locations",
+    "sta_thing_locations",
+    "sta_historical_locations",
+    "sta_historical_location_locations",
+    "sta_sensors",
+    "sta_observed_properties",
+    "sta_datastreams",
+    "sta_features_of_interest",
+    "sta_observations",
+)
+
+
+def _routers() -> Sequence[Any]:
+    from vkc.api.sta import router
+
+    return [router]
+
+
+def _cli(cl: CommandLine) -> None:
+    from vkc.cli import sensors
+
+    imports = cl.group("import")
+    imports.command("stations")(sensors.import_stations)
+    imports.command("observations")(sensors.import_observations)
+
+
+COMPONENT = Component(
+    name="sensors",
+    summary="Stations and observations as the OGC SensorThings model; ingest; the SensorThings API 1.1 under /sta/v1.1",
+    migrations=(migration(1, "SensorThings entities; observations keyed by datastream and time, by month in PostgreSQL", ddl),),
+    sqlite_functions=register,
+    routers=_routers,
+    cli=_cli,
+    scopes=(ScopeKind(SENSORTHINGS.kind, "create, change and delete SensorThings entities and observations"),),
+    tables=TABLES,
+)
