@@ -92,6 +92,9 @@ def test_the_last_release_s_geopackage_upgrades_in_place_with_nothing_lost(tmp_p
     path = tmp_path / "old.gpkg"
     shutil.copy(LEGACY, path)
     before = _table_rows(path)
+    with pytest.raises(StoreError, match=r"older than this vkc \(store 1 → 2\); run `vkc db upgrade --db .*old.gpkg`"):
+        open_store(path)
+    assert _table_rows(path) == before  # refusing changed nothing
     r = vkc(["db", "upgrade", "--db", str(path)])
     assert r.returncode == 0, r.stderr
     assert "schema versions: store " in r.stdout and "sensors 1" in r.stdout and "alerts 1" in r.stdout

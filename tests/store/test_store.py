@@ -291,8 +291,9 @@ def test_geopackage_header_and_tables(gpkg_store, store_path):
     assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 10300
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    ext = conn.execute("SELECT table_name, column_name, extension_name FROM gpkg_extensions").fetchall()
-    assert ext == [("stops", "geom", "gpkg_rtree_index")]
+    ext = conn.execute("SELECT table_name, column_name, extension_name FROM gpkg_extensions ORDER BY extension_name").fetchall()
+    assert ext == [(None, None, "gdal_aspatial"), ("stops", "geom", "gpkg_rtree_index")]
+    assert conn.execute("SELECT table_name FROM gpkg_contents").fetchall() == [("stops",)]  # no platform table
     triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     assert triggers == {f"rtree_stops_geom_{s}" for s in ("insert", "update1", "update2", "update3", "update4", "delete")}
 

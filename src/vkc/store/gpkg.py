@@ -120,10 +120,10 @@ class GeoPackageStore(Store):
             self._writer.execute("BEGIN IMMEDIATE")
             try:
                 if upgrade or migrations.check(conn, schemas, gpkg_schema.legacy_versions, where=self.path):
-                    gpkg_schema.prepare_file(self._writer)
                     versions = migrations.upgrade(conn, schemas, gpkg_schema.legacy_versions)
                 else:
                     versions = migrations.stored_versions(conn, gpkg_schema.legacy_versions) or {}
+                gpkg_schema.prepare_file(self._writer)
                 self._writer.execute("COMMIT")
             except BaseException:
                 self._writer.execute("ROLLBACK")

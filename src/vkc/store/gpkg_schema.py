@@ -13,6 +13,14 @@ from vkc.store.migrations import Migration
 APPLICATION_ID = 0x47504B47  # 'GPKG'
 USER_VERSION = 10300  # GeoPackage 1.3.0
 RTREE_EXTENSION = "http://www.geopackage.org/spec120/#extension_rtree"
+SCHEMA_EXTENSION = "http://www.geopackage.org/spec/#extension_schema"
+# The platform's own tables (vkc_collections, vkc_records with the token hashes, sta_*, the alert
+# tables) are not user content: none is registered in gpkg_contents. GDAL, and so QGIS, would then
+# offer every unregistered table as a layer (its GPKG open option LIST_ALL_TABLES=AUTO does so
+# while no table is registered as attributes and GDAL's aspatial extension is absent); the
+# extension's one row tells GDAL that this file registers its non-spatial content explicitly, so
+# only the feature collections are listed.
+GDAL_ASPATIAL_DEFINITION = "http://gdal.org/geopackage_aspatial.html"
 
 WGS84_WKT = (
     'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,'
@@ -50,30 +58,42 @@ CREATE TABLE IF NOT EXISTS vkc_collections (
   name TEXT PRIMARY KEY REFERENCES gpkg_contents(table_name), title TEXT NOT NULL DEFAULT '',
   description TEXT NOT NULL DEFAULT '', geometry_type TEXT NOT NULL, fields TEXT NOT NULL DEFAULT '[]',
   metadata TEXT NOT NULL DEFAULT '{{}}', created TEXT NOT NULL, updated TEXT NOT NULL);
-INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) VALUES
-  ('vkc_collections', 'attributes', 'vkc_collections', 'VKC platform: schema, titles and sources of each collection');
 CREATE TABLE IF NOT EXISTS vkc_records (
   kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated TEXT NOT NULL, PRIMARY KEY (kind, key));
-INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) VALUES
-  ('vkc_records', 'attributes', 'vkc_records', 'VKC platform: access tokens (hashes only) and other small records');
 """
+_GDAL_ASPATIAL_ROW = f"""INSERT INTO gpkg_extensions SELECT NULL, NULL, 'gdal_aspatial', '{GDAL_ASPATIAL_DEFINITION}', 'read-write'
+  WHERE NOT EXISTS (SELECT 1 FROM gpkg_extensions
+    WHERE extension_name = 'gdal_aspatial' AND table_name IS NULL AND column_name IS NULL)"""
 
 
-SCHEMA_EXTENSION = "http://www.geopackage.org/spec/#extension_schema"
 DATA_COLUMNS_DDL = """CREATE TABLE IF NOT EXISTS gpkg_data_columns (
   table_name TEXT NOT NULL, column_name TEXT NOT NULL, name TEXT, title TEXT, description TEXT,
   mime_type TEXT, constraint_name TEXT,
   CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name),
   CONSTRAINT gdc_tn UNIQUE (table_name, name))"""
+DATA_COLUMN_CONSTRAINTS_DDL = """CREATE TABLE IF NOT EXISTS gpkg_data_column_constraints (
+  constraint_name TEXT NOT NULL, constraint_type TEXT NOT NULL, value TEXT,
+  min NUMERIC, min_is_inclusive BOOLEAN, max NUMERIC, max_is_inclusive BOOLEAN, description TEXT,
+  CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value))"""
+# One row per table of the extension. gpkg_extensions' UNIQUE constraint cannot dedupe these
+# (column_name is NULL and NULLs are distinct in SQLite), hence NOT EXISTS rather than OR IGNORE.
+_REGISTER_SCHEMA_TABLE = (
+    "INSERT INTO gpkg_extensions SELECT ?, NULL, 'gpkg_schema', ?, 'read-write' WHERE NOT EXISTS "
+    "(SELECT 1 FROM gpkg_extensions WHERE table_name = ? AND column_name IS NULL AND extension_name = 'gpkg_schema')"
+)
+
+
+def declare_schema_extension(conn: sqlite3.Connection) -> None:
+    """The schema extension (GeoPackage 1.3 F.9): both of its tables, each registered once."""
+    conn.execute(DATA_COLUMNS_DDL)
+    conn.execute(DATA_COLUMN_CONSTRAINTS_DDL)
+    for table in ("gpkg_data_columns", "gpkg_data_column_constraints"):
+        conn.execute(_REGISTER_SCHEMA_TABLE, (table, SCHEMA_EXTENSION, table))
 
 
 def declare_json_columns(conn: sqlite3.Connection, table: str, columns: dict[str, bool]) -> None:
     """Mark columns holding JSON with the schema extension's MIME type, so GDAL and QGIS read them as JSON."""
-    conn.execute(DATA_COLUMNS_DDL)
-    conn.execute(
-        "INSERT OR IGNORE INTO gpkg_extensions VALUES ('gpkg_data_columns', NULL, 'gpkg_schema', ?, 'read-write')",
-        (SCHEMA_EXTENSION,),
-    )
+    declare_schema_extension(conn)
     for column, is_json in columns.items():
         if is_json:
             conn.execute(
@@ -84,15 +104,72 @@ def declare_json_columns(conn: sqlite3.Connection, table: str, columns: dict[str
             conn.execute("DELETE FROM gpkg_data_columns WHERE table_name = ? AND column_name = ?", (table, column))
 
 
+def repair_layout(conn: sqlite3.Connection) -> None:
+    """Bring a store written by an earlier release to the valid GeoPackage 1.3 layout (idempotent).
+
+    Self-contained on purpose (its SQL is spelled out here, not shared): it is a step of the
+    store's schema history and must keep doing exactly this whatever the current layout becomes.
+
+    - gpkg_extensions rows that repeat (table_name, column_name, extension_name) are removed;
+      earlier releases registered the schema extension once per collection with a JSON property.
+    - The schema extension, where used (its table or a row of it), gets both of its tables and
+      one row for each (validate_gpkg, Requirement 141).
+    - The platform tables vkc_collections and vkc_records leave gpkg_contents: registered as
+      attributes tables with TEXT primary keys they broke Requirement 119, and GDAL and QGIS
+      offered the access tokens' hashes as a layer. GDAL's aspatial extension row keeps GDAL from
+      listing the then unregistered tables instead (see GDAL_ASPATIAL_DEFINITION).
+    """
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "gpkg_extensions" not in tables or "gpkg_contents" not in tables:
+        return
+    conn.execute(
+        "DELETE FROM gpkg_extensions WHERE rowid NOT IN "
+        "(SELECT min(rowid) FROM gpkg_extensions GROUP BY table_name, column_name, extension_name)"
+    )
+    uses_schema = "gpkg_data_columns" in tables or conn.execute(
+        "SELECT 1 FROM gpkg_extensions WHERE extension_name = 'gpkg_schema'"
+    ).fetchone()
+    if uses_schema:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS gpkg_data_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL, "
+            "name TEXT, title TEXT, description TEXT, mime_type TEXT, constraint_name TEXT, "
+            "CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name), CONSTRAINT gdc_tn UNIQUE (table_name, name))"
+        )
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS gpkg_data_column_constraints (constraint_name TEXT NOT NULL, "
+            "constraint_type TEXT NOT NULL, value TEXT, min NUMERIC, min_is_inclusive BOOLEAN, max NUMERIC, "
+            "max_is_inclusive BOOLEAN, description TEXT, CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value))"
+        )
+        for table in ("gpkg_data_columns", "gpkg_data_column_constraints"):
+            conn.execute(
+                "INSERT INTO gpkg_extensions SELECT ?, NULL, 'gpkg_schema', "
+                "'http://www.geopackage.org/spec/#extension_schema', 'read-write' WHERE NOT EXISTS "
+                "(SELECT 1 FROM gpkg_extensions WHERE table_name = ? AND column_name IS NULL AND extension_name = 'gpkg_schema')",
+                (table, table),
+            )
+    conn.execute("DELETE FROM gpkg_contents WHERE table_name IN ('vkc_collections', 'vkc_records')")
+    conn.execute(
+        "INSERT INTO gpkg_extensions SELECT NULL, NULL, 'gdal_aspatial', 'http://gdal.org/geopackage_aspatial.html', "
+        "'read-write' WHERE NOT EXISTS (SELECT 1 FROM gpkg_extensions "
+        "WHERE extension_name = 'gdal_aspatial' AND table_name IS NULL AND column_name IS NULL)"
+    )
+
+
 def q(name: str) -> str:
     """Quote an SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
 
 
 def prepare_file(conn: sqlite3.Connection) -> None:
-    """Mark the file as a GeoPackage 1.3 (on every open for writing: idempotent)."""
+    """Mark the file as a GeoPackage 1.3 and keep GDAL's aspatial row (on every open for writing: idempotent).
+
+    GDAL may drop the ``gdal_aspatial`` row when it adds a geometry column to a table; without it GDAL
+    and QGIS would list the platform's tables as layers, so each open puts it back.
+    """
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute(f"PRAGMA user_version = {USER_VERSION}")
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_extensions'").fetchone():
+        conn.execute(_GDAL_ASPATIAL_ROW)
 
 
 def _core_tables(conn: Conn) -> None:
@@ -103,7 +180,10 @@ def _core_tables(conn: Conn) -> None:
 
 
 #: the store's own tables in a GeoPackage file (the component ``store``)
-MIGRATIONS = (Migration(1, "GeoPackage core tables, collections and records", sqlite=(_core_tables,)),)
+MIGRATIONS = (
+    Migration(1, "GeoPackage core tables, collections and records", sqlite=(_core_tables,)),
+    Migration(2, "a valid GeoPackage 1.3: platform tables out of gpkg_contents, the schema extension whole and once", sqlite=(lambda c: repair_layout(c.raw),)),
+)
 
 
 def legacy_versions(conn: Conn) -> dict[str, int] | None:
