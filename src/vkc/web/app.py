@@ -24,6 +24,7 @@ from vkc import __version__
 from vkc.config import Settings, redact
 from vkc.errors import InputError, VKCError
 from vkc.store import Store, open_store
+from vkc.web.http import HttpSemantics
 
 LOGGER = logging.getLogger(__name__)
 #: database connections each server process keeps open (PostGIS): a fixed pool, since
@@ -69,6 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(sensors_router)
     app.include_router(alerts_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.add_middleware(HttpSemantics)
 
     @app.exception_handler(VKCError)
     async def _vkc_error(request: Request, exc: VKCError) -> JSONResponse:
