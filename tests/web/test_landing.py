@@ -68,6 +68,27 @@ def test_problem_json_shape():
     assert body == {"type": "https://vkc.example/problems/collection-not-found", "title": "Collection not found", "status": 404, "detail": "no collection named 'x'", "instance": "/ogc/collections/x"}
 
 
+def test_problem_json_names_the_field_at_fault():
+    """RFC 9457 §3's invalid-params, and the field on its own, when the error names one; never for a 5xx."""
+    import json
+
+    from vkc.errors import InputError, StoreError
+    from vkc.web.app import problem
+
+    body = json.loads(problem(InputError("limit: 'x' is not an integer", field="limit"), "/ogc/collections/a/items").body)
+    assert body["field"] == "limit"
+    assert body["invalid-params"] == [{"name": "limit", "reason": "limit: 'x' is not an integer"}]
+    assert body["status"] == 400 and body["type"].endswith("/invalid-input")
+    hidden = json.loads(problem(StoreError("cannot connect to postgresql://vkc@db/city", field="database")).body)
+    assert "field" not in hidden and "invalid-params" not in hidden and "postgresql" not in hidden["detail"]
+
+
+def test_openapi_problem_schema_has_the_field_and_invalid_params(client):
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["Problem"]
+    assert schema["properties"]["field"]["type"] == "string"
+    assert schema["properties"]["invalid-params"]["items"]["required"] == ["name", "reason"]
+
+
 def test_real_server_on_an_ephemeral_port(app_store):
     import uvicorn
 

@@ -34,8 +34,8 @@ _TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
 def problem(exc: VKCError, instance: str | None = None) -> JSONResponse:
-    """The platform's one error body: RFC 9457 problem details."""
-    body = {
+    """The platform's one error body: RFC 9457 problem details; an error naming a ``field`` has it in ``invalid-params`` too."""
+    body: dict[str, object] = {
         "type": f"https://vkc.example/problems/{exc.code}",
         "title": exc.title,
         "status": exc.status,
@@ -43,6 +43,10 @@ def problem(exc: VKCError, instance: str | None = None) -> JSONResponse:
     }
     if instance:
         body["instance"] = instance
+    field = exc.detail.get("field")
+    if field is not None and exc.status < 500:
+        body["field"] = str(field)
+        body["invalid-params"] = [{"name": str(field), "reason": exc.message}]
     return JSONResponse(body, status_code=exc.status, media_type="application/problem+json")
 
 
@@ -119,6 +123,12 @@ _PROBLEM_SCHEMA = {
         "status": {"type": "integer"},
         "detail": {"type": "string"},
         "instance": {"type": "string"},
+        "field": {"type": "string", "description": "The parameter, header or body member at fault, when one is (the name in invalid-params)"},
+        "invalid-params": {
+            "type": "array",
+            "description": "The parameters at fault and why (RFC 9457 §3)",
+            "items": {"type": "object", "required": ["name", "reason"], "properties": {"name": {"type": "string"}, "reason": {"type": "string"}}},
+        },
     },
 }
 
