@@ -45,6 +45,18 @@ def test_summary_json(client):
     assert data["admin_units"]["count"] == 34
 
 
+def test_no_page_shows_where_the_store_is(client, app_store):
+    """Neither the file path of a GeoPackage nor a PostGIS connection string (not even redacted) reaches a page."""
+    from vkc.config import redact
+
+    secrets = {str(app_store), redact(str(app_store)), str(app_store).rsplit("/", 1)[-1]}
+    data = client.get("/summary").json()
+    assert "store" not in data
+    for path in ("/", "/summary", "/ogc", "/ogc?f=html"):
+        page = client.get(path).text
+        assert not [s for s in secrets if s in page], path
+
+
 def test_passwords_never_reach_a_page():
     from vkc.config import redact
 

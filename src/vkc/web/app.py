@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
 from vkc import __version__
-from vkc.config import Settings, redact
+from vkc.config import Settings
 from vkc.errors import InputError, VKCError
 from vkc.store import Store, open_store
 from vkc.web.http import HttpSemantics
@@ -175,7 +175,6 @@ def summary(store: Store) -> dict:
     units = admin.units(on=today)
     return {
         "version": __version__,
-        "store": redact(store.url),
         "collections": collections,
         "admin_units": {
             "date": today.isoformat(),
