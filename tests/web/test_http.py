@@ -206,3 +206,22 @@ def test_weak_comparison() -> None:
     assert matches_any('W/"a"', '"a"') and matches_any('"a"', 'W/"a"') and matches_any(' "x" , W/"a"', '"a"')
     assert matches_any("*", 'W/"a"') and not matches_any('"b"', '"a"') and not matches_any('"a', '"a"')
     assert matches_any('"a,b", "c"', '"a,b"')  # a comma is an entity tag character
+
+
+def test_streamed_responses_get_no_etag_and_head_drops_every_chunk() -> None:
+    """What is sent in chunks has no tag before its end: it goes out as it comes, without a body to a HEAD."""
+    from starlette.applications import Starlette
+    from starlette.responses import StreamingResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient as StarletteClient
+
+    from vkc.web.http import HttpSemantics
+
+    async def chunks(request):
+        return StreamingResponse(iter([b"a" * 10, b"b" * 10]), media_type="text/plain")
+
+    with StarletteClient(HttpSemantics(Starlette(routes=[Route("/stream", chunks)]))) as c:
+        got = c.get("/stream")
+        assert got.text == "a" * 10 + "b" * 10 and "etag" not in got.headers
+        head = c.head("/stream")
+        assert head.status_code == 200 and head.content == b""

@@ -88,7 +88,8 @@ def json_body(body: Any) -> tuple[bytes, dict[str, str]]:
         rest = {k: v for k, v in body.items() if k != "timeStamp"}
         content = orjson.dumps(rest, option=orjson.OPT_NON_STR_KEYS)
         headers["ETag"] = etag_of(content)
-        content = content[:-1] + (b',"timeStamp":' if rest else b'"timeStamp":') + orjson.dumps(body["timeStamp"]) + b"}"
+        stamp = (b',"timeStamp":' if rest else b'"timeStamp":') + orjson.dumps(body["timeStamp"]) + b"}"
+        content = b"".join((memoryview(content)[:-1], stamp))  # one copy of a page that may be megabytes
     else:
         content = orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
     return content, headers
@@ -116,7 +117,7 @@ class HttpSemantics:
 def _allowing_head(send: Send) -> Send:
     async def sending(message: Message) -> None:
         if message["type"] == "http.response.start" and message["status"] == 405:
-            message = {**message, "headers": [(k, _allow_head(v) if k == b"allow" else v) for k, v in message["headers"]]}
+            message = {**message, "headers": [(k, _allow_head(v) if k.lower() == b"allow" else v) for k, v in message.get("headers", ())]}
         await send(message)
 
     return sending
@@ -142,7 +143,7 @@ class _Conditional:
     """Sends a GET's response as it is, as a 304 when ``If-None-Match`` names its ETag, or without body to a HEAD."""
 
     def __init__(self, send: Send, *, head: bool, condition: str | None) -> None:
-        self._send, self.head, self.condition = send, head, condition
+        self._send, self.condition = send, condition
         self.held: Message | None = None  # a 200's start, until its body gives the ETag
         self.bodiless = head  # send no body (HEAD, or a 304)
 
@@ -162,7 +163,7 @@ class _Conditional:
                     await self._send(start)
                 else:
                     etag = etag_of(message.get("body", b""))
-                    await self._start({**start, "headers": [*start["headers"], (b"etag", etag.encode())]}, etag)
+                    await self._start({**start, "headers": [*start.get("headers", ()), (b"etag", etag.encode())]}, etag)
             if not self.bodiless:
                 await self._send(message)
             elif not message.get("more_body"):
@@ -173,7 +174,7 @@ class _Conditional:
     async def _start(self, start: Message, etag: str) -> None:
         if self.condition is not None and matches_any(self.condition, etag):
             self.bodiless = True
-            start = {**start, "status": 304, "headers": [(k, v) for k, v in start["headers"] if k.lower() in _NOT_MODIFIED_KEEPS]}
+            start = {**start, "status": 304, "headers": [(k, v) for k, v in start.get("headers", ()) if k.lower() in _NOT_MODIFIED_KEEPS]}
         await self._send(start)
 
 
