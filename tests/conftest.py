@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh store per test and the CLI run as a real subprocess."""
+"""Shared fixtures: a fresh store per test, the seeded store and the application over it, and the CLI run as a real subprocess."""
 
 from __future__ import annotations
 
@@ -56,6 +56,35 @@ def store(store_url: str):
 
     with open_store(store_url) as s:
         yield s
+
+
+@pytest.fixture
+def seeded_url(store_url: str) -> str:
+    """A store of each backend with a small known collection of places and one of zones (tests/support/seeded_store.py)."""
+    from seeded_store import seed
+
+    return seed(store_url)
+
+
+@pytest.fixture
+def client(seeded_url: str):
+    """The application in-process over the seeded store."""
+    from fastapi.testclient import TestClient
+
+    from vkc.config import Settings
+    from vkc.web import create_app
+
+    with TestClient(create_app(Settings(database=seeded_url))) as c:
+        yield c
+
+
+@pytest.fixture
+def editor_token(seeded_url: str) -> str:
+    from vkc import auth
+    from vkc.store import open_store
+
+    with open_store(seeded_url) as store:
+        return auth.create_token(store, "editor", name="test editor")[1]
 
 
 def _run(args: list[str], *, input: str | None = None, env: dict[str, str] | None = None, cwd: Path | None = None):

@@ -45,6 +45,18 @@ def test_summary_json(client):
     assert data["admin_units"]["count"] == 34
 
 
+def test_no_page_shows_where_the_store_is(client, app_store):
+    """Neither the file path of a GeoPackage nor a PostGIS connection string (not even redacted) reaches a page."""
+    from vkc.config import redact
+
+    secrets = {str(app_store), redact(str(app_store)), str(app_store).rsplit("/", 1)[-1]}
+    data = client.get("/summary").json()
+    assert "store" not in data
+    for path in ("/", "/summary", "/ogc", "/ogc?f=html"):
+        page = client.get(path).text
+        assert not [s for s in secrets if s in page], path
+
+
 def test_passwords_never_reach_a_page():
     from vkc.config import redact
 
@@ -66,6 +78,27 @@ def test_problem_json_shape():
     body = json.loads(r.body)
     assert r.status_code == 404 and r.media_type == "application/problem+json"
     assert body == {"type": "https://vkc.example/problems/collection-not-found", "title": "Collection not found", "status": 404, "detail": "no collection named 'x'", "instance": "/ogc/collections/x"}
+
+
+def test_problem_json_names_the_field_at_fault():
+    """RFC 9457 §3's invalid-params, and the field on its own, when the error names one; never for a 5xx."""
+    import json
+
+    from vkc.errors import InputError, StoreError
+    from vkc.web.app import problem
+
+    body = json.loads(problem(InputError("limit: 'x' is not an integer", field="limit"), "/ogc/collections/a/items").body)
+    assert body["field"] == "limit"
+    assert body["invalid-params"] == [{"name": "limit", "reason": "limit: 'x' is not an integer"}]
+    assert body["status"] == 400 and body["type"].endswith("/invalid-input")
+    hidden = json.loads(problem(StoreError("cannot connect to postgresql://vkc@db/city", field="database")).body)
+    assert "field" not in hidden and "invalid-params" not in hidden and "postgresql" not in hidden["detail"]
+
+
+def test_openapi_problem_schema_has_the_field_and_invalid_params(client):
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["Problem"]
+    assert schema["properties"]["field"]["type"] == "string"
+    assert schema["properties"]["invalid-params"]["items"]["required"] == ["name", "reason"]
 
 
 def test_real_server_on_an_ephemeral_port(app_store):

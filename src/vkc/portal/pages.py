@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from vkc import __version__
-from vkc.config import redact
 from vkc.store import Store
 
 _TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -52,7 +51,6 @@ def summary(store: Store) -> dict[str, Any]:
     units = admin.units(on=today)
     return {
         "version": __version__,
-        "store": redact(store.url),
         "collections": collections,
         "admin_units": {
             "date": today.isoformat(),

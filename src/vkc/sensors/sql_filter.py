@@ -77,6 +77,15 @@ class FilterCompiler:
         return op.sql, op.params
 
     def order(self, items: tuple[Any, ...]) -> tuple[str, list[Any]]:
+        """``$orderby`` items as SQL; what is wrong with an expression is said of ``$orderby``."""
+        try:
+            return self._order(items)
+        except InputError as exc:
+            if exc.detail.get("field") != "$filter":
+                raise
+            raise type(exc)("$orderby" + exc.message.removeprefix("$filter"), field="$orderby") from None
+
+    def _order(self, items: tuple[Any, ...]) -> tuple[str, list[Any]]:
         parts: list[str] = []
         params: list[Any] = []
         for item in items:

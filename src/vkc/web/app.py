@@ -15,6 +15,7 @@ from vkc import __version__
 from vkc.component import Component, installed
 from vkc.config import Settings
 from vkc.store import open_store
+from vkc.web.http import HttpSemantics
 from vkc.web.openapi import openapi_document
 from vkc.web.problems import install_error_handlers, problem
 
@@ -44,6 +45,7 @@ def create_app(settings: Settings, components: Sequence[Component] | None = None
         for router in c.routers() if c.routers is not None else ():
             app.include_router(router)
     install_error_handlers(app)
+    app.add_middleware(HttpSemantics)
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app
 

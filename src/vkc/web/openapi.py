@@ -17,6 +17,12 @@ _PROBLEM_SCHEMA = {
         "status": {"type": "integer"},
         "detail": {"type": "string"},
         "instance": {"type": "string"},
+        "field": {"type": "string", "description": "The parameter, header or body member at fault, when one is (the name in invalid-params)"},
+        "invalid-params": {
+            "type": "array",
+            "description": "The parameters at fault and why (RFC 9457 §3)",
+            "items": {"type": "object", "required": ["name", "reason"], "properties": {"name": {"type": "string"}, "reason": {"type": "string"}}},
+        },
     },
 }
 

@@ -15,8 +15,8 @@ LOGGER = logging.getLogger(__name__)
 
 
 def problem(exc: VKCError, instance: str | None = None) -> JSONResponse:
-    """The platform's one error body: RFC 9457 problem details."""
-    body = {
+    """The platform's one error body: RFC 9457 problem details; an error naming a ``field`` has it in ``invalid-params`` too."""
+    body: dict[str, object] = {
         "type": f"https://vkc.example/problems/{exc.code}",
         "title": exc.title,
         "status": exc.status,
@@ -24,6 +24,10 @@ def problem(exc: VKCError, instance: str | None = None) -> JSONResponse:
     }
     if instance:
         body["instance"] = instance
+    field = exc.detail.get("field")
+    if field is not None and exc.status < 500:
+        body["field"] = str(field)
+        body["invalid-params"] = [{"name": str(field), "reason": exc.message}]
     return JSONResponse(body, status_code=exc.status, media_type="application/problem+json")
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-import orjson
 from fastapi import Request
 from fastapi.responses import Response
 
 from vkc.errors import InputError, NotAcceptable
 from vkc.store import Store
+from vkc.web.http import json_body
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -66,7 +66,9 @@ def _ranked(accept: str) -> list[str]:
 
 
 def json_response(body: Any, media_type: str = JSON, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS), status_code=status_code, media_type=media_type, headers=headers)
+    """``body`` as JSON, with a ``Link`` header of its links (and an ``ETag`` for a page with a ``timeStamp``); ``headers`` win."""
+    content, implied = json_body(body)
+    return Response(content, status_code=status_code, media_type=media_type, headers={**implied, **(headers or {})})
 
 
 def link(href: str, rel: str, type_: str, title: str = "", **extra: Any) -> dict[str, Any]:

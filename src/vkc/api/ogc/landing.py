@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from vkc.api.ogc.common import HTML, JSON, OPENAPI, base_url, json_response, link, self_links, wants_html
 from vkc.api.ogc.html import render
+from vkc.errors import InputError
 from vkc.layers.component import OGC_CONFORMANCE
 
 #: the classes this package implements and tests (tests/api/test_conformance.py checks each has tests);
@@ -49,5 +50,7 @@ def conformance(request: Request, f: str | None = _F) -> Response:
 
 
 @router.get("/api", summary="The API definition (OpenAPI)", responses={200: {"content": {OPENAPI: {}}}})
-def api_definition(request: Request, f: str | None = _F) -> Response:
+def api_definition(request: Request, f: str | None = Query(None, description="Representation: json (the only one).")) -> Response:
+    if f is not None and f.lower() != "json":
+        raise InputError(f"f: the API definition is offered as json only, not {f!r}; its HTML is /docs", field="f")
     return json_response(request.app.openapi(), media_type=OPENAPI)

@@ -1,17 +1,12 @@
-"""The application in-process over a fresh store of each backend, with a small known collection."""
+"""The small known store the API tests share: 25 places (points, one a day) and 2 zones (polygons)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import shapely
-from fastapi.testclient import TestClient
 
-from vkc import auth
-from vkc.config import Settings
 from vkc.store import Collection, Feature, Field, open_store
-from vkc.web import create_app
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -29,8 +24,8 @@ def place_features(n: int = 25) -> list[Feature]:
     ]
 
 
-@pytest.fixture
-def seeded_url(store_url: str) -> str:
+def seed(store_url: str) -> str:
+    """Put ``places`` and ``zones`` into the (empty) store at ``store_url``; returns the URL."""
     with open_store(store_url) as store:
         store.create_collection(
             Collection(
@@ -50,15 +45,3 @@ def seeded_url(store_url: str) -> str:
             ],
         )
     return store_url
-
-
-@pytest.fixture
-def client(seeded_url: str):
-    with TestClient(create_app(Settings(database=seeded_url))) as c:
-        yield c
-
-
-@pytest.fixture
-def editor_token(seeded_url: str) -> str:
-    with open_store(seeded_url) as store:
-        return auth.create_token(store, "editor", name="test editor")[1]
