@@ -4,14 +4,20 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEMO_DB ?= demo.gpkg
 APT    := apt-get -o DPkg::Lock::Timeout=300
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test venv system-deps bench lock clean
 
-$(STAMP): pyproject.toml requirements.lock
+# The demo needs the package and its runtime dependencies only; the tests add the test extra.
+$(RUNTIME_STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e .
+	touch $(RUNTIME_STAMP)
+
+$(STAMP): $(RUNTIME_STAMP)
 	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
 	touch $(STAMP)
 
@@ -28,7 +34,8 @@ system-deps:
 	  $(SUDO) $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) $(APT) install -y -qq --no-install-recommends $$missing; \
 	fi
 
-demo: $(STAMP)
+demo: $(RUNTIME_STAMP)
+	@[ ! -f $(DEMO_DB) ] || $(BIN)/vkc db upgrade --db $(DEMO_DB)  # a demo store of an older vkc
 	$(BIN)/vkc demo --db $(DEMO_DB)
 
 test: $(STAMP) system-deps
