@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 DEFAULT_DATABASE = "vkc.gpkg"
 DATABASE_ENV = "VKC_DATABASE_URL"
+#: the whole Settings of a server, as JSON, for its worker processes
+SETTINGS_ENV = "VKC_SERVER_SETTINGS"
 
 
 def resolve_database(db: str | os.PathLike[str] | None = None) -> str:
@@ -40,6 +43,16 @@ class Settings:
     @classmethod
     def from_env(cls, db: str | None = None, **overrides: object) -> Settings:
         return cls(database=resolve_database(db), **overrides)  # type: ignore[arg-type]
+
+    def to_env(self) -> str:
+        """These settings as the text a worker process reads back with :meth:`from_worker_env`."""
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_worker_env(cls) -> Settings:
+        """The settings the serving process handed its workers; without them, the environment's database."""
+        text = os.environ.get(SETTINGS_ENV)
+        return cls(**json.loads(text)) if text else cls.from_env()
 
     @property
     def database_path(self) -> Path:

@@ -236,3 +236,17 @@ def test_scoped_tokens_hold_what_they_name(api, store_url) -> None:
     assert client.post("/api/alerts/subscriptions", json=body, headers={"Authorization": f"Bearer {alerts_only}"}).status_code == 201
     r = client.post("/sta/v1.1/Things", json={"name": "x", "description": "y"}, headers={"Authorization": f"Bearer {alerts_only}"})
     assert r.status_code == 403 and "sensorthings" in r.json()["detail"]
+
+
+def test_the_server_runs_the_alert_worker_beside_it(db, store, store_url, receiver) -> None:
+    from vkc.web.server import server_tasks
+
+    subscriptions.create(db, receiver.url, {"above": 150, "stations": ["hn-1"]})
+    with server_tasks(Settings(database=store_url, tasks=False)) as running:
+        assert running == []
+    with server_tasks(Settings(database=store_url)) as running:
+        assert running == ["alert worker"]
+        deadline = datetime.now(UTC) + timedelta(seconds=30)
+        while len(receiver.received) < 1 and datetime.now(UTC) < deadline:
+            threading.Event().wait(0.1)
+    assert [e["type"] for e in receiver.events()] == ["aqi.above"]  # the receiver's planned 500 is retried later, by the next round

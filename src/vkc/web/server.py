@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from fastapi import FastAPI
 
 from vkc.component import installed
-from vkc.config import Settings
+from vkc.config import SETTINGS_ENV, Settings
 from vkc.store import open_store
 from vkc.web.app import create_app
 
@@ -20,8 +20,8 @@ LOGGER = logging.getLogger(__name__)
 
 
 def app_from_environment() -> FastAPI:
-    """The application for worker processes: the store named by ``$VKC_DATABASE_URL``."""
-    app = create_app(Settings.from_env())
+    """The application for worker processes: the settings the serving process handed over (``$VKC_SERVER_SETTINGS``)."""
+    app = create_app(Settings.from_worker_env())
     _freeze_start_up_objects()
     return app
 
@@ -65,7 +65,7 @@ def run_server(settings: Settings) -> None:
         if running:
             LOGGER.warning("running beside the server: %s", ", ".join(running))
         if settings.workers > 1:
-            os.environ["VKC_DATABASE_URL"] = settings.database
+            os.environ[SETTINGS_ENV] = settings.to_env()
             uvicorn.run(
                 "vkc.web.server:app_from_environment",
                 factory=True,
