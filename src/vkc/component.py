@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 from vkc.errors import StoreError
 from vkc.permissions import ScopeKind
-from vkc.store.migrations import Migration, Schema
 
 if TYPE_CHECKING:
     import typer
 
     from vkc.store.base import Store
+    from vkc.store.migrations import Migration
 
 ENTRY_POINT_GROUP = "vkc.components"
 
@@ -82,8 +82,9 @@ class Component:
     server_tasks: Sequence[tuple[str, ServerTask]] = ()
 
     @property
-    def schema(self) -> Schema:
-        return Schema(self.name, self.migrations)
+    def version(self) -> int:
+        """The version this code brings the component's tables to (0: it has none)."""
+        return max((m.version for m in self.migrations), default=0)
 
     def __repr__(self) -> str:
         return f"<Component {self.name}>"

@@ -46,7 +46,7 @@ def _open(url: str, components, **kw):
 
 def test_a_new_store_gets_every_component_at_its_version(store_url: str) -> None:
     with open_store(store_url) as store:
-        expected = {"store": store.versions["store"], **{c.name: c.schema.version for c in installed() if c.migrations}}
+        expected = {"store": store.versions["store"], **{c.name: c.version for c in installed() if c.migrations}}
         assert store.versions == expected
         assert store.versions["sensors"] == 1 and store.versions["alerts"] == 1
     assert upgrade_store(store_url) == expected  # idempotent

@@ -6,13 +6,11 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from vkc.alerts import scopes
 from vkc.alerts.schema import ddl
 from vkc.component import CommandLine, Component
-from vkc.permissions import Scope, ScopeKind
 from vkc.store.migrations import migration
 
-#: the scope managing subscriptions needs (webhook URLs may be private; tokens limited to feature collections have no such right)
-MANAGE = Scope("alerts:manage")
 TABLES = ("vkc_alert_subscriptions", "vkc_alert_state", "vkc_alert_outbox")
 
 
@@ -42,7 +40,7 @@ COMPONENT = Component(
     migrations=(migration(1, "subscriptions, their state per station, the outbox of events", ddl),),
     routers=_routers,
     cli=_cli,
-    scopes=(ScopeKind(MANAGE.kind, "create, list and cancel alert subscriptions and read their events"),),
+    scopes=(scopes.KIND,),
     tables=TABLES,
     server_tasks=(("alert worker", _worker),),
 )

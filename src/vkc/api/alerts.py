@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from vkc import auth
 from vkc.alerts import subscriptions
-from vkc.alerts.component import MANAGE
+from vkc.alerts.scopes import MANAGE
 from vkc.api.ogc.body import read_json
 from vkc.api.ogc.common import PROBLEM, json_response, store_of
 from vkc.errors import InputError

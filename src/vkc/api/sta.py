@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from vkc import auth
 from vkc.api.ogc.body import read_json
 from vkc.api.ogc.common import JSON, PROBLEM, json_response, store_of
-from vkc.sensors.component import SENSORTHINGS
+from vkc.sensors.scopes import SENSORTHINGS
 from vkc.sta.service import VERSION, SensorThings
 
 PREFIX = f"/sta/{VERSION}"

@@ -6,13 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from vkc.component import CommandLine, Component
-from vkc.permissions import Scope, ScopeKind
+from vkc.sensors import scopes
 from vkc.sensors.schema import ddl
 from vkc.sensors.sqlite_functions import register
 from vkc.store.migrations import migration
 
-#: the scope SensorThings writes need (a token limited to feature collections has no such right)
-SENSORTHINGS = Scope("sensorthings")
 #: the SensorThings tables, parents before children (what ``vkc store copy`` carries)
 TABLES = (
     "sta_things",
@@ -49,6 +47,6 @@ COMPONENT = Component(
     sqlite_functions=register,
     routers=_routers,
     cli=_cli,
-    scopes=(ScopeKind(SENSORTHINGS.kind, "create, change and delete SensorThings entities and observations"),),
+    scopes=(scopes.KIND,),
     tables=TABLES,
 )

@@ -114,7 +114,7 @@ class GeoPackageStore(Store):
 
     def _migrate(self, upgrade: bool) -> dict[str, int]:
         """Check the file's component versions; create a new file's tables, or upgrade an old one's if asked."""
-        schemas = [migrations.Schema("store", gpkg_schema.MIGRATIONS), *(c.schema for c in self.components if c.migrations)]
+        schemas = [migrations.Schema("store", gpkg_schema.MIGRATIONS), *(migrations.Schema(c.name, c.migrations) for c in self.components if c.migrations)]
         conn = Conn(self._writer, SQLITE)
         with self._write_lock:
             self._writer.execute("BEGIN IMMEDIATE")

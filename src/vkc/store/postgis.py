@@ -78,7 +78,7 @@ class PostGISStore(Store):
 
     def _migrate(self, upgrade: bool) -> dict[str, int]:
         """Check the database's component versions; create a new database's tables, or upgrade an old one's if asked."""
-        schemas = [migrations.Schema("store", postgis_schema.MIGRATIONS), *(c.schema for c in self.components if c.migrations)]
+        schemas = [migrations.Schema("store", postgis_schema.MIGRATIONS), *(migrations.Schema(c.name, c.migrations) for c in self.components if c.migrations)]
         legacy = postgis_schema.legacy_versions
         try:
             with self._pool.connection() as raw, raw.transaction():

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from vkc.api.ogc.common import HTML, JSON, OPENAPI, base_url, json_response, link, self_links, wants_html
 from vkc.api.ogc.html import render
 from vkc.errors import InputError
-from vkc.layers.component import OGC_CONFORMANCE
+from vkc.ogc.conformance import OGC_CONFORMANCE
 
 #: the classes this package implements and tests (tests/api/test_conformance.py checks each has tests);
 #: /ogc/conformance lists those of every installed component that declares classes for /ogc
