@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from vkc.errors import InputError
-from vkc.store.model import RESERVED_NAMES, Collection, EncodedBatch, Field
+from vkc.store.model import RESERVED_NAMES, Collection, EncodedBatch, Field, FieldType
 from vkc.store.values import column_type, to_sql, widen
 
 
@@ -75,15 +75,16 @@ def columns_of(properties: list[dict[str, Any]]) -> dict[str, list[Any]]:
     return {k: [p.get(k) for p in properties] for k in keys}
 
 
-def column_to_sql(column: list[Any] | None, ftype: str, n: int) -> list[Any]:
+def column_to_sql(column: list[Any] | None, ftype: FieldType, n: int) -> list[Any]:
     if column is None:
         return [None] * n
     kinds = set(map(type, column))
     kinds.discard(type(None))
-    native = {"integer": {int}, "real": {int, float}, "text": {str}, "date": {str}, "datetime": {str}}.get(ftype)
+    natives: dict[str, set[type]] = {"integer": {int}, "real": {int, float}, "text": {str}, "date": {str}, "datetime": {str}}
+    native = natives.get(ftype)
     if native is not None and kinds <= native:
         return column
-    return [to_sql(v, ftype) for v in column]  # type: ignore[arg-type]
+    return [to_sql(v, ftype) for v in column]
 
 
 def check_field_names(fields: Iterable[Field]) -> None:

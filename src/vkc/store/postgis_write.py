@@ -22,7 +22,7 @@ from vkc.store.checks import (
     columns_of,
     plan_fields,
 )
-from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Field, Query, WriteResult, check_collection_name
+from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Field, FieldType, Query, WriteResult, check_collection_name
 from vkc.store.postgis_read import read_collection, rows_features, select_list, where_sql
 from vkc.store.postgis_schema import PG_TYPES
 from vkc.store.values import format_datetime
@@ -229,7 +229,7 @@ class PostGISTransaction(Transaction):
                 self.conn.execute("INSERT INTO vkc_extent_log (name, min_x, min_y, max_x, max_y) VALUES (%s, %s, %s, %s, %s)", (name, *box))
 
 
-def _copy_column(column: list[Any] | None, ftype: str, n: int) -> list[Any]:
+def _copy_column(column: list[Any] | None, ftype: FieldType, n: int) -> list[Any]:
     values = column_to_sql(column, ftype, n)
     if ftype == "boolean":
         return [None if v is None else bool(v) for v in values]
