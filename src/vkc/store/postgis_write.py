@@ -34,7 +34,7 @@ def encode_batch(batch: FeatureBatch) -> EncodedBatch:
     """FeatureBatch → EncodedBatch for PostGIS: ISO WKB (pure, picklable)."""
     geoms = np.asarray(batch.geometries, dtype=object)
     n = len(batch)
-    times = [None if t is None else format_datetime(t) for t in batch.times] if batch.times else [None] * n
+    times: list[str | None] = [None if t is None else format_datetime(t) for t in batch.times] if batch.times else [None] * n
     ends = [t if e is None else format_datetime(e) for t, e in zip(times, batch.times_end)] if batch.times_end else times
     return EncodedBatch(
         ids=list(batch.ids),
