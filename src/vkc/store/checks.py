@@ -54,7 +54,7 @@ def plan_fields(coll: Collection, fields: Iterable[Field]) -> tuple[list[Field],
             continue
         wider = widen(existing.type, f.type)
         if wider != existing.type:
-            new = Field(f.name, wider)  # type: ignore[arg-type]
+            new = Field(f.name, wider)
             schema[next(i for i, s in enumerate(schema) if s.name == f.name)] = current[f.name] = new
             widened.append(new)
     return added, widened, schema
@@ -63,8 +63,12 @@ def plan_fields(coll: Collection, fields: Iterable[Field]) -> tuple[list[Field],
 def check_duplicate_ids(name: str, ids: list[str]) -> None:
     if len(set(ids)) != len(ids):
         seen: set[str] = set()
-        dupes = [i for i in ids if i in seen or seen.add(i)][:5]  # type: ignore[func-returns-value]
-        raise InputError(f"duplicate feature ids in one write to {name!r}: {', '.join(map(repr, dupes))}")
+        dupes: list[str] = []
+        for i in ids:
+            if i in seen:
+                dupes.append(i)
+            seen.add(i)
+        raise InputError(f"duplicate feature ids in one write to {name!r}: {', '.join(map(repr, dupes[:5]))}")
 
 
 def columns_of(properties: list[dict[str, Any]]) -> dict[str, list[Any]]:
