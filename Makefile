@@ -1,5 +1,5 @@
 # make demo  — set up and run the platform on the embedded store with demo data (http://127.0.0.1:8000)
-# make test  — set up everything the tests need (Debian packages included) and run the whole suite
+# make test  — set up everything the tests need (Debian packages included), lint, type-check the kernel (mypy) and run the whole suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -40,6 +40,7 @@ demo: $(RUNTIME_STAMP)
 
 test: $(STAMP) system-deps
 	$(BIN)/ruff check src tests bench tools
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP) system-deps

@@ -6,6 +6,7 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 DEFAULT_DATABASE = "vkc.gpkg"
 DATABASE_ENV = "VKC_DATABASE_URL"
@@ -29,6 +30,15 @@ def redact(url: str) -> str:
     return url
 
 
+class _Overrides(TypedDict, total=False):
+    """The settings ``Settings.from_env`` takes as given, beside the database."""
+
+    host: str
+    port: int
+    workers: int
+    tasks: bool
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """What the web application needs to run."""
@@ -41,8 +51,8 @@ class Settings:
     tasks: bool = True
 
     @classmethod
-    def from_env(cls, db: str | None = None, **overrides: object) -> Settings:
-        return cls(database=resolve_database(db), **overrides)  # type: ignore[arg-type]
+    def from_env(cls, db: str | None = None, **overrides: Unpack[_Overrides]) -> Settings:
+        return cls(database=resolve_database(db), **overrides)
 
     def to_env(self) -> str:
         """These settings as the text a worker process reads back with :meth:`from_worker_env`."""

@@ -92,12 +92,12 @@ def create_token(
     return token_id, token
 
 
-def list_tokens(store: Store) -> list[dict]:
+def list_tokens(store: Store) -> list[dict[str, Any]]:
     """Every token's record (never the token), oldest first."""
     return sorted((value for _, value in store.records(KIND)), key=lambda v: v["created"])
 
 
-def revoke_token(store: Store, token_id: str) -> dict:
+def revoke_token(store: Store, token_id: str) -> dict[str, Any]:
     """Revoke a token by its id; revoked tokens stay listed with the time of revocation."""
     for key, value in store.records(KIND):
         if value["id"] == token_id:

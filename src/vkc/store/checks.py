@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from vkc.errors import InputError
-from vkc.store.model import RESERVED_NAMES, Collection, EncodedBatch, Field
+from vkc.store.model import RESERVED_NAMES, Collection, EncodedBatch, Field, FieldType
 from vkc.store.values import column_type, to_sql, widen
 
 
@@ -54,7 +54,7 @@ def plan_fields(coll: Collection, fields: Iterable[Field]) -> tuple[list[Field],
             continue
         wider = widen(existing.type, f.type)
         if wider != existing.type:
-            new = Field(f.name, wider)  # type: ignore[arg-type]
+            new = Field(f.name, wider)
             schema[next(i for i, s in enumerate(schema) if s.name == f.name)] = current[f.name] = new
             widened.append(new)
     return added, widened, schema
@@ -63,8 +63,12 @@ def plan_fields(coll: Collection, fields: Iterable[Field]) -> tuple[list[Field],
 def check_duplicate_ids(name: str, ids: list[str]) -> None:
     if len(set(ids)) != len(ids):
         seen: set[str] = set()
-        dupes = [i for i in ids if i in seen or seen.add(i)][:5]  # type: ignore[func-returns-value]
-        raise InputError(f"duplicate feature ids in one write to {name!r}: {', '.join(map(repr, dupes))}")
+        dupes: list[str] = []
+        for i in ids:
+            if i in seen:
+                dupes.append(i)
+            seen.add(i)
+        raise InputError(f"duplicate feature ids in one write to {name!r}: {', '.join(map(repr, dupes[:5]))}")
 
 
 def columns_of(properties: list[dict[str, Any]]) -> dict[str, list[Any]]:
@@ -75,15 +79,16 @@ def columns_of(properties: list[dict[str, Any]]) -> dict[str, list[Any]]:
     return {k: [p.get(k) for p in properties] for k in keys}
 
 
-def column_to_sql(column: list[Any] | None, ftype: str, n: int) -> list[Any]:
+def column_to_sql(column: list[Any] | None, ftype: FieldType, n: int) -> list[Any]:
     if column is None:
         return [None] * n
     kinds = set(map(type, column))
     kinds.discard(type(None))
-    native = {"integer": {int}, "real": {int, float}, "text": {str}, "date": {str}, "datetime": {str}}.get(ftype)
+    natives: dict[str, set[type]] = {"integer": {int}, "real": {int, float}, "text": {str}, "date": {str}, "datetime": {str}}
+    native = natives.get(ftype)
     if native is not None and kinds <= native:
         return column
-    return [to_sql(v, ftype) for v in column]  # type: ignore[arg-type]
+    return [to_sql(v, ftype) for v in column]
 
 
 def check_field_names(fields: Iterable[Field]) -> None:

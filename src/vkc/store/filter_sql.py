@@ -18,18 +18,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from vkc.errors import InputError
 from vkc.store import filters as F
-from vkc.store.model import Collection
+from vkc.store.model import Collection, FieldType
 from vkc.store.values import PY_TYPES, format_datetime, to_sql
 
 
 def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+#: What an operand of a comparison is: a property's type, or the feature's own time (``datetime``).
+OperandType = FieldType | Literal["feature_time"]
 
 
 class SqlDialect:
@@ -40,8 +45,8 @@ class SqlDialect:
     def time_value(self, value: datetime) -> Any:
         return format_datetime(value)
 
-    def value(self, value: Any, ftype: str) -> Any:
-        return to_sql(value, ftype)  # type: ignore[arg-type]
+    def value(self, value: Any, ftype: FieldType) -> Any:
+        return to_sql(value, ftype)
 
     def time_start_open(self) -> str:
         """SQL for the start of a feature time that has none (open start)."""
@@ -179,7 +184,7 @@ class FilterCompiler:
         return "(" + " AND ".join([*guards, relation]) + ")"
 
     # -- operands ----------------------------------------------------------
-    def _type_of(self, node: Any, *, allow_json: bool = False) -> str:
+    def _type_of(self, node: Any, *, allow_json: bool = False) -> OperandType:
         if isinstance(node, F.Func):
             inner = self._type_of(node.arg)
             if inner != "text":
@@ -201,7 +206,7 @@ class FilterCompiler:
             raise InputError(f"filter: property {node.name!r} holds JSON; only IS NULL applies to it", field="filter")
         return field.type
 
-    def _operand(self, node: Any, ftype: str) -> str:
+    def _operand(self, node: Any, ftype: OperandType) -> str:
         if isinstance(node, F.Func):
             self._type_of(node)
         if isinstance(node, F.Prop):
@@ -215,7 +220,7 @@ class FilterCompiler:
             return f"t.{quote(node.name)}"
         return self._p(self._literal(node, ftype))
 
-    def _literal(self, value: Any, ftype: str) -> Any:
+    def _literal(self, value: Any, ftype: OperandType) -> Any:
         kind = _literal_type(value)
         if ftype == "feature_time":
             if isinstance(value, datetime):
@@ -308,7 +313,7 @@ def _allen(op: str, a: tuple[Any, Any], b: tuple[Any, Any], c: FilterCompiler) -
     return "(" + " AND ".join(parts) + ")"
 
 
-def _literal_type(value: Any) -> str:
+def _literal_type(value: Any) -> FieldType:
     kind = "text" if isinstance(value, str) else PY_TYPES.get(type(value))
     if kind is not None and kind != "json":
         return kind
@@ -322,7 +327,7 @@ def _literal_type(value: Any) -> str:
 def _show(node: Any) -> str:
     if isinstance(node, F.Prop):
         return f"property {node.name!r}"
-    if isinstance(node, shapely.Geometry):
+    if isinstance(node, BaseGeometry):  # every shapely geometry; shapely.Geometry is its untyped C base
         return node.geom_type
     if isinstance(node, str):
         return repr(node)

@@ -94,6 +94,7 @@ class GeoPackageStore(Store):
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        self._current_tx: GeoPackageTransaction | None = None  # the open transaction() on the writer
         try:
             self._writer = _connect(self.path, readonly=False, functions=self._functions)
         except sqlite3.DatabaseError as exc:
@@ -221,7 +222,7 @@ class GeoPackageStore(Store):
             raise StoreError(f"query on {coll.name!r} failed: {exc}") from exc
         types = [f.type for f in fields]
         names = [f.name for f in fields]
-        box = shapely.box(*query.bbox) if exact else None
+        box = shapely.box(*query.bbox) if query.bbox is not None else None  # exactly when ``exact``
         skip = query.offset if exact else 0
         remaining = query.limit if exact else None
         while True:
@@ -268,6 +269,7 @@ class GeoPackageStore(Store):
         with self._write_lock:
             conn = self._writer
             if conn.in_transaction:  # nested use inside an open transaction: join it
+                assert self._current_tx is not None, "the writer is in a transaction that transaction() did not open"
                 yield self._current_tx
                 return
             try:

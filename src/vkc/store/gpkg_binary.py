@@ -12,6 +12,7 @@ import struct
 
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 SRS_ID_WGS84 = 4326
 _LITTLE = 0x01
@@ -90,7 +91,7 @@ def decode(blobs: list[bytes | None]) -> np.ndarray:
     return shapely.from_wkb(np.array(wkb, dtype=object))
 
 
-def decode_one(blob: bytes | None) -> shapely.Geometry | None:
+def decode_one(blob: bytes | None) -> BaseGeometry | None:
     if blob is None:
         return None
     return shapely.from_wkb(blob[wkb_offset(blob) :])

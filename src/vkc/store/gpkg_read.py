@@ -11,7 +11,7 @@ from vkc.errors import CollectionNotFound, InputError
 from vkc.store.filter_sql import FilterCompiler, order_sql
 from vkc.store.gpkg_filter import GeoPackageDialect
 from vkc.store.gpkg_schema import q, rtree_name
-from vkc.store.model import Collection, Feature, Field, Query
+from vkc.store.model import Collection, Feature, Field, FieldType, Query
 from vkc.store.values import format_datetime, from_sql, parse_datetime, to_sql
 
 
@@ -70,6 +70,7 @@ def where_sql(
     else:
         frm = f"{table} t"
     fields = coll.field_map()
+    ftype: FieldType
     for cond in query.where:
         if cond.field == "id":
             column, ftype = "t.vkc_id", "text"
@@ -127,8 +128,8 @@ def select_list(fields: list[Field]) -> str:
     return "t.fid, t.vkc_id, t.geom, t.vkc_time, t.vkc_time_end" + "".join(f", t.{q(f.name)}" for f in fields)
 
 
-def row_feature(row: tuple, geometry: Any, names: list[str], types: list[str]) -> Feature:
-    props = {n: from_sql(v, t) for n, t, v in zip(names, types, row[5:])}  # type: ignore[arg-type]
+def row_feature(row: tuple[Any, ...], geometry: Any, names: list[str], types: list[FieldType]) -> Feature:
+    props = {n: from_sql(v, t) for n, t, v in zip(names, types, row[5:])}
     time = parse_datetime(row[3])
     end = parse_datetime(row[4])
     if end is not None and row[4] == row[3]:

@@ -226,8 +226,15 @@ class GeoPackageTransaction(Transaction):
         return WriteResult(inserted=new_rows, updated=len(old_rows))
 
     def _insert_new(
-        self, name: str, names: list[str], blobs: list, ids: list[str], times: list, ends: list, values: list[list]
-    ) -> tuple[int, list[tuple], list[int]]:
+        self,
+        name: str,
+        names: list[str],
+        blobs: list[bytes | None],
+        ids: list[str],
+        times: list[str | None],
+        ends: list[str | None],
+        values: list[list[Any]],
+    ) -> tuple[int, list[tuple[Any, ...]], list[int]]:
         """Insert rows with fresh fids; rows whose id exists already come back for an UPDATE.
 
         Optimistic: one INSERT .. ON CONFLICT DO NOTHING; only if SQLite reports
@@ -345,7 +352,7 @@ def encode_batch(batch: FeatureBatch) -> EncodedBatch:
     """FeatureBatch → EncodedBatch for the GeoPackage store (pure, picklable)."""
     blobs, bounds = gpkg_binary.encode(batch.geometries)
     n = len(batch)
-    times = [None if t is None else format_datetime(t) for t in batch.times] if batch.times else [None] * n
+    times: list[str | None] = [None if t is None else format_datetime(t) for t in batch.times] if batch.times else [None] * n
     if batch.times_end:
         ends = [t if e is None else format_datetime(e) for t, e in zip(times, batch.times_end)]
     else:

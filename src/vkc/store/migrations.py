@@ -74,7 +74,7 @@ def _versions_ddl(dialect: DialectName) -> str:
 
 def _table_exists(conn: Conn, table: str) -> bool:
     if conn.dialect.name == "postgres":
-        return conn.execute("SELECT to_regclass(?) IS NOT NULL", (table,)).fetchone()[0]
+        return bool(conn.execute("SELECT to_regclass(?) IS NOT NULL", (table,)).fetchone()[0])
     return conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone() is not None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import shapely
@@ -33,6 +33,7 @@ RESERVED_NAMES = frozenset({"fid", "geom", "vkc_id", "vkc_time", "vkc_time_end"}
 #: ``Feature.time_end`` of an interval that is still open (valid until further notice).
 OPEN_END = datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_T = TypeVar("_T")
 
 
 def check_collection_name(name: str) -> str:
@@ -149,7 +150,10 @@ class EncodedBatch:
     def select(self, keep: np.ndarray) -> EncodedBatch:
         """The rows where ``keep`` is true."""
         idx = np.flatnonzero(keep).tolist()
-        pick = lambda values: [values[i] for i in idx]  # noqa: E731
+
+        def pick(values: list[_T]) -> list[_T]:
+            return [values[i] for i in idx]
+
         return EncodedBatch(
             ids=pick(self.ids),
             geometries=pick(self.geometries),

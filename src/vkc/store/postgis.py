@@ -145,7 +145,7 @@ class PostGISStore(Store):
         with self._reading() as conn:
             coll = name if isinstance(name, Collection) else read_collection(conn, name)
             stmt, params = where_sql(coll, replace(query, limit=None, offset=0, sort=()), select=sql.SQL("count(*)"))
-            return int(conn.execute(stmt, params).fetchone()[0])
+            return int(_one(conn.execute(stmt, params))[0])
 
     #: above this planner cost an exact count is not made: the estimate is given (about a few ms of work)
     EXACT_COUNT_MAX_COST = 20_000.0
@@ -162,14 +162,14 @@ class PostGISStore(Store):
         with self._reading() as conn:
             coll = name if isinstance(name, Collection) else read_collection(conn, name)
             stmt, params = where_sql(coll, unpaged, select=sql.SQL("1"))
-            plan = conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) {}").format(stmt), params).fetchone()[0][0]["Plan"]
+            plan = _one(conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) {}").format(stmt), params))[0][0]["Plan"]
             if plan["Total Cost"] <= self.EXACT_COUNT_MAX_COST or plan["Plan Rows"] <= exact_up_to // 10:
                 bounded = sql.SQL("SELECT count(*) FROM ({} LIMIT %s) s").format(stmt)
-                n = int(conn.execute(bounded, [*params, exact_up_to + 1]).fetchone()[0])
+                n = int(_one(conn.execute(bounded, [*params, exact_up_to + 1]))[0])
                 if n <= exact_up_to:
                     return n, True
             if unpaged == Query():
-                estimate = conn.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (sql.Identifier(coll.name).as_string(conn),)).fetchone()[0]
+                estimate = _one(conn.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (sql.Identifier(coll.name).as_string(conn),)))[0]
                 if estimate >= 0:
                     return int(estimate), False
             return int(plan["Plan Rows"]), False
@@ -238,7 +238,7 @@ class PostGISStore(Store):
         if name not in self._known_names:
             raise CollectionNotFound(f"no collection named {name!r}", collection=name)
 
-    def _found(self, name: str, feature_id: str, row: tuple | None, description: Any) -> Feature:
+    def _found(self, name: str, feature_id: str, row: tuple[Any, ...] | None, description: Any) -> Feature:
         """The feature of a ``feature_by_id_sql`` row, or the error its absence means."""
         if row is None:  # the collection is gone
             self._known_names.discard(name)
@@ -280,6 +280,13 @@ class PostGISStore(Store):
                 tx.finish()
         except psycopg.OperationalError as exc:
             raise StoreError(f"the database failed during a write: {str(exc).strip().splitlines()[0]}") from exc
+
+
+def _one(cursor: psycopg.Cursor[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The row of a statement that always returns exactly one (an aggregate, EXPLAIN)."""
+    row = cursor.fetchone()
+    assert row is not None, "the statement returned no row"
+    return row
 
 
 __all__ = ["PostGISStore"]

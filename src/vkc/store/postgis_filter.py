@@ -8,6 +8,7 @@ from typing import Any
 import shapely
 
 from vkc.store.filter_sql import SqlDialect
+from vkc.store.model import FieldType
 
 _FUNCTIONS = {
     "s_intersects": "ST_Intersects",
@@ -27,7 +28,7 @@ class PostGISDialect(SqlDialect):
     def time_value(self, value: datetime) -> Any:
         return value
 
-    def value(self, value: Any, ftype: str) -> Any:
+    def value(self, value: Any, ftype: FieldType) -> Any:
         return value if ftype == "boolean" else super().value(value, ftype)
 
     def time_start_open(self) -> str:

@@ -12,7 +12,7 @@ from psycopg import sql
 
 from vkc.errors import CollectionNotFound, InputError
 from vkc.store.filter_sql import FilterCompiler, order_sql
-from vkc.store.model import Collection, Feature, Field, Query
+from vkc.store.model import Collection, Feature, Field, FieldType, Query
 from vkc.store.postgis_filter import PostGISDialect
 from vkc.store.values import format_datetime, to_sql
 
@@ -49,6 +49,8 @@ def where_sql(coll: Collection, query: Query, *, select: sql.Composable, order: 
         clauses.append(sql.SQL("t.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) AND ST_Intersects(t.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"))
         params += [*query.bbox, *query.bbox]
     fields = coll.field_map()
+    column: sql.Composable
+    ftype: FieldType
     for cond in query.where:
         if cond.field == "id":
             column, ftype = sql.SQL("t.vkc_id"), "text"
@@ -86,13 +88,13 @@ def where_sql(coll: Collection, query: Query, *, select: sql.Composable, order: 
             params.append(end)
     if query.filter is not None:
         text, filter_params = FilterCompiler(coll, PostGISDialect()).compile(query.filter)
-        clauses.append(sql.SQL(text))  # type: ignore[arg-type]  # built only from quoted identifiers and placeholders
+        clauses.append(sql.SQL(text))  # built only from quoted identifiers and placeholders
         params += filter_params
     stmt = sql.SQL("SELECT {} FROM {} t").format(select, sql.Identifier(coll.name))
     if clauses:
         stmt = sql.SQL("{} WHERE {}").format(stmt, sql.SQL(" AND ").join(clauses))
     if order:
-        stmt = sql.SQL("{} ORDER BY " + order_sql(coll, query.sort)).format(stmt)  # type: ignore[operator]
+        stmt = sql.SQL("{} ORDER BY " + order_sql(coll, query.sort)).format(stmt)
         if query.limit is not None:
             stmt = sql.SQL("{} LIMIT %s").format(stmt)
             params.append(query.limit)
@@ -112,7 +114,7 @@ def feature_by_id_sql(name: str) -> sql.Composed:
     return sql.SQL("SELECT c.fields, t.* FROM vkc_collections c LEFT JOIN {} t ON t.vkc_id = %s WHERE c.name = %s").format(sql.Identifier(name))
 
 
-def joined_feature(row: tuple, columns: list[str]) -> Feature | None:
+def joined_feature(row: tuple[Any, ...], columns: list[str]) -> Feature | None:
     """The feature of a ``feature_by_id_sql`` row (fetched in binary: ``geom`` is EWKB), None if it has none."""
     at = {name: i for i, name in enumerate(columns)}
     if row[at["vkc_id"]] is None:
@@ -130,14 +132,14 @@ def select_list(fields: list[Field]) -> sql.Composed:
     )
 
 
-def rows_features(rows: list[tuple], fields: list[Field]) -> Iterator[Feature]:
+def rows_features(rows: list[tuple[Any, ...]], fields: list[Field]) -> Iterator[Feature]:
     """Feature rows (``select_list``) as features, their WKB decoded at once."""
     geoms = shapely.from_wkb(np.array([None if r[1] is None else bytes(r[1]) for r in rows], dtype=object))
     for row, geom in zip(rows, geoms.tolist()):
         yield row_feature(row, geom, fields)
 
 
-def _param(value: Any, ftype: str) -> Any:
+def _param(value: Any, ftype: FieldType) -> Any:
     if ftype == "json":
         from psycopg.types.json import Jsonb
 
@@ -145,7 +147,7 @@ def _param(value: Any, ftype: str) -> Any:
     return to_sql(value, ftype)
 
 
-def row_feature(row: tuple, geometry: Any, fields: list[Field]) -> Feature:
+def row_feature(row: tuple[Any, ...], geometry: Any, fields: list[Field]) -> Feature:
     props = {}
     for f, value in zip(fields, row[4:]):
         if isinstance(value, datetime):

@@ -17,7 +17,7 @@ def mvt_statement(coll: Collection, properties: tuple[str, ...], *, extent: int,
     its cell: one integer, so the sort that keeps the lowest ``fid`` per cell
     compares one value, not two recomputed expressions.
     """
-    columns = [sql.SQL("t.{}").format(sql.Identifier(p)) for p in properties]
+    columns: list[sql.Composable] = [sql.SQL("t.{}").format(sql.Identifier(p)) for p in properties]
     if "id" not in properties:
         columns.append(sql.SQL("t.vkc_id AS id"))
     selected = sql.SQL(", ").join(columns)

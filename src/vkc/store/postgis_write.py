@@ -22,7 +22,7 @@ from vkc.store.checks import (
     columns_of,
     plan_fields,
 )
-from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Field, Query, WriteResult, check_collection_name
+from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Field, FieldType, Query, WriteResult, check_collection_name
 from vkc.store.postgis_read import read_collection, rows_features, select_list, where_sql
 from vkc.store.postgis_schema import PG_TYPES
 from vkc.store.values import format_datetime
@@ -34,7 +34,7 @@ def encode_batch(batch: FeatureBatch) -> EncodedBatch:
     """FeatureBatch → EncodedBatch for PostGIS: ISO WKB (pure, picklable)."""
     geoms = np.asarray(batch.geometries, dtype=object)
     n = len(batch)
-    times = [None if t is None else format_datetime(t) for t in batch.times] if batch.times else [None] * n
+    times: list[str | None] = [None if t is None else format_datetime(t) for t in batch.times] if batch.times else [None] * n
     ends = [t if e is None else format_datetime(e) for t, e in zip(times, batch.times_end)] if batch.times_end else times
     return EncodedBatch(
         ids=list(batch.ids),
@@ -229,7 +229,7 @@ class PostGISTransaction(Transaction):
                 self.conn.execute("INSERT INTO vkc_extent_log (name, min_x, min_y, max_x, max_y) VALUES (%s, %s, %s, %s, %s)", (name, *box))
 
 
-def _copy_column(column: list[Any] | None, ftype: str, n: int) -> list[Any]:
+def _copy_column(column: list[Any] | None, ftype: FieldType, n: int) -> list[Any]:
     values = column_to_sql(column, ftype, n)
     if ftype == "boolean":
         return [None if v is None else bool(v) for v in values]

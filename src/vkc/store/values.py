@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, overload
 
 import orjson
 
@@ -78,6 +78,10 @@ def column_type(column: list[Any], current: FieldType | None = None) -> FieldTyp
     return result
 
 
+@overload
+def widen(a: FieldType | None, b: FieldType) -> FieldType: ...
+@overload
+def widen(a: FieldType | None, b: FieldType | None) -> FieldType | None: ...
 def widen(a: FieldType | None, b: FieldType | None) -> FieldType | None:
     """The narrowest type that holds values of both types."""
     if a is None or a == b:

@@ -46,7 +46,7 @@ def create_app(settings: Settings, components: Sequence[Component] | None = None
             app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(HttpSemantics)
-    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]  # FastAPI's documented way to replace the schema
     return app
 
 
