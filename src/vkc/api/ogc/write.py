@@ -4,12 +4,17 @@ The rules (If-Match, schema fit, merge patches, CRS of the body) are
 :mod:`vkc.layers.features_service`'s; here are the HTTP sides: the token in
 ``Authorization``, the body read with its size limit, ``If-Match`` and
 ``Content-Crs``, and the status, ``Location`` and ``ETag`` of the answer.
+
+The store work (the token, the write) runs in worker threads: a writer that
+waits for the GeoPackage's lock (up to its busy timeout) stalls no other
+request.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from vkc import auth
 from vkc.api.ogc.body import PATCH_BODY, REQUEST_BODY, read_json
@@ -46,9 +51,9 @@ def _grant(request: Request, collection: str) -> Grant:
     responses={201: {"description": "Created; Location names the new feature"}, **BAD_REQUEST, **AUTH, **NOT_FOUND, 409: _problem("The id exists already")},
 )
 async def create(request: Request, collectionId: str) -> Response:  # noqa: N803
-    grant = _grant(request, collectionId)
+    grant = await run_in_threadpool(_grant, request, collectionId)
     doc = await read_json(request)
-    stored = service.create_feature(store_of(request), collectionId, doc, grant, content_crs=request.headers.get("content-crs"))
+    stored = await run_in_threadpool(service.create_feature, store_of(request), collectionId, doc, grant, content_crs=request.headers.get("content-crs"))
     location = f"{base_url(request)}/collections/{collectionId}/items/{stored.feature.id}"
     return Response(status_code=201, headers={"Location": location, "ETag": stored.etag})
 
@@ -61,10 +66,11 @@ async def create(request: Request, collectionId: str) -> Response:  # noqa: N803
     responses={204: {"description": "Replaced; ETag is the new version"}, **BAD_REQUEST, **AUTH, **NOT_FOUND, **VERSIONED},
 )
 async def replace_feature(request: Request, collectionId: str, featureId: str) -> Response:  # noqa: N803
-    grant = _grant(request, collectionId)
+    grant = await run_in_threadpool(_grant, request, collectionId)
     doc = await read_json(request)
-    stored = service.replace_feature(
-        store_of(request), collectionId, featureId, doc, grant, if_match=request.headers.get("if-match"), content_crs=request.headers.get("content-crs")
+    stored = await run_in_threadpool(
+        service.replace_feature, store_of(request), collectionId, featureId, doc, grant,
+        if_match=request.headers.get("if-match"), content_crs=request.headers.get("content-crs"),
     )
     return Response(status_code=204, headers={"ETag": stored.etag})
 
@@ -76,10 +82,11 @@ async def replace_feature(request: Request, collectionId: str, featureId: str) -
     responses={200: {"description": "Updated; the feature as it is now", "content": {"application/geo+json": {}}}, **BAD_REQUEST, **AUTH, **NOT_FOUND, **VERSIONED},
 )
 async def update(request: Request, collectionId: str, featureId: str) -> Response:  # noqa: N803
-    grant = _grant(request, collectionId)
+    grant = await run_in_threadpool(_grant, request, collectionId)
     patch = await read_json(request)
-    stored = service.update_feature(
-        store_of(request), collectionId, featureId, patch, grant, if_match=request.headers.get("if-match"), content_crs=request.headers.get("content-crs")
+    stored = await run_in_threadpool(
+        service.update_feature, store_of(request), collectionId, featureId, patch, grant,
+        if_match=request.headers.get("if-match"), content_crs=request.headers.get("content-crs"),
     )
     body = feature_json(stored.feature, geometries_json([stored.feature], api_crs(CRS84))[0])
     return json_response(body, GEOJSON, headers={"ETag": stored.etag})
@@ -91,7 +98,7 @@ async def update(request: Request, collectionId: str, featureId: str) -> Respons
     summary="Delete a feature (If-Match required)",
     responses={204: {"description": "Deleted"}, **AUTH, **NOT_FOUND, **VERSIONED},
 )
-def delete(request: Request, collectionId: str, featureId: str) -> Response:  # noqa: N803
+def delete(request: Request, collectionId: str, featureId: str) -> Response:  # noqa: N803  (no body to read: a sync route, in a worker thread)
     grant = _grant(request, collectionId)
     service.delete_feature(store_of(request), collectionId, featureId, grant, if_match=request.headers.get("if-match"))
     return Response(status_code=204)
