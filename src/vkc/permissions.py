@@ -86,4 +86,7 @@ class Grant:
             raise PermissionDenied(f"token {self.token_id} does not allow {wanted} (its scopes: {held})")
 
 
-__all__ = ["ANY", "Grant", "Scope", "ScopeKind", "features", "parse_scope"]
+#: the grant of whoever runs a ``vkc`` command: they open the store (its file, or its database URL) themselves, so they hold every right
+LOCAL_ADMIN = Grant(token_id="local", role="admin", scopes=frozenset(), name="the local user")
+
+__all__ = ["ANY", "LOCAL_ADMIN", "Grant", "Scope", "ScopeKind", "features", "parse_scope"]

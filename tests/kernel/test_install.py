@@ -39,7 +39,7 @@ def installed_vkc(tmp_path_factory) -> Path:
 def test_every_command_group_answers_help(installed_vkc: Path) -> None:
     top = _run([str(installed_vkc), "--help"], cwd=installed_vkc.parent)
     assert top.returncode == 0, top.stderr
-    groups = ["admin", "aqi", "alerts", "db", "demo", "export", "import", "layers", "serve", "store", "token", "components"]
+    groups = ["admin", "aqi", "alerts", "db", "demo", "export", "features", "import", "layers", "serve", "store", "token", "components"]
     for group in groups:
         assert f" {group} " in top.stdout, group
         r = _run([str(installed_vkc), group, "--help"], cwd=installed_vkc.parent)

@@ -24,6 +24,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def _db(request: Request) -> SensorDb:
+    """The sensor tables, if the token may manage alerts (a store read: for a worker thread)."""
     auth.require(store_of(request), request.headers.get("authorization"), MANAGE)
     return SensorDb(store_of(request))
 
@@ -36,7 +37,7 @@ def _db(request: Request) -> SensorDb:
     responses=ERRORS,
 )
 async def subscribe(request: Request) -> Response:
-    db = _db(request)
+    db = await run_in_threadpool(_db, request)
     body = await read_json(request)
     if not isinstance(body, dict):
         raise InputError("expected a JSON object with url and condition", field="body")

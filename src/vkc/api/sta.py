@@ -42,6 +42,7 @@ def _service(request: Request) -> SensorThings:
 
 
 def _authorise(request: Request) -> None:
+    """Raise unless the token may write SensorThings (a store read: for a worker thread)."""
     auth.require(store_of(request), request.headers.get("authorization"), SENSORTHINGS)
 
 
@@ -52,7 +53,7 @@ def service_root(request: Request) -> Response:
 
 @router.post("/CreateObservations", summary="Create many observations at once (dataArray, OGC 18-088 §14)", status_code=201, responses=WRITE_ERRORS)
 async def create_observations(request: Request) -> Response:
-    _authorise(request)
+    await run_in_threadpool(_authorise, request)
     body = await read_json(request)
     links = await run_in_threadpool(_service(request).create_observations, body)
     return json_response(links, status_code=201)
@@ -68,14 +69,14 @@ def read(path: str, request: Request) -> Response:
 
 @router.post("/{path:path}", summary="Create an entity (deep insert allowed)", status_code=201, responses=WRITE_ERRORS)
 async def create(path: str, request: Request) -> Response:
-    _authorise(request)
+    await run_in_threadpool(_authorise, request)
     body = await read_json(request)
     entity, location = await run_in_threadpool(_service(request).create, path, body)
     return json_response(entity, status_code=201, headers={"Location": location})
 
 
 async def _update(path: str, request: Request, *, replace: bool) -> Response:
-    _authorise(request)
+    await run_in_threadpool(_authorise, request)
     body: Any = await read_json(request)
     json_patch = request.headers.get("content-type", "").split(";")[0].strip() == "application/json-patch+json"
     entity = await run_in_threadpool(partial(_service(request).update, path, body, replace=replace, json_patch=json_patch))
@@ -94,6 +95,6 @@ async def put(path: str, request: Request) -> Response:
 
 @router.delete("/{path:path}", summary="Delete an entity (and what cannot exist without it)", status_code=200, responses=WRITE_ERRORS)
 async def delete(path: str, request: Request) -> Response:
-    _authorise(request)
+    await run_in_threadpool(_authorise, request)
     await run_in_threadpool(_service(request).delete, path)
     return Response(status_code=200)

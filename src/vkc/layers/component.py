@@ -17,11 +17,12 @@ def _routers() -> Sequence[Any]:
 
 
 def _cli(cl: CommandLine) -> None:
-    from vkc.cli import layers
+    from vkc.cli import features, layers
 
     cl.group("import").command("layer")(layers.import_layer_command)
     cl.group("export").command("layer")(layers.export_layer_command)
     cl.app.command("layers")(layers.list_layers)
+    cl.app.add_typer(features.features_app, name="features")
 
 
 COMPONENT = Component(

@@ -11,9 +11,9 @@ from fastapi.responses import Response
 
 from vkc.api.ogc.collections import NOT_FOUND
 from vkc.api.ogc.common import GEOJSON, HTML, JSON, PROBLEM, base_url, json_response, link, store_of, wants_html, with_query
-from vkc.api.ogc.geojson import etag, feature_json, geometries_json
 from vkc.api.ogc.html import render
 from vkc.api.ogc.params import DEFAULT_LIMIT, MAX_LIMIT, check_known, parse_items
+from vkc.layers.documents import etag, feature_json, geometries_json
 from vkc.ogc.crs import CRS84, api_crs
 
 router = APIRouter()
