@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from vkc.sensors.entities import ENTITY_TYPES, EntityType, Field
-from vkc.store.dialect import Conn, DialectName
+from vkc.store.dialect import BBOX_SUFFIXES, Conn, DialectName
 
 OBSERVATIONS = "sta_observations"
 
@@ -30,7 +30,6 @@ _TYPES: dict[DialectName, dict[str, str]] = {
     "postgres": {"text": "text", "json": "jsonb", "time": "timestamptz", "number": "double precision", "id": "bigint"},
     "sqlite": {"text": "TEXT", "json": "TEXT", "time": "INTEGER", "number": "REAL", "id": "INTEGER"},
 }
-BBOX_SUFFIXES = ("_minx", "_miny", "_maxx", "_maxy")
 
 
 def field_columns(field: Field, dialect: DialectName) -> list[tuple[str, str]]:
