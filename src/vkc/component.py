@@ -3,9 +3,10 @@
 A component declares, in one :class:`Component` value, everything it adds:
 its tables (migrations for both backends), SQLite functions, HTTP routers,
 CLI commands, conformance classes, permission scopes, the tables
-``vkc store copy`` carries, and tasks that run beside the server. The app
-factory, the CLI and the store are assembled from the installed components;
-the kernel imports none of them.
+``vkc store copy`` carries (:class:`~vkc.store.tables.Table`: each with its
+key and the kind of the columns the backends spell differently), and tasks
+that run beside the server. The app factory, the CLI and the store are
+assembled from the installed components; the kernel imports none of them.
 
 Components are found through the ``vkc.components`` entry-point group, the
 built-in ones exactly as a third party's::
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from vkc.errors import StoreError
 from vkc.permissions import ScopeKind
 from vkc.store.migrations import Migration, Schema
+from vkc.store.tables import ColumnKind, Table
 
 if TYPE_CHECKING:
     import typer
@@ -77,8 +79,9 @@ class Component:
     #: conformance classes per API root (e.g. ``{"/ogc": [...]}``), as the API's conformance page lists them
     conformance: dict[str, Sequence[str]] = field(default_factory=dict)
     scopes: Sequence[ScopeKind] = ()
-    #: tables ``vkc store copy`` carries, parents before children
-    tables: Sequence[str] = ()
+    #: the tables ``vkc store copy`` carries, parents before children: each with its key and the kind of every
+    #: column whose representation differs between the backends (see :mod:`vkc.store.tables`)
+    tables: Sequence[Table] = ()
     server_tasks: Sequence[tuple[str, ServerTask]] = ()
 
     @property
@@ -131,4 +134,4 @@ def scope_kinds(components: Iterable[Component]) -> list[ScopeKind]:
     return [kind for c in components for kind in c.scopes]
 
 
-__all__ = ["ENTRY_POINT_GROUP", "CommandLine", "Component", "ServerTask", "installed", "ordered", "scope_kinds"]
+__all__ = ["ENTRY_POINT_GROUP", "ColumnKind", "CommandLine", "Component", "ServerTask", "Table", "installed", "ordered", "scope_kinds"]
