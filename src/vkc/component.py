@@ -3,9 +3,10 @@
 A component declares, in one :class:`Component` value, everything it adds:
 its tables (migrations for both backends), SQLite functions, HTTP routers,
 CLI commands, conformance classes, permission scopes, the tables
-``vkc store copy`` carries, and tasks that run beside the server. The app
-factory, the CLI and the store are assembled from the installed components;
-the kernel imports none of them.
+``vkc store copy`` carries (:class:`~vkc.store.tables.Table`: each with its
+key and the kind of the columns the backends spell differently), and tasks
+that run beside the server. The app factory, the CLI and the store are
+assembled from the installed components; the kernel imports none of them.
 
 Components are found through the ``vkc.components`` entry-point group, the
 built-in ones exactly as a third party's::
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
     from vkc.store.base import Store
     from vkc.store.migrations import Migration
+    from vkc.store.tables import Table
 
 ENTRY_POINT_GROUP = "vkc.components"
 
@@ -77,8 +79,9 @@ class Component:
     #: conformance classes per API root (e.g. ``{"/ogc": [...]}``), as the API's conformance page lists them
     conformance: dict[str, Sequence[str]] = field(default_factory=dict)
     scopes: Sequence[ScopeKind] = ()
-    #: tables ``vkc store copy`` carries, parents before children
-    tables: Sequence[str] = ()
+    #: the tables ``vkc store copy`` carries, parents before children: each with its key and the kind of every
+    #: column whose representation differs between the backends (see :mod:`vkc.store.tables`)
+    tables: Sequence[Table] = ()
     server_tasks: Sequence[tuple[str, ServerTask]] = ()
 
     @property

@@ -10,8 +10,19 @@ from vkc.alerts import scopes
 from vkc.alerts.schema import ddl
 from vkc.component import CommandLine, Component
 from vkc.store.migrations import migration
+from vkc.store.tables import Table
 
-TABLES = ("vkc_alert_subscriptions", "vkc_alert_state", "vkc_alert_outbox")
+#: the alert tables, parents before children (what ``vkc store copy`` carries; kinds as in :mod:`vkc.alerts.schema`)
+TABLES = (
+    Table("vkc_alert_subscriptions", key=("id",), kinds={"condition": "json", "created": "time", "active": "boolean"}, serial="id"),
+    Table("vkc_alert_state", key=("subscription_id", "station"), kinds={"last_hour": "time", "above": "boolean"}),
+    Table(
+        "vkc_alert_outbox",
+        key=("id",),
+        kinds={"hour": "time", "payload": "json", "created": "time", "next_attempt": "time", "delivered": "time"},
+        serial="id",
+    ),
+)
 
 
 def _routers() -> Sequence[Any]:

@@ -14,16 +14,23 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 def copy(
     source: str = typer.Option(..., "--from", help="Store to read: a .gpkg path or postgresql://... URL."),
     target: str = typer.Option(..., "--to", help="Store to write (created if it is a new .gpkg)."),
-    collection: list[str] | None = typer.Option(None, "--collection", "-c", help="Copy only these collections."),
+    collection: list[str] | None = typer.Option(
+        None, "--collection", "-c", help="Copy only these collections (and none of the other tables, nor the records)."
+    ),
 ) -> None:
-    """Copy collections between stores, either direction; ids are kept, so a second copy replaces."""
+    """Copy a whole store into another, either direction: collections, SensorThings entities and observations,
+    alert subscriptions and events, access tokens. Ids are kept, so a second copy replaces rather than doubles."""
+    import time
+
     from vkc.store import open_store
     from vkc.store.copy import copy_store
 
+    started = time.perf_counter()
     with open_store(source, create=False) as src, open_store(target) as dst:
         copied = copy_store(src, dst, collection or None)
-    for name, count in copied.items():
-        typer.echo(f"{name}: {count} features")
+    for line in copied.lines():
+        typer.echo(line)
+    typer.echo(f"copied in {time.perf_counter() - started:.1f} s")
 
 
 @db_app.command("upgrade")

@@ -7,23 +7,12 @@ from typing import Any
 
 from vkc.component import CommandLine, Component
 from vkc.sensors import scopes
-from vkc.sensors.schema import ddl
+from vkc.sensors.schema import copy_tables, ddl
 from vkc.sensors.sqlite_functions import register
 from vkc.store.migrations import migration
 
-#: the SensorThings tables, parents before children (what ``vkc store copy`` carries)
-TABLES = (
-    "sta_things",
-    "sta_locations",
-    "sta_thing_locations",
-    "sta_historical_locations",
-    "sta_historical_location_locations",
-    "sta_sensors",
-    "sta_observed_properties",
-    "sta_datastreams",
-    "sta_features_of_interest",
-    "sta_observations",
-)
+#: the SensorThings tables, parents before children (what ``vkc store copy`` carries), declared from the entity model
+TABLES = copy_tables()
 
 
 def _routers() -> Sequence[Any]:

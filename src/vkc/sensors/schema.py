@@ -18,11 +18,13 @@ time; partitions are made on demand by :func:`ensure_month_partitions`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from vkc.sensors.entities import ENTITY_TYPES, EntityType, Field
-from vkc.store.dialect import Conn, DialectName
+from vkc.sensors.entities import ENTITY_TYPES, HISTORICAL_LOCATION_LOCATIONS, THING_LOCATIONS, EntityType, Field
+from vkc.store.dialect import BBOX_SUFFIXES, Conn, DialectName
+from vkc.store.tables import ColumnKind, Table
 
 OBSERVATIONS = "sta_observations"
 
@@ -30,7 +32,6 @@ _TYPES: dict[DialectName, dict[str, str]] = {
     "postgres": {"text": "text", "json": "jsonb", "time": "timestamptz", "number": "double precision", "id": "bigint"},
     "sqlite": {"text": "TEXT", "json": "TEXT", "time": "INTEGER", "number": "REAL", "id": "INTEGER"},
 }
-BBOX_SUFFIXES = ("_minx", "_miny", "_maxx", "_maxy")
 
 
 def field_columns(field: Field, dialect: DialectName) -> list[tuple[str, str]]:
@@ -109,8 +110,8 @@ def ddl(dialect: DialectName) -> list[str]:
     for name in order:
         statements += _create_table(ENTITY_TYPES[name], dialect)
     for link, left, right in (
-        (("sta_thing_locations", "thing_id", "location_id"), "sta_things", "sta_locations"),
-        (("sta_historical_location_locations", "historical_location_id", "location_id"), "sta_historical_locations", "sta_locations"),
+        (THING_LOCATIONS, "sta_things", "sta_locations"),
+        (HISTORICAL_LOCATION_LOCATIONS, "sta_historical_locations", "sta_locations"),
     ):
         statements.append(_link_table(link, left, right, dialect))
         statements.append(f"CREATE INDEX IF NOT EXISTS {link[0]}_{link[2]} ON {link[0]} ({link[2]})")
@@ -150,3 +151,53 @@ def ensure_month_partitions(conn: Conn, months: Iterable[datetime]) -> None:
     for month in missing:
         bounds = f"FROM ('{month.isoformat()}') TO ('{next_month(month).isoformat()}')"  # DDL takes no parameters
         conn.execute(f"CREATE TABLE IF NOT EXISTS {partition_name(month)} PARTITION OF {OBSERVATIONS} FOR VALUES {bounds}")
+
+
+# -- what ``vkc store copy`` needs to know -------------------------------------------------
+
+_KIND_OF_PG_TYPE: dict[str, ColumnKind] = {"timestamptz": "time", "jsonb": "json", "geometry(Geometry, 4326)": "geometry"}
+
+
+def column_kinds(et: EntityType) -> dict[str, ColumnKind]:
+    """The columns of an entity's table whose representation differs between the backends, read off the types above."""
+    return {
+        column: _KIND_OF_PG_TYPE[sqltype]
+        for f in et.fields
+        for column, sqltype in field_columns(f, "postgres")
+        if sqltype in _KIND_OF_PG_TYPE
+    }
+
+
+def _observation_partitions(conn: Conn, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    if conn.dialect.name == "postgres":
+        start = columns.index("phenomenon_time_start")
+        ensure_month_partitions(conn, {r[start] for r in rows})
+
+
+def copy_tables() -> tuple[Table, ...]:
+    """The SensorThings tables as ``vkc store copy`` carries them, parents before children; ids kept."""
+
+    def entity(set_name: str) -> Table:
+        et = ENTITY_TYPES[set_name]
+        return Table(et.table, key=("id",), kinds=column_kinds(et), serial="id")
+
+    def link(table: tuple[str, str, str]) -> Table:
+        return Table(table[0], key=table[1:])
+
+    observations = ENTITY_TYPES["Observations"]
+    return (
+        entity("Things"),
+        entity("Locations"),
+        link(THING_LOCATIONS),
+        entity("HistoricalLocations"),
+        link(HISTORICAL_LOCATION_LOCATIONS),
+        entity("Sensors"),
+        entity("ObservedProperties"),
+        entity("Datastreams"),
+        entity("FeaturesOfInterest"),
+        # keyed as ingest keys them; the id is kept too (and its sequence advanced)
+        Table(
+            OBSERVATIONS, key=("datastream_id", "phenomenon_time_start"), kinds=column_kinds(observations), serial="id",
+            prepare=_observation_partitions,
+        ),
+    )

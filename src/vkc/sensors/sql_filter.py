@@ -31,8 +31,8 @@ import shapely
 from vkc.errors import InputError
 from vkc.sensors.db import SensorDb
 from vkc.sensors.entities import ENTITY_TYPES, EntityType
-from vkc.sensors.schema import BBOX_SUFFIXES
 from vkc.sta import query_options as q
+from vkc.store.dialect import BBOX_SUFFIXES
 
 _COMPARE = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 _ARITH = {"add": "+", "sub": "-", "mul": "*"}

@@ -10,12 +10,15 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from vkc.errors import ConflictError
 from vkc.store.checks import check_duplicate_ids, check_geometry_types, needed_fields
 from vkc.store.dialect import Conn, Dialect
 from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Field, Query, WriteResult
+
+if TYPE_CHECKING:
+    from vkc.component import Component
 
 
 class Transaction(abc.ABC):
@@ -107,6 +110,8 @@ class Store(abc.ABC):
 
     url: str
     dialect: Dialect
+    #: the components whose tables the store holds, in dependency order
+    components: tuple[Component, ...]
 
     # -- the seams components use ----------------------------------------------
     @abc.abstractmethod
@@ -172,6 +177,17 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def records(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
         """All records of a kind, by key."""
+
+    @abc.abstractmethod
+    def record_kinds(self) -> list[str]:
+        """The kinds of the records stored, in order."""
+
+    @abc.abstractmethod
+    def put_records(self, kind: str, records: Iterable[tuple[str, dict[str, Any]]]) -> int:
+        """Insert or replace records of one kind in one transaction; a record whose value is already stored is left as it is.
+
+        Returns how many were written (new or changed).
+        """
 
     # -- writes --------------------------------------------------------
     @abc.abstractmethod

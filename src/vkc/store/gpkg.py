@@ -25,7 +25,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -258,6 +258,21 @@ class GeoPackageStore(Store):
     def records(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
         rows = self._reader().execute("SELECT key, value FROM vkc_records WHERE kind = ? ORDER BY key", (kind,))
         return [(k, orjson.loads(v)) for k, v in rows]
+
+    def record_kinds(self) -> list[str]:
+        return [k for (k,) in self._reader().execute("SELECT DISTINCT kind FROM vkc_records ORDER BY kind")]
+
+    def put_records(self, kind: str, records: Iterable[tuple[str, dict[str, Any]]]) -> int:
+        written = 0
+        with self.transaction():
+            for key, value in records:
+                written += self._writer.execute(
+                    "INSERT INTO vkc_records (kind, key, value, updated) VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now')) "
+                    "ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value, updated = excluded.updated "
+                    "WHERE json(value) IS NOT json(excluded.value)",
+                    (kind, key, orjson.dumps(value).decode()),
+                ).rowcount
+        return written
 
     # -- writes ------------------------------------------------------------
     @property

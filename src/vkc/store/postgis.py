@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -265,6 +265,22 @@ class PostGISStore(Store):
     def records(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
         with self._reading() as conn:
             return [(k, v) for k, v in conn.execute("SELECT key, value FROM vkc_records WHERE kind = %s ORDER BY key", (kind,))]
+
+    def record_kinds(self) -> list[str]:
+        with self._reading() as conn:
+            return [k for (k,) in conn.execute("SELECT DISTINCT kind FROM vkc_records ORDER BY kind")]
+
+    def put_records(self, kind: str, records: Iterable[tuple[str, dict[str, Any]]]) -> int:
+        written = 0
+        with self.transaction() as tx:
+            for key, value in records:
+                written += tx.conn.execute(
+                    "INSERT INTO vkc_records (kind, key, value) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (kind, key) DO UPDATE SET value = EXCLUDED.value, updated = now() "
+                    "WHERE vkc_records.value IS DISTINCT FROM EXCLUDED.value",
+                    (kind, key, Jsonb(value)),
+                ).rowcount
+        return written
 
     # -- writes ------------------------------------------------------------
     @property
