@@ -6,14 +6,14 @@
 - :class:`Lexer`, :class:`Rule`, :class:`Token`: a tokenizer driven by a
   table of regular expressions;
 - :class:`Parser`: the recursive-descent helpers (peek, accept, expect,
-  nesting) over the tokens;
+  nesting) over the tokens, and levels of binary operators (:class:`Infix`);
 - :class:`Limits`: the longest text and the deepest nesting accepted;
 - :func:`shorten`, :func:`literal_phrase`: how messages show what they found.
 
 Part of the platform kernel: it imports nothing from :mod:`vkc` but :mod:`vkc.errors`.
 """
 
-from vkc.parsing.descent import Parser
+from vkc.parsing.descent import Infix, Parser, fold_left
 from vkc.parsing.limits import MAX_DEPTH, MAX_LENGTH, Fail, Limits, Nesting
 from vkc.parsing.phrases import literal_phrase, shorten
 from vkc.parsing.source import SourceText, excerpt
@@ -29,6 +29,7 @@ __all__ = [
     "STRING",
     "SYMBOL",
     "Fail",
+    "Infix",
     "Lexer",
     "Limits",
     "Nesting",
@@ -37,6 +38,7 @@ __all__ = [
     "SourceText",
     "Token",
     "excerpt",
+    "fold_left",
     "literal_phrase",
     "quoted",
     "shorten",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from vkc.errors import InputError
 from vkc.parsing.limits import Limits
@@ -11,7 +13,32 @@ from vkc.parsing.phrases import shorten
 from vkc.parsing.source import SourceText
 from vkc.parsing.tokens import END, STRING, SYMBOL, Token
 
-__all__ = ["Parser"]
+__all__ = ["Infix", "Parser", "fold_left"]
+
+
+@dataclass(frozen=True, slots=True)
+class Infix:
+    """One precedence level of left-associative binary operators, and how its node is built.
+
+    ``ops`` are the operators: names as their tokens' ``word`` (case-folded)
+    or symbols. ``build`` gets the operands and the operators between them
+    (one fewer) of a run such as ``a or b or c``.
+    """
+
+    ops: tuple[str, ...]
+    build: Callable[[list[Any], list[str]], Any]
+
+
+def fold_left(make: Callable[[str, Any, Any], Any]) -> Callable[[list[Any], list[str]], Any]:
+    """An :class:`Infix` build making binary nodes ``make(op, left, right)``, grouped from the left."""
+
+    def build(operands: list[Any], ops: list[str]) -> Any:
+        node = operands[0]
+        for op, right in zip(ops, operands[1:], strict=True):
+            node = make(op, node, right)
+        return node
+
+    return build
 
 
 class Parser:
@@ -23,6 +50,7 @@ class Parser:
 
     subject: ClassVar[str] = "expression"
     end_shown: ClassVar[str] = "the end of the value"
+    levels: ClassVar[tuple[Infix, ...]] = ()  # the binary operators for infix(), loosest first
 
     def __init__(self, tokens: list[Token], source: SourceText, limits: Limits) -> None:
         self.tokens = tokens
@@ -106,3 +134,48 @@ class Parser:
     def nested(self, token: Token) -> AbstractContextManager[None]:
         """One nesting level deeper for a ``with`` body; over the limit, an error at ``token``."""
         return self.nesting.deeper(lambda message: self.fail(message, token))
+
+    # -- binary operators ----------------------------------------------------
+    def infix(self, level: int = 0) -> Any:
+        """A run of the operators of ``levels[level]`` over operands with tighter ones, down to :meth:`unary`.
+
+        Each operand goes through :meth:`operand_of` as soon as it is parsed
+        (the first one before what follows it), so errors come in the order of
+        the text. One Python frame per level, as hand-written descent would use.
+        """
+        if level >= len(self.levels):
+            return self.unary()
+        spec = self.levels[level]
+        tighter = level + 1 < len(self.levels)  # (no frame for a level without operators)
+        start = self.tok
+        first = self.infix(level + 1) if tighter else self.unary()
+        op = self.infix_op(spec)
+        if op is None:
+            return first
+        operands = [self.operand_of(first, start, op, "left")]
+        ops: list[str] = []
+        while op is not None:
+            self.advance()
+            start = self.tok
+            operand = self.infix(level + 1) if tighter else self.unary()
+            operands.append(self.operand_of(operand, start, op, "right"))
+            ops.append(op)
+            op = self.infix_op(spec)
+        return spec.build(operands, ops)
+
+    def infix_op(self, spec: Infix) -> str | None:
+        """The operator of ``spec`` that the current token is, or None."""
+        token = self.tok
+        if token.word is not None and token.word in spec.ops:
+            return token.word
+        if token.kind == SYMBOL and token.value in spec.ops:
+            return str(token.value)
+        return None
+
+    def unary(self) -> Any:
+        """An operand of the tightest binary operators (prefix operators and primaries); for :meth:`infix`."""
+        raise NotImplementedError
+
+    def operand_of(self, node: Any, token: Token, op: str, side: str) -> Any:
+        """Checks (and may convert) an operand, starting at ``token``, of ``op`` on the ``side`` "left" or "right"."""
+        return node

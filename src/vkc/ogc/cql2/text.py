@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from vkc.ogc.cql2.checks import LIMITS, as_predicate, check_pattern, check_scalar, check_text, error, filter_text, is_predicate, join
 from vkc.ogc.cql2.operands import OperandParser
-from vkc.parsing import STRING, SYMBOL
+from vkc.parsing import STRING, SYMBOL, Infix, Token
 from vkc.store.filters import COMPARISON_OPS, And, Between, Compare, Expr, Func, In, IsNull, Like, Not, Or
 
 
@@ -18,44 +17,35 @@ def parse_text(text: str) -> Expr:
 
 
 class _TextParser(OperandParser):
+    levels: ClassVar[tuple[Infix, ...]] = (
+        Infix(("OR",), lambda items, _: join(Or, items)),
+        Infix(("AND",), lambda items, _: join(And, items)),
+    )
+
     # -- boolean structure -------------------------------------------------
     def parse(self) -> Expr:
         start = self.tok
-        node = self.disjunction()
+        node = self.infix()
         if not self.at_end:
             raise self.expected("AND, OR or the end of the filter")
         return as_predicate(node, self.at(start))
 
-    def disjunction(self) -> Any:
-        return self.chain("OR", self.conjunction, Or)
+    def operand_of(self, node: Any, token: Token, op: str, side: str) -> Any:
+        return as_predicate(node, self.at(token))
 
-    def conjunction(self) -> Any:
-        return self.chain("AND", self.negation, And)
-
-    def chain(self, word: str, operand: Callable[[], Any], cls: type[And] | type[Or]) -> Any:
-        start = self.tok
-        first = operand()
-        if not self.at_word(word):
-            return first
-        items = [as_predicate(first, self.at(start))]
-        while self.accept_word(word):
-            start = self.tok
-            items.append(as_predicate(operand(), self.at(start)))
-        return join(cls, items)
-
-    def negation(self) -> Any:
+    def unary(self) -> Any:
         if not self.at_word("NOT"):
             return self.primary()
         token = self.advance()
         with self.nested(token):
             start = self.tok
-            return Not(as_predicate(self.negation(), self.at(start)))
+            return Not(as_predicate(self.unary(), self.at(start)))
 
     def primary(self) -> Any:
         if self.at_symbol("("):
             token = self.advance()
             with self.nested(token):
-                node = self.disjunction()
+                node = self.infix()
                 self.expect_symbol(")")
         else:
             node = self.operand()
