@@ -8,7 +8,8 @@
 - :class:`Parser`: the recursive-descent helpers (peek, accept, expect,
   nesting) over the tokens, and levels of binary operators (:class:`Infix`);
 - :class:`Limits`: the longest text and the deepest nesting accepted;
-- :func:`shorten`, :func:`literal_phrase`: how messages show what they found.
+- :func:`shorten`, :func:`literal_phrase`: how messages show what they found;
+- :mod:`vkc.parsing.times`: the one reader of RFC 3339 instants and dates.
 
 Part of the platform kernel: it imports nothing from :mod:`vkc` but :mod:`vkc.errors`.
 """

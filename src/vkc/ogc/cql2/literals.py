@@ -2,46 +2,33 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import shapely
 
 from vkc.ogc.cql2.checks import describe, error
+from vkc.parsing import times
 from vkc.store.filters import Interval, Prop
-
-_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
-_TIMESTAMP_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))?", re.ASCII)
 
 
 def parse_date(text: str, where: str) -> date:
-    match = _DATE_RE.fullmatch(text)
-    if match is None:
-        raise error(f"{text!r} is not a date of the form YYYY-MM-DD {where}")
     try:
-        return date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError as exc:
+        return times.parse_date(text)
+    except times.NotATime:
+        raise error(f"{text!r} is not a date of the form YYYY-MM-DD {where}") from None
+    except times.InvalidTime as exc:
         raise error(f"{text!r} is not a valid date ({exc}) {where}") from None
 
 
 def parse_timestamp(text: str, where: str) -> datetime:
-    match = _TIMESTAMP_RE.fullmatch(text)
-    if match is None:
-        raise error(f"{text!r} is not a timestamp of the form YYYY-MM-DDTHH:MM:SS[.fff]Z {where}")
-    if match[8] is None and match[9] is None:
-        raise error(f"the timestamp {text!r} has no time zone {where}; CQL2 requires 'Z' (UTC) or an offset such as +07:00")
-    fraction = (match[7] or "")[:6].ljust(6, "0")
     try:
-        zone = UTC
-        if match[9] is not None:
-            offset = timedelta(hours=int(match[10]), minutes=int(match[11]))
-            zone = timezone(-offset if match[9] == "-" else offset)
-        moment = datetime(
-            int(match[1]), int(match[2]), int(match[3]), int(match[4]), int(match[5]), int(match[6]), int(fraction), tzinfo=zone
-        )
-        return moment.astimezone(UTC)
-    except (ValueError, OverflowError) as exc:
+        return times.parse_instant(text)
+    except times.NotATime:
+        raise error(f"{text!r} is not a timestamp of the form YYYY-MM-DDTHH:MM:SS[.fff]Z {where}") from None
+    except times.NoTimeZone:
+        raise error(f"the timestamp {text!r} has no time zone {where}; CQL2 requires 'Z' (UTC) or an offset such as +07:00") from None
+    except times.InvalidTime as exc:
         raise error(f"{text!r} is not a valid timestamp ({exc}) {where}") from None
 
 
@@ -49,7 +36,7 @@ def parse_instant_string(text: str, where: str) -> date | datetime | None:
     """An interval bound given as a string: a date, a timestamp, or '..' (open)."""
     if text == "..":
         return None
-    if _DATE_RE.fullmatch(text):
+    if times.DATE_RE.fullmatch(text):
         return parse_date(text, where)
     if "T" in text.upper():
         return parse_timestamp(text, where)

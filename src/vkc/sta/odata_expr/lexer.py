@@ -5,21 +5,17 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import time
 
 import shapely
 from shapely.errors import ShapelyError
 
-from vkc.parsing import BLANKS, NUMBER, STRING, SYMBOL, Lexer, Rule, Token, quoted, unquote
+from vkc.parsing import BLANKS, NUMBER, STRING, SYMBOL, Lexer, Rule, Token, quoted, times, unquote
 from vkc.sta.odata_expr.tree import Duration, Geometry
 
 LITERAL = "literal"  # date/time and typed literals, the value already converted
 
-_DATETIME_RE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:([Zz])|([+-])(\d{2}):(\d{2}))?",
-    re.ASCII,
-)
-_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+_DATETIME = times.Form(optional_seconds=True)  # RFC 3339 date-times, the seconds optional
 _TIME_RE = re.compile(r"(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?", re.ASCII)
 _NUMBER_RE = re.compile(r"\d+(\.\d+)?([eE][+-]?\d+)?", re.ASCII)
 _STRING_RE = quoted("'")
@@ -39,8 +35,8 @@ class ODataLexer(Lexer):
     def rules(self) -> Sequence[Rule]:
         return (
             Rule(BLANKS),
-            Rule(_DATETIME_RE, self.datetime),
-            Rule(_DATE_RE, self.date),
+            Rule(_DATETIME.pattern, self.datetime),
+            Rule(times.DATE_RE, self.date),
             Rule(_TIME_RE, self.time_of_day),
             Rule(_NUMBER_RE, self.number),
             Rule(_STRING_RE, self.string),
@@ -77,30 +73,20 @@ class ODataLexer(Lexer):
     def datetime(self, match: re.Match[str]) -> Token | None:
         if self.runs_on(match.end()):
             return None
-        start = match.start()
-        if match[8] is None and match[9] is None:
-            raise self.source.error(f"the date-time {match.group(0)} has no time zone; add Z (UTC) or an offset such as +07:00", start)
-        fraction = (match[7] or "")[:6].ljust(6, "0")
         try:
-            zone = UTC
-            if match[9] is not None:
-                offset = timedelta(hours=int(match[10]), minutes=int(match[11]))
-                if offset >= timedelta(hours=24):
-                    raise ValueError("the offset must be less than 24 hours")
-                zone = timezone(-offset if match[9] == "-" else offset)
-            moment = datetime(
-                int(match[1]), int(match[2]), int(match[3]), int(match[4]), int(match[5]), int(match[6] or 0), int(fraction), tzinfo=zone
-            )
-            return self.token(LITERAL, match, moment.astimezone(UTC))
-        except (ValueError, OverflowError) as exc:
-            raise self.source.error(f"{match.group(0)} is not a valid date-time ({exc})", start) from None
+            return self.token(LITERAL, match, times.instant_of(match, _DATETIME))
+        except times.NoTimeZone:
+            message = f"the date-time {match.group(0)} has no time zone; add Z (UTC) or an offset such as +07:00"
+        except times.InvalidTime as exc:
+            message = f"{match.group(0)} is not a valid date-time ({exc})"
+        raise self.source.error(message, match.start())
 
     def date(self, match: re.Match[str]) -> Token | None:
         if self.runs_on(match.end()):
             return None
         try:
-            return self.token(LITERAL, match, date(int(match[1]), int(match[2]), int(match[3])))
-        except ValueError as exc:
+            return self.token(LITERAL, match, times.date_of(match))
+        except times.InvalidTime as exc:
             raise self.source.error(f"{match.group(0)} is not a valid date ({exc})", match.start()) from None
 
     def time_of_day(self, match: re.Match[str]) -> Token | None:
