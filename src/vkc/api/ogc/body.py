@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -12,6 +12,7 @@ from fastapi import Request
 
 from vkc.errors import GeometryError, InputError, PayloadTooLarge
 from vkc.ogc.crs import CRS84, api_crs
+from vkc.parsing import times
 from vkc.store.model import OPEN_END, RESERVED_NAMES, Collection, Feature
 from vkc.store.values import column_type, widen
 
@@ -128,12 +129,12 @@ def parse_time(value: Any) -> tuple[datetime | None, datetime | None]:
 
 def _instant(text: Any) -> datetime:
     try:
-        value = datetime.fromisoformat(str(text).replace("z", "Z"))
-    except ValueError:
+        value = times.parse_instant(str(text), times.DATA)
+    except times.TimeTextError:
         raise InputError(f"\"time\": {text!r} is not an RFC 3339 date-time", field="time") from None
     if value.tzinfo is None:
         raise InputError(f"\"time\": {text!r} has no time zone", field="time")
-    return value.astimezone(UTC)
+    return value
 
 
 def merge_patch(target: dict[str, Any], patch: Any) -> Any:
