@@ -29,6 +29,7 @@ from vkc.parsing import (
     excerpt,
     fold_left,
     literal_phrase,
+    plain,
     quoted,
     shorten,
     symbols,
@@ -39,15 +40,6 @@ from vkc.parsing import (
 
 
 class CalcLexer(Lexer):
-    def rules(self) -> Sequence[Rule]:
-        return (
-            Rule(BLANKS),
-            Rule(re.compile(r"\d+", re.ASCII), lambda m: self.token(NUMBER, m, int(m.group(0)))),
-            Rule(quoted("'"), self.string),
-            Rule(re.compile(r"[^\W\d]\w*"), self.name_rule),
-            Rule(symbols("(", ")", ",", "+", "-", "*", "/", "**"), lambda m: self.token(SYMBOL, m)),
-        )
-
     def string(self, match: re.Match[str]) -> Token:
         if match[2] is None:
             raise self.source.error("unterminated string", match.start())
@@ -60,6 +52,14 @@ class CalcLexer(Lexer):
 
     def hint(self, char: str) -> str:
         return "; write ** for powers" if char == "^" else ""
+
+    rules: ClassVar[Sequence[Rule]] = (
+        Rule(BLANKS),
+        Rule(re.compile(r"\d+", re.ASCII), lambda lexer, m: lexer.token(NUMBER, m, int(m.group(0)))),
+        Rule(quoted("'"), string),
+        Rule(re.compile(r"[^\W\d]\w*"), name_rule),
+        Rule(symbols("(", ")", ",", "+", "-", "*", "/", "**"), plain(SYMBOL)),
+    )
 
 
 class Calc(Parser):

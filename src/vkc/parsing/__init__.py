@@ -18,7 +18,7 @@ from vkc.parsing.descent import Infix, Parser, fold_left
 from vkc.parsing.limits import MAX_DEPTH, MAX_LENGTH, Fail, Limits, Nesting
 from vkc.parsing.phrases import literal_phrase, shorten
 from vkc.parsing.source import SourceText, excerpt
-from vkc.parsing.tokens import BLANKS, END, NAME, NUMBER, STRING, SYMBOL, Lexer, Rule, Token, quoted, symbols, unquote
+from vkc.parsing.tokens import BLANKS, END, NAME, NUMBER, STRING, SYMBOL, Lexer, Rule, Token, plain, quoted, symbols, unquote
 
 __all__ = [
     "BLANKS",
@@ -41,6 +41,7 @@ __all__ = [
     "excerpt",
     "fold_left",
     "literal_phrase",
+    "plain",
     "quoted",
     "shorten",
     "symbols",

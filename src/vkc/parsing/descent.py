@@ -143,11 +143,12 @@ class Parser:
         (the first one before what follows it), so errors come in the order of
         the text. One Python frame per level, as hand-written descent would use.
         """
-        if level >= len(self.levels):
+        levels = self.levels
+        if level >= len(levels):
             return self.unary()
-        spec = self.levels[level]
-        tighter = level + 1 < len(self.levels)  # (no frame for a level without operators)
-        start = self.tok
+        spec = levels[level]
+        tighter = level + 1 < len(levels)  # (no frame for a level without operators)
+        start = self.tokens[self.i]
         first = self.infix(level + 1) if tighter else self.unary()
         op = self.infix_op(spec)
         if op is None:
@@ -156,7 +157,7 @@ class Parser:
         ops: list[str] = []
         while op is not None:
             self.advance()
-            start = self.tok
+            start = self.tokens[self.i]
             operand = self.infix(level + 1) if tighter else self.unary()
             operands.append(self.operand_of(operand, start, op, "right"))
             ops.append(op)
@@ -165,8 +166,8 @@ class Parser:
 
     def infix_op(self, spec: Infix) -> str | None:
         """The operator of ``spec`` that the current token is, or None."""
-        token = self.tok
-        if token.word is not None and token.word in spec.ops:
+        token = self.tokens[self.i]
+        if token.word in spec.ops:
             return token.word
         if token.kind == SYMBOL and token.value in spec.ops:
             return str(token.value)

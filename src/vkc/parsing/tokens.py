@@ -1,6 +1,6 @@
 """Tokens, and a tokenizer driven by a table of regular expressions.
 
-A :class:`Lexer` subclass lists its :class:`Rule` s in :meth:`Lexer.rules`;
+A :class:`Lexer` subclass lists its :class:`Rule` s in :attr:`Lexer.rules`;
 at each offset the rules are tried in order and the first whose pattern
 matches there and whose ``make`` gives a token wins (``make`` may also decline
 with ``None``, so the next rule is tried, or raise an error about the text).
@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, NamedTuple
 
 from vkc.errors import InputError
 from vkc.parsing.source import SourceText
 
-__all__ = ["BLANKS", "END", "NAME", "NUMBER", "STRING", "SYMBOL", "Lexer", "Rule", "Token", "quoted", "symbols", "unquote"]
+__all__ = ["BLANKS", "END", "NAME", "NUMBER", "STRING", "SYMBOL", "Lexer", "Rule", "Token", "plain", "quoted", "symbols", "unquote"]
 
 # token kinds every language has; a language may add its own (a kind is a word or two that messages can name)
 NUMBER, STRING, NAME, SYMBOL, END = "number", "string", "name", "symbol", "end"
@@ -27,8 +26,7 @@ BLANKS = re.compile(r"\s+")
 """White space of every kind (what :meth:`str.isspace` accepts)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """One token: its kind, its text as written, its value and its offset in the source text."""
 
     kind: str
@@ -43,12 +41,16 @@ class Token:
         return self.pos + len(self.text)
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(NamedTuple):
     """A pattern matched at the current offset, and what makes a token of the match (None: skip the match)."""
 
     pattern: re.Pattern[str]
-    make: Callable[[re.Match[str]], Token | None] | None = None
+    make: Callable[[Any, re.Match[str]], Token | None] | None = None  # called with the lexer and the match
+
+
+def plain(kind: str) -> Callable[[Lexer, re.Match[str]], Token]:
+    """A ``make`` for tokens of ``kind`` whose value is the matched text (symbols, say)."""
+    return lambda lexer, match: lexer.token(kind, match)
 
 
 def symbols(*texts: str) -> re.Pattern[str]:
@@ -72,19 +74,17 @@ def unquote(body: str, quote: str) -> str:
 
 
 class Lexer:
-    """Splits a :class:`SourceText` span into tokens by the table of :meth:`rules`; the list ends with an END token."""
+    """Splits a :class:`SourceText` span into tokens by the table of :attr:`rules`; the list ends with an END token."""
+
+    rules: ClassVar[Sequence[Rule]] = ()  # in the order they are tried; the makes are the subclass's functions
 
     def __init__(self, source: SourceText) -> None:
         self.source = source
         self.text = source.text
         self.stop = source.stop
 
-    def rules(self) -> Sequence[Rule]:
-        """The rules, in the order they are tried."""
-        raise NotImplementedError
-
     def tokens(self) -> list[Token]:
-        rules = self.rules()
+        rules = self.rules
         text, pos, stop = self.text, self.source.start, self.stop
         tokens: list[Token] = []
         while pos < stop:
@@ -95,10 +95,10 @@ class Lexer:
                 if rule.make is None:
                     pos = match.end()
                     break
-                token = rule.make(match)
+                token = rule.make(self, match)
                 if token is not None:
                     tokens.append(token)
-                    pos = token.end
+                    pos = token.pos + len(token.text)
                     break
             else:
                 raise self.unexpected(pos)

@@ -6,8 +6,9 @@ import math
 import re
 import unicodedata
 from collections.abc import Sequence
+from typing import ClassVar
 
-from vkc.parsing import BLANKS, NUMBER, STRING, SYMBOL, Lexer, Rule, Token, quoted, symbols, unquote
+from vkc.parsing import BLANKS, NUMBER, STRING, SYMBOL, Lexer, Rule, Token, plain, quoted, symbols, unquote
 
 QUOTED_NAME = "quoted name"
 
@@ -24,16 +25,6 @@ def _is_name_part(ch: str) -> bool:
 
 
 class CQL2Lexer(Lexer):
-    def rules(self) -> Sequence[Rule]:
-        return (
-            Rule(BLANKS),
-            Rule(_NUMBER_RE, self.number),
-            Rule(_STRING_RE, self.quoted),
-            Rule(_QUOTED_NAME_RE, self.quoted),
-            Rule(_NAME_RE, self.name_token),
-            Rule(_SYMBOLS_RE, lambda match: self.token(SYMBOL, match)),
-        )
-
     def word(self, name: str) -> str:
         return name.upper()
 
@@ -64,3 +55,13 @@ class CQL2Lexer(Lexer):
         if not (first.isalpha() or first == "_"):
             return None
         return self.name(self.text[start : self.extend(match.end(), _is_name_part)], start)
+
+    # no two patterns match at the same offset, so the commonest tokens are tried first
+    rules: ClassVar[Sequence[Rule]] = (
+        Rule(_NAME_RE, name_token),
+        Rule(BLANKS),
+        Rule(_SYMBOLS_RE, plain(SYMBOL)),
+        Rule(_NUMBER_RE, number),
+        Rule(_STRING_RE, quoted),
+        Rule(_QUOTED_NAME_RE, quoted),
+    )

@@ -6,11 +6,12 @@ import math
 import re
 from collections.abc import Sequence
 from datetime import time
+from typing import ClassVar
 
 import shapely
 from shapely.errors import ShapelyError
 
-from vkc.parsing import BLANKS, NUMBER, STRING, SYMBOL, Lexer, Rule, Token, quoted, times, unquote
+from vkc.parsing import BLANKS, NUMBER, STRING, SYMBOL, Lexer, Rule, Token, plain, quoted, times, unquote
 from vkc.sta.odata_expr.tree import Duration, Geometry
 
 LITERAL = "literal"  # date/time and typed literals, the value already converted
@@ -32,18 +33,6 @@ def _is_name_part(ch: str) -> bool:
 
 
 class ODataLexer(Lexer):
-    def rules(self) -> Sequence[Rule]:
-        return (
-            Rule(BLANKS),
-            Rule(_DATETIME.pattern, self.datetime),
-            Rule(times.DATE_RE, self.date),
-            Rule(_TIME_RE, self.time_of_day),
-            Rule(_NUMBER_RE, self.number),
-            Rule(_STRING_RE, self.string),
-            Rule(_NAME_RE, self.name_or_literal),
-            Rule(_SYMBOLS_RE, lambda match: self.token(SYMBOL, match)),
-        )
-
     def hint(self, char: str) -> str:
         if char in "=<>!":
             return "; OData writes comparisons as eq, ne, gt, ge, lt, le"
@@ -145,3 +134,15 @@ class ODataLexer(Lexer):
         sign, days, hours, minutes, seconds = match.groups()
         total = int(days or 0) * 86400 + int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds or 0)
         return Duration(-total if sign == "-" else float(total))
+
+    # the commonest tokens first; of the patterns only the four starting with a digit overlap, tried longest first
+    rules: ClassVar[Sequence[Rule]] = (
+        Rule(_NAME_RE, name_or_literal),
+        Rule(BLANKS),
+        Rule(_SYMBOLS_RE, plain(SYMBOL)),
+        Rule(_STRING_RE, string),
+        Rule(_DATETIME.pattern, datetime),
+        Rule(times.DATE_RE, date),
+        Rule(_TIME_RE, time_of_day),
+        Rule(_NUMBER_RE, number),
+    )
