@@ -17,6 +17,7 @@ import shapely
 from shapely.strtree import STRtree
 
 from vkc.errors import InputError, NotFoundError
+from vkc.parsing import times
 from vkc.store import Collection, Feature, Field, Store, WriteResult
 from vkc.store.model import OPEN_END
 
@@ -80,8 +81,8 @@ def parse_date(text: str | date | None) -> date:
     if isinstance(text, date):
         return text
     try:
-        return date.fromisoformat(text)
-    except ValueError:
+        return times.parse_date(text)
+    except times.TimeTextError:
         raise InputError(f"invalid date {text!r}: write it as YYYY-MM-DD", field="date") from None
 
 

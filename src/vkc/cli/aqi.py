@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import click
 import typer
@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 from vkc import airquality
 from vkc.cli.common import DbOption, open_db, print_json
 from vkc.errors import InputError
+from vkc.parsing import times
 from vkc.sensors import aggregate, station_aqi
 from vkc.sensors.db import SensorDb
 from vkc.sensors.write import parse_time
@@ -54,8 +55,8 @@ def station(
             print_json(entry)
             return
         try:
-            d = date.fromisoformat(day)
-        except ValueError:
+            d = times.parse_date(day)
+        except times.TimeTextError:
             raise InputError(f"--date: {day!r} is not a date like 2025-01-31", field="date") from None
         local = aggregate.zone(tz)
         start = datetime.combine(d, time(), local).astimezone(UTC)

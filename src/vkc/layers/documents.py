@@ -19,6 +19,7 @@ import shapely
 from vkc.errors import GeometryError, InputError
 from vkc.geo.geojson_text import geojson_texts
 from vkc.ogc.crs import CRS84, ApiCrs, api_crs
+from vkc.parsing import times
 from vkc.store.model import OPEN_END, RESERVED_NAMES, Feature
 from vkc.store.values import format_datetime
 
@@ -141,8 +142,8 @@ def parse_time(value: Any) -> tuple[datetime | None, datetime | None]:
 
 def _instant(text: Any) -> datetime:
     try:
-        value = datetime.fromisoformat(str(text).replace("z", "Z"))
-    except ValueError:
+        value = times.parse_instant(str(text), times.DATA)
+    except times.TimeTextError:
         raise InputError(f"\"time\": {text!r} is not an RFC 3339 date-time", field="time") from None
     if value.tzinfo is None:
         raise InputError(f"\"time\": {text!r} has no time zone", field="time")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ from vkc.errors import GeometryError, InputError
 from vkc.geo import VIETNAM_BOUNDS, resolve_crs, to_crs84
 from vkc.geo import geometry_types as gt
 from vkc.layers.source import RawBatch, Source
+from vkc.parsing.times import DATA, TimeTextError, parse_instant
 from vkc.store import FeatureBatch
 from vkc.store.model import RESERVED_NAMES, EncodedBatch
 
@@ -210,12 +211,12 @@ class Producer:
                 out.append(None)
                 continue
             try:
-                t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-            except ValueError as exc:
+                t = parse_instant(str(value), DATA)
+            except TimeTextError as exc:
                 raise InputError(f"{self.checks.path}: feature #{pos}: time {value!r} is not ISO 8601") from exc
             if t.tzinfo is None:
                 raise InputError(f"{self.checks.path}: feature #{pos}: time {value!r} has no time zone (write e.g. {value}+07:00)")
-            out.append(t.astimezone(UTC))
+            out.append(t)
         return out
 
 

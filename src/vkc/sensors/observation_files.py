@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 
 from vkc.errors import FormatError, InputError
+from vkc.parsing.times import DATA, TimeTextError, parse_instant
 from vkc.sensors import qc
 from vkc.sensors.parameters import factor
 
@@ -198,14 +199,13 @@ def _row(
     t = times.get(time_text) if times is not None and isinstance(time_text, str) else None
     if t is None:
         try:
-            t = datetime.fromisoformat(str(time_text).strip().replace("Z", "+00:00"))
-        except ValueError:
+            t = parse_instant(str(time_text).strip(), DATA)
+        except TimeTextError:
             return RejectedRow(line, f"time: {time_text!r} is not an ISO 8601 time", _raw_text(raw, sep))
         if t.tzinfo is None:
             if zone is None:
                 return RejectedRow(line, f"time: {time_text!r} has no time zone; add one or give --tz", _raw_text(raw, sep))
-            t = t.replace(tzinfo=zone)
-        t = t.astimezone(UTC)
+            t = t.replace(tzinfo=zone).astimezone(UTC)
         if times is not None and isinstance(time_text, str):
             if len(times) >= _TIME_CACHE:
                 times.clear()

@@ -22,6 +22,7 @@ import orjson
 import shapely
 
 from vkc.errors import ConflictError, InputError, NotFoundError, StoreError
+from vkc.parsing import times
 from vkc.sensors.db import Conn, SensorDb
 from vkc.sensors.entities import ENTITY_TYPES, EntityType, Field, Relation, inverse
 from vkc.sensors.schema import ensure_month_partitions, field_columns
@@ -34,12 +35,12 @@ def parse_time(value: Any, what: str) -> datetime:
     if not isinstance(value, str):
         raise InputError(f"{what}: expected an ISO 8601 time, got {value!r}", field=what)
     try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        t = times.parse_instant(value, times.DATA)
+    except times.TimeTextError:
         raise InputError(f"{what}: {value!r} is not an ISO 8601 time", field=what) from None
     if t.tzinfo is None:
         raise InputError(f"{what}: {value!r} has no time zone; add Z or an offset such as +07:00", field=what)
-    return t.astimezone(UTC)
+    return t
 
 
 def parse_interval(value: Any, what: str) -> tuple[datetime, datetime | None]:

@@ -40,7 +40,6 @@ from vkc.errors import InputError
 from vkc.sta.odata_expr import (
     FUNCTIONS,
     MAX_DEPTH,
-    MAX_LENGTH,
     And,
     Arith,
     Call,
@@ -55,6 +54,7 @@ from vkc.sta.odata_expr import (
     parse_expression,
     parse_orderby_items,
 )
+from vkc.sta.odata_expr.tree import LIMITS
 
 __all__ = [
     "FUNCTIONS",
@@ -179,9 +179,9 @@ def parse_expand(text: str, *, max_top: int | None = None) -> tuple[Expand, ...]
 def _top_source(value: Any, option: str) -> Source:
     if not isinstance(value, str):
         raise InputError(f"{option}: expected one text value, not {type(value).__name__}", field=option)
-    if len(value) > MAX_LENGTH:
-        raise InputError(f"{option}: the value is {len(value)} characters long; the limit is {MAX_LENGTH}", field=option)
-    return Source.of(value, option)
+    source = Source.of(value, option)
+    LIMITS.check_length(value, "value", source.error)
+    return source
 
 
 def _check_not_blank(source: Source) -> None:
@@ -358,7 +358,7 @@ class _ExpandParser:
                 raise self.error(f"expected '=' after {option}", self.pos)
             start = self.pos + 1
             end = self.value_end(start)
-            sources[option] = replace(self.source, label=f"{self.source.field}: {option} of {shown_path}", start=start, end=end)
+            sources[option] = self.source.part(start, end, f"{self.source.field}: {option} of {shown_path}")
             self.pos = end
             if not self.at(";"):
                 break

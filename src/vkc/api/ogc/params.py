@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ import shapely
 from vkc.errors import InputError
 from vkc.ogc import cql2
 from vkc.ogc.crs import CRS84, ApiCrs, api_crs
+from vkc.parsing import times
 from vkc.store import filters as F
 from vkc.store.model import Collection, Condition, Query
 
@@ -124,15 +125,14 @@ def parse_datetime(text: str) -> tuple[datetime | None, datetime | None]:
 def _moment(text: str, *, end: bool) -> datetime:
     try:
         if len(text) == 10:
-            day = date.fromisoformat(text)
-            moment = datetime.combine(day, time(), UTC)
+            moment = datetime.combine(times.parse_date(text), time(), UTC)
             return moment + timedelta(days=1) - timedelta(microseconds=1) if end else moment
-        value = datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError:
+        value = times.parse_instant(text, times.DATA)
+    except times.TimeTextError:
         raise InputError(f"datetime: {text!r} is not an RFC 3339 date or date-time (like 2024-01-31T10:00:00Z)", field="datetime") from None
     if value.tzinfo is None:
         raise InputError(f"datetime: {text!r} has no time zone; add Z or an offset", field="datetime")
-    return value.astimezone(UTC)
+    return value
 
 
 def parse_sortby(text: str) -> tuple[tuple[str, bool], ...]:
