@@ -45,11 +45,15 @@ def _routers() -> Sequence[Any]:
 
 
 def _cli(cl: CommandLine) -> None:
-    from vkc.cli import layers
+    from vkc.cli import index, layers
 
     cl.group("import").command("layer")(layers.import_layer_command)
     cl.group("export").command("layer")(layers.export_layer_command)
     cl.app.command("layers")(layers.list_layers)
+    indexes = cl.group("index", "Property indexes of collections, for the filters that test them.")
+    indexes.command("create")(index.create_index_command)
+    indexes.command("list")(index.list_indexes_command)
+    indexes.command("drop")(index.drop_index_command)
 
 
 COMPONENT = Component(

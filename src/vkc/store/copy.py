@@ -1,9 +1,10 @@
-"""Copy collections between stores (either backend to either): schema, metadata, features, times."""
+"""Copy collections between stores (either backend to either): schema, metadata, features, times, property indexes."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from vkc.store import indexes
 from vkc.store.base import Store
 from vkc.store.model import Collection, Feature, FeatureBatch, Query
 
@@ -46,5 +47,7 @@ def copy_store(
             if batch:
                 tx.upsert_batch(name, FeatureBatch.from_features(batch))
                 count += len(batch)
+            for properties in indexes.declared(coll):  # after the rows: one sorted build, not a million inserts
+                tx.create_index(name, properties)
         copied[name] = count
     return copied
