@@ -75,9 +75,11 @@ def _plan(store, text: str) -> str:
 
     from vkc.store.postgis_read import select_list, where_sql
 
-    stmt, params = where_sql(coll, Query(filter=expr, limit=101), select=select_list(coll.fields), order=True)
     with psycopg.connect(store.url, autocommit=True) as conn:
         conn.execute("ANALYZE pts")
+        query = Query(filter=expr, limit=101)
+        store._estimates.clear()
+        stmt, params = where_sql(coll, query, select=select_list(coll.fields), order=True, sort_matches=store._sort_matches(conn, coll, query))
         rows = conn.execute(pgsql.SQL("EXPLAIN {}").format(stmt), params).fetchall()
     return "\n".join(r[0] for r in rows)
 
@@ -91,6 +93,22 @@ def test_the_planner_uses_the_index_and_results_stay_the_same(store):
     for text in FILTERS[:2]:
         assert name in _plan(store, text), text
     assert _results(store) == before
+
+
+def test_pages_of_filters_matching_many_rows_are_read_in_key_order(store):
+    """A selective filter is found through the index and sorted; one matching a sixth of the rows fills its page from the first rows."""
+    _fill(store)
+    store.create_index("pts", ["kind", "value"])
+    coll = store.schema("pts")
+    many, few = Query(filter=parse_text("kind = 'school'"), limit=10), Query(filter=parse_text(FILTERS[0]), limit=100)
+    if store.dialect.name == "sqlite":
+        assert store._scan_in_order(coll, many) and not store._scan_in_order(coll, few)
+        return
+    import psycopg
+
+    with psycopg.connect(store.url, autocommit=True) as conn:
+        conn.execute("ANALYZE pts")
+        assert store._sort_matches(conn, coll, few) and not store._sort_matches(conn, coll, many)
 
 
 def test_create_is_idempotent_recorded_and_dropped(store):
