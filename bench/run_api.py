@@ -1,17 +1,26 @@
-"""OGC API benchmark: vkc beside pygeoapi and tipg on the same PostGIS data, the same machine, in one run.
+"""OGC API benchmark: vkc on both of its stores beside pygeoapi and tipg on PostGIS, the same machine, in one run.
 
 Each server runs with the same number of worker processes; wrk (Debian) is the
 load generator for all, with the same connections and duration per case:
 
-a. ``items?limit=100``            d. one item by id
-b. a bbox returning ~100 points   e. the 63 provinces (before 2025-07-01) as one page
-c. a CQL2 attribute filter         f. a z14 vector tile of the densest part of Hà Nội
+a. ``items?limit=100``            e. the 63 provinces (before 2025-07-01) as one page
+b. a bbox returning ~100 points   f. a z14 vector tile of the densest part of Hà Nội
+c. a CQL2 attribute filter whose first rows fill the page (limit=10)
+d. one item by id
+g. a selective CQL2 filter: an equality on the low-cardinality ``kind`` and a range on
+   ``value``, matching under 0.1 % of the points (limit=100)
+h. a CQL2 filter of the same shape matching nothing
 
 Data: the synthetic 1 000 000-point layer of ``bench/make_data.py`` (fixed
-seed) and the 63 provinces of ``vkc.admin``. The peers are installed outside
-this project (see README: pygeoapi in a Python 3.12 venv, tipg in a 3.11 venv)
-and named with ``--pygeoapi`` / ``--tipg``; a peer that is not given is left
-out and said so. Writes bench/results/api.json and api.md.
+seed) and the 63 provinces of ``vkc.admin``, imported by vkc into one PostGIS
+database (served by vkc, tipg and pygeoapi) and into one GeoPackage file (served
+by vkc). Both stores get the property index ``vkc index create pts kind value``
+(``--no-index`` leaves it out); the peers read the same PostGIS database, so they
+have it too. The peers are installed outside this project (see README: pygeoapi
+in a Python 3.12 venv, tipg in a 3.11 venv) and named with ``--pygeoapi`` /
+``--tipg``; a peer that is not given is left out. Writes bench/results/api.json
+and api.md (``--cases``/``--servers`` runs a subset and writes nothing unless
+``--out`` names a file stem).
 """
 
 from __future__ import annotations
@@ -39,7 +48,19 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE.parent / "tests" / "support"))
 
-CASES = ["a_items_limit_100", "b_bbox_100", "c_cql2_filter", "d_item_by_id", "e_provinces_page", "f_tile_z14", "f_tile_z14_one_client"]
+CASES = [
+    "a_items_limit_100",
+    "b_bbox_100",
+    "c_cql2_filter",
+    "d_item_by_id",
+    "e_provinces_page",
+    "f_tile_z14",
+    "g_selective_filter",
+    "h_filter_no_match",
+    "f_tile_z14_one_client",
+]
+OURS = ("vkc_gpkg", "vkc_postgis")
+PEERS = ("tipg", "pygeoapi")
 LUA = """
 local urls = {}
 for line in io.lines(os.getenv("URLS_FILE")) do urls[#urls + 1] = line end
@@ -136,18 +157,22 @@ def repeated(base: str, paths: list[str], args: argparse.Namespace, work: Path, 
     return out
 
 
-def prepare_data(cluster, points: Path) -> tuple[str, dict]:
-    """A database with 'pts' (1M points) and 'provinces' (63), imported by vkc; returns the URL and case inputs."""
+def prepare_data(cluster, points: Path, gpkg: Path, *, index: bool) -> tuple[str, dict]:
+    """'pts' (1M points) and 'provinces' (63) imported by vkc into a PostGIS database and ``gpkg``; returns the URL and case inputs."""
     from vkc import admin
     from vkc.store import Query, open_store
 
     url = cluster.new_database()
-    subprocess.run([sys.executable, "-m", "vkc", "import", "layer", str(points), "--collection", "pts", "--db", url], check=True)
+    for db in (url, str(gpkg)):
+        subprocess.run([sys.executable, "-m", "vkc", "import", "layer", str(points), "--collection", "pts", "--db", db], check=True)
+        if index:
+            subprocess.run([sys.executable, "-m", "vkc", "index", "create", "pts", "kind", "value", "--db", db], check=True)
+        with open_store(db) as store:
+            admin.load_into(store, "provinces")
+            new = [u.key for u in admin.units(on=date(2025, 7, 1))]
+            store.delete("provinces", new)
+            assert store.count("provinces") == 63
     with open_store(url) as store:
-        admin.load_into(store, "provinces")
-        new = [u.key for u in admin.units(on=date(2025, 7, 1))]
-        store.delete("provinces", new)
-        assert store.count("provinces") == 63
         rng = random.Random(5)
         sample = [f for f in store.features("pts", Query(limit=20000))]
         centres = [(f.geometry.x, f.geometry.y) for f in rng.sample(sample, 200)]
@@ -163,8 +188,12 @@ def prepare_data(cluster, points: Path) -> tuple[str, dict]:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("ANALYZE")
         fids = dict(conn.execute("SELECT vkc_id, fid FROM pts WHERE vkc_id = ANY(%s)", (ids,)).fetchall())
+        total = conn.execute("SELECT count(*) FROM pts").fetchone()[0]
+        matched = {case: conn.execute(f"SELECT count(*) FROM pts WHERE {text}").fetchone()[0] for case, text in FILTERS.items()}
+    assert matched["g_selective_filter"] < total / 1000, matched
+    assert matched["h_filter_no_match"] == 0, matched
     boxes = [(x - half, y - half, x + half, y + half) for x, y in centres]
-    return url, {"boxes": boxes, "ids": ids, "fids": [fids[i] for i in ids], "half": half}
+    return url, {"boxes": boxes, "ids": ids, "fids": [fids[i] for i in ids], "half": half, "matched": matched, "total": total}
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -178,7 +207,13 @@ def fmt_box(b: tuple[float, ...]) -> str:
     return ",".join(f"{v:.6f}" for v in b)
 
 
-FILTER = "kind = 'school' AND value > 100"
+#: the CQL2 text filters of the cases (the same text is plain SQL on the 'pts' table)
+FILTERS = {
+    "c_cql2_filter": "kind = 'school' AND value > 100",
+    "g_selective_filter": "kind = 'clinic' AND value > 150",
+    "h_filter_no_match": "kind = 'market' AND value > 10000",
+}
+FILTER_LIMITS = {"c_cql2_filter": 10, "g_selective_filter": 100, "h_filter_no_match": 100}
 
 
 def case_paths(inputs: dict, *, root: str, schema: str = "", ids: str = "ids", filter_lang: str = "", extra: str = "", tile: str = "") -> dict[str, list[str]]:
@@ -191,14 +226,15 @@ def case_paths(inputs: dict, *, root: str, schema: str = "", ids: str = "ids", f
     x, y = tile_of(105.85, 21.03, 14)
     pts, provinces = f"{root}/{schema}pts", f"{root}/{schema}provinces"
     lang = f"&filter-lang={filter_lang}" if filter_lang else ""
-    query = FILTER.replace(" ", "%20").replace("'", "%27")
     paths = {
         "a_items_limit_100": [f"{pts}/items?limit=100{extra}"],
         "b_bbox_100": [f"{pts}/items?limit=1000&bbox={fmt_box(b)}{extra}" for b in inputs["boxes"]],
-        "c_cql2_filter": [f"{pts}/items?filter={query}{lang}&limit=10{extra}"],
         "d_item_by_id": [f"{pts}/items/{i}" + (f"?{extra.lstrip('&')}" if extra else "") for i in inputs[ids]],
         "e_provinces_page": [f"{provinces}/items?limit=63{extra}"],
     }
+    for case, text in FILTERS.items():
+        query = text.replace(" ", "%20").replace("'", "%27")
+        paths[case] = [f"{pts}/items?filter={query}{lang}&limit={FILTER_LIMITS[case]}{extra}"]
     if tile:
         row, col = (y, x) if tile == "zyx" else (x, y)
         paths["f_tile_z14"] = [f"{pts}/tiles/WebMercatorQuad/14/{row}/{col}"]
@@ -260,11 +296,18 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="runs per case; the medians are reported")
     ap.add_argument("--pygeoapi", type=Path, help="the venv holding pygeoapi and gunicorn")
     ap.add_argument("--tipg", type=Path, help="the venv holding tipg, gunicorn and uvicorn")
+    ap.add_argument("--no-index", dest="index", action="store_false", help="do not declare the property index on kind, value")
+    ap.add_argument("--cases", help="comma-separated case prefixes to run (default: all), e.g. c,e,g,h")
+    ap.add_argument("--servers", help=f"comma-separated servers to run (default: all given): {', '.join(OURS + PEERS)}")
+    ap.add_argument("--out", help="file stem under bench/results (default api; with --cases or --servers nothing is written unless given)")
     args = ap.parse_args()
     if not args.points.exists():
         subprocess.run([sys.executable, str(HERE / "make_data.py"), "--points", "1000000"], check=True)
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed (apt-get install wrk)")
+    wanted_cases = [c for c in CASES if not args.cases or c.split("_")[0] in args.cases.split(",")]
+    wanted_servers = set(args.servers.split(",")) if args.servers else set(OURS + PEERS)
+    out = args.out or (None if args.cases or args.servers else "api")
     from pg_cluster import Cluster
 
     cluster = Cluster()
@@ -275,15 +318,21 @@ def main() -> None:
         "connections": args.connections,
         "seconds_per_case": args.seconds,
         "repeats": args.repeats,
+        "property_index": ["kind", "value"] if args.index else None,
         "servers": {},
     }
     try:
-        url, inputs = prepare_data(cluster, args.points)
+        gpkg = work / "bench.gpkg"
+        url, inputs = prepare_data(cluster, args.points, gpkg, index=args.index)
         dbname = url.rsplit("/", 1)[1]
         results["bbox_half_width_deg"] = round(inputs["half"], 6)
+        results["filters"] = {case: {"cql2": FILTERS[case], "limit": FILTER_LIMITS[case], "matched": inputs["matched"][case]} for case in FILTERS}
+        results["points"] = inputs["total"]
         servers = []
-        port = free_port()
-        servers.append(("vkc", [sys.executable, "-m", "vkc", "serve", "--db", url, "--port", str(port), "--workers", str(args.workers)], {}, port, case_paths(inputs, root="/ogc/collections", tile="zyx"), "/ogc"))
+        vkc_paths = case_paths(inputs, root="/ogc/collections", tile="zyx")
+        for name, db in (("vkc_gpkg", str(gpkg)), ("vkc_postgis", url)):
+            port = free_port()
+            servers.append((name, [sys.executable, "-m", "vkc", "serve", "--db", db, "--port", str(port), "--workers", str(args.workers)], {}, port, vkc_paths, "/ogc"))
         if args.tipg:
             port = free_port()
             env = {"DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["public"]', "TIPG_MAX_FEATURES_PER_QUERY": "10000"}
@@ -298,11 +347,15 @@ def main() -> None:
             cmd = [str(args.pygeoapi / "bin" / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{port}", "pygeoapi.flask_app:APP"]
             servers.append(("pygeoapi", cmd, env, port, case_paths(inputs, root="/collections", filter_lang="cql-text", extra="&f=json"), "/collections"))  # its PostgreSQL provider serves no tiles
         for name, cmd, env, port, paths, probe in servers:
+            if name not in wanted_servers:
+                continue
             base = f"http://127.0.0.1:{port}"
             proc = start(cmd, env, base + probe)
             try:
                 row = {}
-                for case in CASES[:-1]:
+                for case in wanted_cases:
+                    if case == "f_tile_z14_one_client":
+                        continue
                     if case not in paths:
                         row[case] = None
                         continue
@@ -313,7 +366,7 @@ def main() -> None:
                     wrk(base, paths[case], seconds=2, connections=args.connections, work=work)  # warm up
                     row[case] = repeated(base, paths[case], args, work)
                     print(name, case, row[case], flush=True)
-                if "f_tile_z14" in paths and row.get("f_tile_z14") and "error" not in row["f_tile_z14"]:
+                if "f_tile_z14_one_client" in wanted_cases and row.get("f_tile_z14") and "error" not in row["f_tile_z14"]:
                     # one client at a time: the latency of a tile on its own, without queueing
                     row["f_tile_z14_one_client"] = repeated(base, paths["f_tile_z14"], args, work, connections=1)
                     print(name, "f_tile_z14_one_client", row["f_tile_z14_one_client"], flush=True)
@@ -324,49 +377,71 @@ def main() -> None:
         cluster.stop()
         shutil.rmtree(work, ignore_errors=True)
     results["ratios"] = ratios(results["servers"])
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "api.json").write_text(json.dumps(results, indent=2))
-    (RESULTS / "api.md").write_text(markdown(results))
-    print(markdown(results))
+    text = markdown(results)
+    if out:
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / f"{out}.json").write_text(json.dumps(results, indent=2))
+        (RESULTS / f"{out}.md").write_text(text)
+    print(text)
 
 
 def ratios(servers: dict) -> dict:
+    """Each vkc store over each peer, per case: throughput ratio and p99 ratio (ours over theirs)."""
     out: dict = {}
-    ours = servers.get("vkc", {})
-    for peer in ("pygeoapi", "tipg"):
-        if peer not in servers:
-            continue
-        for case in CASES:
-            a, b = ours.get(case), servers[peer].get(case)
-            if a and b and a.get("requests_per_s") and b.get("requests_per_s"):
-                out.setdefault(peer, {})[case] = {
-                    "throughput_ratio": round(a["requests_per_s"] / b["requests_per_s"], 2),
-                    "p99_ratio": round(a["p99_ms"] / b["p99_ms"], 2) if a.get("p99_ms") and b.get("p99_ms") else None,
-                }
+    for ours in OURS:
+        for peer in PEERS:
+            if ours not in servers or peer not in servers:
+                continue
+            for case in CASES:
+                a, b = servers[ours].get(case), servers[peer].get(case)
+                if a and b and a.get("requests_per_s") and b.get("requests_per_s"):
+                    out.setdefault(ours, {}).setdefault(peer, {})[case] = {
+                        "throughput_ratio": round(a["requests_per_s"] / b["requests_per_s"], 2),
+                        "p99_ratio": round(a["p99_ms"] / b["p99_ms"], 2) if a.get("p99_ms") and b.get("p99_ms") else None,
+                    }
     return out
 
 
 def markdown(results: dict) -> str:
+    servers = results["servers"]
+    index = results.get("property_index")
     lines = [
         f"# OGC API benchmark ({results['workers']} workers each, wrk {results['connections']} connections, "
         f"{results.get('repeats', 1)} runs of {results['seconds_per_case']} s per case; medians of the runs)",
         "",
-        "| case | " + " | ".join(f"{s} req/s | {s} p50 ms | {s} p99 ms" for s in results["servers"]) + " |",
-        "|---|" + "---:|" * (3 * len(results["servers"])),
+        f"{results.get('points', 0):,} points; property index: {', '.join(index) if index else 'none'}. Filters: "
+        + "; ".join(f"{case[0]} `{f['cql2']}` limit={f['limit']}, {f['matched']:,} match" for case, f in results.get("filters", {}).items()),
+        "",
+        "| case | " + " | ".join(f"{s} req/s | {s} p50 ms | {s} p99 ms" for s in servers) + " |",
+        "|---|" + "---:|" * (3 * len(servers)),
     ]
     for case in CASES:
+        if not any(case in row for row in servers.values()):
+            continue
         cells = []
-        for row in results["servers"].values():
+        for row in servers.values():
             r = row.get(case)
             if not r or "error" in r:
                 cells += ["n/a" if not r else "error", "", ""]
             else:
                 cells += [str(r["requests_per_s"]), str(r["p50_ms"]), str(r["p99_ms"])]
         lines.append(f"| {case} | " + " | ".join(cells) + " |")
-    lines += ["", "Ratios (vkc over peer: throughput, and p99 latency):", ""]
-    for peer, cases in results["ratios"].items():
-        for case, r in cases.items():
-            lines.append(f"- {peer} {case}: throughput ×{r['throughput_ratio']}, p99 ×{r['p99_ratio']}")
+    pairs = [(ours, peer) for ours in OURS for peer in PEERS if peer in results["ratios"].get(ours, {})]
+    if pairs:
+        lines += [
+            "",
+            "Ratios: throughput of vkc over the peer's (p99 of vkc over the peer's in brackets).",
+            "",
+            "| case | " + " | ".join(f"{ours} ×{peer}" for ours, peer in pairs) + " |",
+            "|---|" + "---:|" * len(pairs),
+        ]
+        for case in CASES:
+            cells = []
+            for ours, peer in pairs:
+                r = results["ratios"][ours][peer].get(case)
+                cells.append(f"{r['throughput_ratio']} ({r['p99_ratio']})" if r else "—")
+            if any(c != "—" for c in cells):
+                lines.append(f"| {case} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

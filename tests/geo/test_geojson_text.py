@@ -8,8 +8,9 @@ import random
 import numpy as np
 import pytest
 import shapely
+import shapely.affinity
 
-from vkc.geo.geojson_text import geojson_texts
+from vkc.geo.geojson_text import TextCache, geojson_texts
 
 BIG = shapely.box(105.0, 20.9, 105.1, 21.0).buffer(0.01, quad_segs=600)  # 2 400+ coordinates: the bulk path
 SAMPLES = [
@@ -74,3 +75,33 @@ def test_the_bulk_path_is_taken_for_large_inputs(monkeypatch: pytest.MonkeyPatch
 
 def test_empty_input() -> None:
     assert geojson_texts(_array([])) == []
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_cache_gives_what_the_writer_gives(seed: int) -> None:
+    cache = TextCache(min_coordinates=100)
+    rng = random.Random(seed)
+    for _ in range(4):
+        picked = rng.sample(SAMPLES, rng.randint(1, len(SAMPLES)))
+        assert cache.texts(_array(picked)) == geojson_texts(_array(picked))
+    assert cache._texts  # the large ones were kept
+
+
+def test_the_cache_is_keyed_by_content_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = TextCache(max_bytes=300_000, min_coordinates=100)
+    moved = shapely.affinity.translate(BIG, 0.5)
+    first = cache.texts(_array([BIG, moved]))
+    assert json.loads(first[1]) == _expected(moved) and first[0] != first[1]
+    writes: list[int] = []
+    real = geojson_texts
+
+    def counting(geoms: np.ndarray) -> list:
+        writes.append(len(geoms))
+        return real(geoms)
+
+    monkeypatch.setattr("vkc.geo.geojson_text.geojson_texts", counting)
+    assert cache.texts(_array([BIG, None])) == [first[0], None]
+    assert writes == [1]  # only the missing geometry went to the writer (an array with None left)
+    many = [shapely.affinity.translate(BIG, i) for i in range(6)]
+    cache.texts(_array(many))
+    assert cache._bytes <= 300_000 and len(cache._texts) < 6

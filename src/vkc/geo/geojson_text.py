@@ -11,6 +11,8 @@ small inputs, for which it is the faster.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -63,3 +65,54 @@ def _nested(coords: np.ndarray, offsets: tuple[np.ndarray, ...]) -> list[Any]:
         bounds = level.tolist()
         parts = [parts[bounds[i] : bounds[i + 1]] for i in range(len(bounds) - 1)]
     return list(parts)
+
+
+class TextCache:
+    """GeoJSON texts of large geometries, remembered by content (their WKB), least recently used first out.
+
+    A server hands out the same boundaries again and again (a page of provinces is
+    100 000 coordinates, about 9 ms to write); keying one costs its WKB and a hash
+    of it, about a tenth of that. Keyed by content, an entry can never be stale:
+    a changed or reprojected geometry is another key. Thread-safe.
+    """
+
+    def __init__(self, max_bytes: int = 64 << 20, min_coordinates: int = 1000) -> None:
+        self.max_bytes = max_bytes
+        self.min_coordinates = min_coordinates
+        self._texts: OrderedDict[bytes, bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def texts(self, geoms: np.ndarray) -> list[bytes | None]:
+        """``geojson_texts(geoms)``, the large geometries' texts from the cache where they are in it."""
+        large = np.flatnonzero(shapely.get_num_coordinates(geoms) >= self.min_coordinates)
+        if not len(large):
+            return geojson_texts(geoms)
+        keys = shapely.to_wkb(geoms[large]).tolist()
+        with self._lock:
+            found = [self._texts.get(k) for k in keys]
+            for k, text in zip(keys, found):
+                if text is not None:
+                    self._texts.move_to_end(k)
+        missing = np.ones(len(geoms), dtype=bool)
+        missing[large[[i for i, text in enumerate(found) if text is not None]]] = False
+        out: list[bytes | None] = [None] * len(geoms)
+        if missing.any():
+            for index, text in zip(np.flatnonzero(missing).tolist(), geojson_texts(geoms[missing])):
+                out[index] = text
+        new: list[tuple[bytes, bytes]] = []
+        for index, key, text in zip(large.tolist(), keys, found):
+            if text is None:
+                new.append((key, out[index]))  # type: ignore[arg-type]  # a large geometry has a text
+            else:
+                out[index] = text
+        if new:
+            with self._lock:
+                for key, text in new:
+                    if key not in self._texts:
+                        self._texts[key] = text
+                        self._bytes += len(key) + len(text)
+                while self._bytes > self.max_bytes and self._texts:
+                    key, text = self._texts.popitem(last=False)
+                    self._bytes -= len(key) + len(text)
+        return out

@@ -17,12 +17,16 @@ def _routers() -> Sequence[Any]:
 
 
 def _cli(cl: CommandLine) -> None:
-    from vkc.cli import features, layers
+    from vkc.cli import features, index, layers
 
     cl.group("import").command("layer")(layers.import_layer_command)
     cl.group("export").command("layer")(layers.export_layer_command)
     cl.app.command("layers")(layers.list_layers)
     cl.app.add_typer(features.features_app, name="features")
+    indexes = cl.group("index", "Property indexes of collections, for the filters that test them.")
+    indexes.command("create")(index.create_index_command)
+    indexes.command("list")(index.list_indexes_command)
+    indexes.command("drop")(index.drop_index_command)
 
 
 COMPONENT = Component(

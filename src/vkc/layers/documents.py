@@ -17,7 +17,7 @@ import orjson
 import shapely
 
 from vkc.errors import GeometryError, InputError
-from vkc.geo.geojson_text import geojson_texts
+from vkc.geo.geojson_text import TextCache
 from vkc.ogc.crs import CRS84, ApiCrs, api_crs
 from vkc.parsing import times
 from vkc.store.model import OPEN_END, RESERVED_NAMES, Feature
@@ -25,13 +25,17 @@ from vkc.store.values import format_datetime
 
 # -- writing ---------------------------------------------------------------------------------------
 
+#: this process's GeoJSON texts of large geometries (boundaries asked for again and again)
+TEXTS = TextCache()
+
+
 def geometries_json(features: list[Feature], crs: ApiCrs) -> list[orjson.Fragment | None]:
     """Each feature's geometry as a ready JSON fragment, reprojected to ``crs`` (vectorised)."""
     geoms = np.empty(len(features), dtype=object)
     geoms[:] = [f.geometry for f in features]
     if crs.crs is not None or crs.lat_first:
         geoms = crs.from_storage(geoms)
-    return [None if text is None else orjson.Fragment(text) for text in geojson_texts(geoms)]
+    return [None if text is None else orjson.Fragment(text) for text in TEXTS.texts(geoms)]
 
 
 def time_json(feature: Feature) -> dict[str, Any] | None:

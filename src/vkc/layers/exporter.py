@@ -181,7 +181,28 @@ def _gpkg(path: str, coll: Collection, chunks: Iterator, target: Any, label: str
         count += len(batch)
     if not wrote_any:
         write(path, np.array([], dtype=object), [np.array([], dtype=object)], [id_col], layer=coll.name, driver="GPKG", geometry_type=geometry_type, crs=crs_text)
+    else:
+        _gpkg_indexes(path, coll)
     return count
+
+
+def _gpkg_indexes(path: str, coll: Collection) -> None:
+    """The collection's declared property indexes, made in the exported file too (plain SQLite indexes, as GDAL reads them)."""
+    import sqlite3
+
+    from vkc.store.gpkg_schema import create_property_index
+    from vkc.store.indexes import declared
+
+    wanted = [p for p in declared(coll) if all(name in coll.field_map() for name in p)]
+    if not wanted:
+        return
+    conn = sqlite3.connect(path)
+    try:
+        with conn:
+            for properties in wanted:
+                create_property_index(conn, coll.name, properties)
+    finally:
+        conn.close()
 
 
 def _column(values: list[Any], ftype: str) -> np.ndarray:

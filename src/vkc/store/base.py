@@ -8,11 +8,12 @@ serialises writers (one writer at a time) and lets readers run concurrently.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Self
 
 from vkc.errors import ConflictError
+from vkc.store import indexes
 from vkc.store.checks import check_duplicate_ids, check_geometry_types, needed_fields
 from vkc.store.dialect import Conn, Dialect
 from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Field, Query, WriteResult
@@ -56,6 +57,44 @@ class Transaction(abc.ABC):
 
     @abc.abstractmethod
     def _change_geometry_type(self, coll: Collection, geometry_type: str, *, promote: bool) -> None: ...
+
+    # -- property indexes (see vkc.store.indexes) ---------------------------------
+    def create_index(self, name: str, properties: Sequence[str]) -> bool:
+        """A B-tree on the properties' columns (composite, in this order, when several); False if it was declared already.
+
+        Idempotent: a declared index the database has lost (a table rebuilt by another writer) is made again.
+        """
+        coll = self.schema(name)
+        props = indexes.check_properties(coll, properties)
+        have = indexes.declared(coll)
+        self._create_index(coll, props)
+        if props in have:
+            return False
+        self._write_metadata(name, indexes.with_declared(coll.metadata, [*have, props]))
+        return True
+
+    def drop_index(self, name: str, properties: Sequence[str]) -> bool:
+        """Drop the index on exactly these properties; False if there was none."""
+        coll = self.schema(name)
+        props = tuple(properties)
+        have = indexes.declared(coll)
+        self._drop_index(coll, props)
+        if props not in have:
+            return False
+        self._write_metadata(name, indexes.with_declared(coll.metadata, [p for p in have if p != props]))
+        return True
+
+    @abc.abstractmethod
+    def _create_index(self, coll: Collection, properties: tuple[str, ...]) -> None:
+        """``CREATE INDEX IF NOT EXISTS`` on the properties' columns."""
+
+    @abc.abstractmethod
+    def _drop_index(self, coll: Collection, properties: tuple[str, ...]) -> None:
+        """``DROP INDEX IF EXISTS``."""
+
+    @abc.abstractmethod
+    def _write_metadata(self, name: str, metadata: dict[str, Any]) -> None:
+        """Store ``metadata`` as it is, the store's own keys included."""
 
     @abc.abstractmethod
     def schema(self, name: str) -> Collection:
@@ -213,6 +252,20 @@ class Store(abc.ABC):
     def drop_collection(self, name: str) -> None:
         with self.transaction() as tx:
             tx.drop_collection(name)
+
+    def create_index(self, name: str, properties: Sequence[str]) -> bool:
+        """Index a collection's properties (see :meth:`Transaction.create_index`); False if declared already."""
+        with self.transaction() as tx:
+            return tx.create_index(name, properties)
+
+    def drop_index(self, name: str, properties: Sequence[str]) -> bool:
+        """Drop the index on exactly these properties; False if there was none."""
+        with self.transaction() as tx:
+            return tx.drop_index(name, properties)
+
+    def indexes(self, name: str) -> list[tuple[str, ...]]:
+        """The property indexes declared on a collection."""
+        return indexes.declared(self.schema(name))
 
     # -- life cycle ----------------------------------------------------
     @abc.abstractmethod

@@ -35,7 +35,7 @@ import orjson
 import shapely
 
 from vkc.errors import FeatureNotFound, InputError, StoreError
-from vkc.store import gpkg_binary, gpkg_schema, migrations
+from vkc.store import gpkg_binary, gpkg_schema, indexes, migrations
 from vkc.store.base import Store
 from vkc.store.dialect import SQLITE, Conn
 from vkc.store.gpkg_filter import register_functions
@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 LOGGER = logging.getLogger(__name__)
 _FETCH = 2000
 _EPS = 1e-4  # well above the R*Tree's 32-bit rounding (about 1e-5 degrees at Vietnam's longitudes)
+_INDEX_ROW_COST = 4  # reading a row through an index (and sorting it) against scanning past one, roughly
+_COUNTS_KEPT = 256  # remembered counts per reader thread; all are forgotten when the file changes
 
 
 def _connect(path: str, *, readonly: bool, functions: Sequence[Callable[[sqlite3.Connection], None]] = ()) -> sqlite3.Connection:
@@ -171,29 +173,55 @@ class GeoPackageStore(Store):
         return [self.collection(name, count=count) for (name,) in rows]
 
     def collection(self, name: str, *, count: bool = True) -> Collection:
-        return read_collection(self._reader(), name, with_stats=True, with_count=count)
+        coll = read_collection(self._reader(), name, with_stats=True, with_count=False)
+        if count:
+            coll.count = self.count(coll)
+        return coll
 
     def schema(self, name: str) -> Collection:
         return read_collection(self._reader(), name)
 
     def count(self, name: str | Collection, query: Query | None = None) -> int:
-        query = query or Query()
+        """How many features match; remembered until the file changes (any writer, any process: see ``_counts``)."""
         conn = self._reader()
         coll = name if isinstance(name, Collection) else read_collection(conn, name)
+        unpaged = replace(query or Query(), limit=None, offset=0, sort=(), properties=())
+        sql, params = where_sql(coll, unpaged, select="count(*)")
+        key = (coll.name, unpaged.bbox, sql, tuple(params))
+        counts = self._counts(conn)  # before counting: a write committed meanwhile changes the version again
+        found = counts.get(key)
+        if found is None:
+            found = counts[key] = self._count_now(conn, coll, unpaged, sql, params)
+        return found
+
+    def _counts(self, conn: sqlite3.Connection) -> dict[tuple[Any, ...], int]:
+        """This thread's remembered counts, valid for the file as this connection now sees it.
+
+        ``PRAGMA data_version`` changes whenever another connection, in this process or
+        another (GDAL, QGIS, a second server worker), has committed to the file since this
+        connection last looked; readers never write, so every commit counts. The value is
+        each connection's own, hence one set of counts per reader connection (per thread).
+        """
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        local = self._local
+        if getattr(local, "counts_version", None) != version or len(local.counts) >= _COUNTS_KEPT:
+            local.counts_version = version
+            local.counts = {}
+        counts: dict[tuple[Any, ...], int] = local.counts
+        return counts
+
+    def _count_now(self, conn: sqlite3.Connection, coll: Collection, query: Query, sql: str, params: list[Any]) -> int:
         if query.bbox is None:
-            sql, params = where_sql(coll, query, select="count(*)")
             return int(conn.execute(sql, params).fetchone()[0])
         # The R*Tree keeps 32-bit boxes rounded outwards: entries whose box lies inside the query box
         # certainly match; only those on its border need the exact geometry test.
         minx, miny, maxx, maxy = query.bbox
         inner = (minx + _EPS, miny + _EPS, maxx - _EPS, maxy - _EPS)
         sure = 0
-        unpaged = replace(query, limit=None, offset=0, sort=(), properties=())
         if inner[0] <= inner[2] and inner[1] <= inner[3]:
-            sql, params = where_sql(coll, unpaged, select="count(*)", inside=inner)
+            sql, params = where_sql(coll, query, select="count(*)", inside=inner)
             sure = int(conn.execute(sql, params).fetchone()[0])
-        border = unpaged
-        return sure + sum(1 for _ in self._select(conn, coll, border, outside=inner if sure else None))
+        return sure + sum(1 for _ in self._select(conn, coll, query, outside=inner if sure else None))
 
     def features(self, name: str | Collection, query: Query | None = None) -> Iterator[Feature]:
         conn = self._reader()
@@ -215,7 +243,8 @@ class GeoPackageStore(Store):
         # The R*Tree only narrows a bbox down (its boxes are 32-bit); the exact test runs here, after SQL,
         # so paging is applied here too.
         sql_query = replace(query, limit=None, offset=0) if exact else query
-        sql, params = where_sql(coll, sql_query, select=select, order=True, outside=outside)
+        scan = self._scan_in_order(coll, query)
+        sql, params = where_sql(coll, sql_query, select=select, order=True, outside=outside, not_indexed=scan)
         try:
             cursor = conn.execute(sql, params)
         except sqlite3.OperationalError as exc:
@@ -242,6 +271,23 @@ class GeoPackageStore(Store):
                         return
                     remaining -= 1
                 yield row_feature(row, geoms[i], names, types)
+
+    def _scan_in_order(self, coll: Collection, query: Query) -> bool:
+        """Whether a page of a filter is read faster by scanning the table in its order than through a property index.
+
+        SQLite, without statistics, takes any index it can for an equality: right for
+        a selective filter, but a filter that matches many rows fills a page from the
+        first rows it scans, while the index would read (and sort) every match. With
+        the count known (and remembered, see ``count``): scanning reads about
+        (offset + limit) · total / matched rows, the index about ``matched`` at a few
+        times the cost of each.
+        """
+        if query.limit is None or query.bbox is not None or query.time is not None or query.ids is not None or query.sort:
+            return False
+        if (query.filter is None and not query.where) or not indexes.declared(coll):
+            return False
+        matched = self.count(coll, query)
+        return (query.offset + query.limit) * self.count(coll) < _INDEX_ROW_COST * matched * matched
 
     # -- records -----------------------------------------------------------
     def put_record(self, kind: str, key: str, value: dict[str, Any]) -> None:

@@ -51,8 +51,10 @@ def where_sql(
     order: bool = False,
     inside: tuple[float, float, float, float] | None = None,
     outside: tuple[float, float, float, float] | None = None,
+    not_indexed: bool = False,
 ) -> tuple[str, list[Any]]:
-    """SQL for a query; ``inside``/``outside`` keep only R*Tree boxes within / not within a box."""
+    """SQL for a query; ``inside``/``outside`` keep only R*Tree boxes within / not within a box;
+    ``not_indexed`` scans the table in its own order (no property index)."""
     table = q(coll.name)
     params: list[Any] = []
     clauses: list[str] = []
@@ -68,7 +70,7 @@ def where_sql(
             clauses.append("NOT (r.minx >= ? AND r.miny >= ? AND r.maxx <= ? AND r.maxy <= ?)")
             params += list(outside)
     else:
-        frm = f"{table} t"
+        frm = f"{table} t NOT INDEXED" if not_indexed else f"{table} t"
     fields = coll.field_map()
     ftype: FieldType
     for cond in query.where:

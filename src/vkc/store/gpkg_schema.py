@@ -223,6 +223,14 @@ def create_time_indexes(conn: sqlite3.Connection, table: str) -> None:
     conn.execute(f"CREATE INDEX IF NOT EXISTS {q(f'vkc_idx_{table}_time_end')} ON {q(table)} (vkc_time_end)")
 
 
+def create_property_index(conn: sqlite3.Connection, table: str, properties: tuple[str, ...]) -> None:
+    """A declared property index (:mod:`vkc.store.indexes`): a plain SQLite index on the property columns."""
+    from vkc.store.indexes import index_name
+
+    columns = ", ".join(q(p) for p in properties)
+    conn.execute(f"CREATE INDEX IF NOT EXISTS {q(index_name(table, properties))} ON {q(table)} ({columns})")
+
+
 # The write triggers of the GeoPackage R*Tree extension (GeoPackage 1.3 Annex F.3),
 # so that GDAL, QGIS or any other writer keeps the index in step with the table.
 _WRITE_TRIGGERS = {

@@ -13,7 +13,7 @@ import orjson
 import shapely
 
 from vkc.errors import ConflictError, InputError
-from vkc.store import gpkg_binary, gpkg_schema, rtree_bulk
+from vkc.store import gpkg_binary, gpkg_schema, indexes, rtree_bulk
 from vkc.store.base import Transaction
 from vkc.store.checks import (
     check_field_names,
@@ -97,7 +97,7 @@ class GeoPackageTransaction(Transaction):
                 collection.description,
                 collection.geometry_type,
                 orjson.dumps([[f.name, f.type] for f in collection.fields]).decode(),
-                orjson.dumps(collection.metadata, default=str).decode(),
+                orjson.dumps(indexes.with_declared(collection.metadata, []), default=str).decode(),
                 now,
                 now,
             ),
@@ -121,11 +121,20 @@ class GeoPackageTransaction(Transaction):
         self._touched.pop(name, None)
 
     def set_metadata(self, name: str, metadata: dict[str, Any]) -> None:
-        self._collection(name)
+        current = self._collection(name)
+        self._write_metadata(name, indexes.with_declared(metadata, indexes.declared(current)))
+
+    def _write_metadata(self, name: str, metadata: dict[str, Any]) -> None:
         self.conn.execute(
             "UPDATE vkc_collections SET metadata = ?, updated = ? WHERE name = ?",
             (orjson.dumps(metadata, default=str).decode(), _now(), name),
         )
+
+    def _create_index(self, coll: Collection, properties: tuple[str, ...]) -> None:
+        gpkg_schema.create_property_index(self.conn, coll.name, properties)
+
+    def _drop_index(self, coll: Collection, properties: tuple[str, ...]) -> None:
+        self.conn.execute(f"DROP INDEX IF EXISTS {q(indexes.index_name(coll.name, properties))}")
 
     def add_fields(self, name: str, fields: Iterable[Field]) -> None:
         coll = self._collection(name)
@@ -181,6 +190,8 @@ class GeoPackageTransaction(Transaction):
         self.conn.execute(f"DROP TABLE {q(name)}")
         self.conn.execute(f"ALTER TABLE {q(tmp)} RENAME TO {q(name)}")
         gpkg_schema.create_time_indexes(self.conn, name)
+        for properties in indexes.declared(coll):
+            gpkg_schema.create_property_index(self.conn, name, properties)
         gpkg_schema.create_rtree_triggers(self.conn, name, delete_only=name in self._bulk_tables)
 
     # -- features ----------------------------------------------------------

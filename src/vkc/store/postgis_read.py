@@ -42,7 +42,11 @@ def read_collection(conn: Any, name: str, *, with_stats: bool = False, with_coun
     return coll
 
 
-def where_sql(coll: Collection, query: Query, *, select: sql.Composable, order: bool = False) -> tuple[sql.Composed, list[Any]]:
+def where_sql(
+    coll: Collection, query: Query, *, select: sql.Composable, order: bool = False, sort_matches: bool = False
+) -> tuple[sql.Composed, list[Any]]:
+    """SQL for a query; ``sort_matches`` orders by an expression of the row key, so that the planner finds
+    the matches first (through a property index) and sorts them, instead of walking the key's index."""
     params: list[Any] = []
     clauses: list[sql.Composable] = []
     if query.bbox is not None:
@@ -94,7 +98,10 @@ def where_sql(coll: Collection, query: Query, *, select: sql.Composable, order: 
     if clauses:
         stmt = sql.SQL("{} WHERE {}").format(stmt, sql.SQL(" AND ").join(clauses))
     if order:
-        stmt = sql.SQL("{} ORDER BY " + order_sql(coll, query.sort)).format(stmt)
+        terms = order_sql(coll, query.sort)
+        if sort_matches and not query.sort:
+            terms = "t.fid + 0"
+        stmt = sql.SQL("{} ORDER BY " + terms).format(stmt)
         if query.limit is not None:
             stmt = sql.SQL("{} LIMIT %s").format(stmt)
             params.append(query.limit)

@@ -14,7 +14,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from vkc.errors import ConflictError, InputError
-from vkc.store import postgis_schema
+from vkc.store import indexes, postgis_schema
 from vkc.store.base import Transaction
 from vkc.store.checks import (
     check_field_names,
@@ -95,7 +95,7 @@ class PostGISTransaction(Transaction):
         self.conn.execute(
             "INSERT INTO vkc_collections (name, title, description, geometry_type, fields, metadata) VALUES (%s, %s, %s, %s, %s, %s)",
             (name, collection.title, collection.description, collection.geometry_type,
-             Jsonb([[f.name, f.type] for f in collection.fields]), Jsonb(_plain(collection.metadata))),
+             Jsonb([[f.name, f.type] for f in collection.fields]), Jsonb(_plain(indexes.with_declared(collection.metadata, [])))),
         )
         return self._collection(name)
 
@@ -110,8 +110,24 @@ class PostGISTransaction(Transaction):
         self._checked.discard(name)
 
     def set_metadata(self, name: str, metadata: dict[str, Any]) -> None:
-        self._collection(name)
+        current = self._collection(name)
+        self._write_metadata(name, indexes.with_declared(metadata, indexes.declared(current)))
+
+    def _write_metadata(self, name: str, metadata: dict[str, Any]) -> None:
         self.conn.execute("UPDATE vkc_collections SET metadata = %s, updated = now() WHERE name = %s", (Jsonb(_plain(metadata)), name))
+
+    def _create_index(self, coll: Collection, properties: tuple[str, ...]) -> None:
+        self._lock_schema(coll.name)
+        columns = sql.SQL(", ").join(sql.Identifier(p) for p in properties)
+        self.conn.execute(
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+                sql.Identifier(indexes.index_name(coll.name, properties)), sql.Identifier(coll.name), columns
+            )
+        )
+
+    def _drop_index(self, coll: Collection, properties: tuple[str, ...]) -> None:
+        self._lock_schema(coll.name)
+        self.conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(indexes.index_name(coll.name, properties))))
 
     def add_fields(self, name: str, fields: Iterable[Field]) -> None:
         self._lock_schema(name)
