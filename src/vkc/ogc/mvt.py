@@ -20,11 +20,15 @@ _POINT, _LINE, _POLYGON = 1, 2, 3
 _MOVE, _LINE_TO, _CLOSE = 1, 2, 7
 
 
-def varints(values: np.ndarray) -> bytes:
+_FEW = 24  # below this many values a Python loop is faster than numpy's set-up
+
+
+def varints(values: np.ndarray | list[int]) -> bytes:
     """Protobuf varints of non-negative integers (< 2**35), all at once."""
+    if len(values) < _FEW:
+        items = values.tolist() if isinstance(values, np.ndarray) else values
+        return b"".join([_SMALL[n] if n < _SMALL_BELOW else _varint(n) for n in items])
     v = np.asarray(values, dtype=np.uint64)
-    if v.size == 0:
-        return b""
     groups = np.stack([(v >> np.uint64(7 * i)) & np.uint64(0x7F) for i in range(5)], axis=1).astype(np.uint8)
     length = np.ones(v.shape, dtype=np.int64)
     for i in range(1, 5):
@@ -44,9 +48,14 @@ def _varint(n: int) -> bytes:
     return bytes(out)
 
 
+_SMALL_BELOW = 1 << 14
+_SMALL = [_varint(n) for n in range(_SMALL_BELOW)]  # the one- and two-byte varints, ready
+
+
 def _field(number: int, payload: bytes) -> bytes:
     """A length-delimited field."""
-    return _varint((number << 3) | 2) + _varint(len(payload)) + payload
+    n = len(payload)
+    return _SMALL[(number << 3) | 2] + (_SMALL[n] if n < _SMALL_BELOW else _varint(n)) + payload
 
 
 def _zigzag(d: np.ndarray) -> np.ndarray:
@@ -80,8 +89,11 @@ def _ring_area(coords: np.ndarray) -> float:
 
 def encode_geometry(geom: shapely.Geometry) -> tuple[int, np.ndarray] | None:
     """(type, command stream) of a geometry in integer tile coordinates; None if nothing is left."""
-    cursor = np.zeros(2, dtype=np.int64)
     kind = shapely.get_type_id(geom)
+    if kind == 0 and not geom.is_empty:  # a Point, the most common feature of a tile: no arrays
+        x, y = int(geom.x), int(geom.y)
+        return _POINT, np.array([(1 << 3) | _MOVE, (x << 1) ^ (x >> 63), (y << 1) ^ (y >> 63)], dtype=np.uint64)
+    cursor = np.zeros(2, dtype=np.int64)
     parts: list[np.ndarray] = []
     if kind in (0, 4):  # Point, MultiPoint
         pts = shapely.get_coordinates(geom).astype(np.int64)
@@ -152,7 +164,7 @@ class LayerEncoder:
         if feature_id is not None and feature_id >= 0:
             body += _varint((1 << 3) | 0) + _varint(feature_id)
         if tags:
-            body += _field(2, varints(np.array(tags)))
+            body += _field(2, varints(tags))
         body += _varint((3 << 3) | 0) + _varint(kind) + _field(4, varints(commands))
         self._features.append(_field(2, body))
         return True
