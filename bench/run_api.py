@@ -1,7 +1,9 @@
 """OGC API benchmark: vkc on both of its stores beside pygeoapi and tipg on PostGIS, the same machine, in one run.
 
 Each server runs with the same number of worker processes; wrk (Debian) is the
-load generator for all, with the same connections and duration per case:
+load generator for all, with the same connections and duration per case. All
+servers are up together and take turns, run by run, on each case (``measure``):
+on a shared machine the ratios then compare like with like.
 
 a. ``items?limit=100``            e. the 63 provinces (before 2025-07-01) as one page
 b. a bbox returning ~100 points   f. a z14 vector tile of the densest part of Hà Nội
@@ -140,13 +142,8 @@ def wrk(base: str, paths: list[str], *, seconds: int, connections: int, work: Pa
     }
 
 
-def repeated(base: str, paths: list[str], args: argparse.Namespace, work: Path, connections: int | None = None) -> dict:
-    """``args.repeats`` wrk runs of a case; each figure is the median over the runs, which are kept too.
-
-    This shared VM sometimes stalls every process for tens of milliseconds; one
-    such stall in a single 10 s run decides its p99 for any server.
-    """
-    runs = [wrk(base, paths, seconds=args.seconds, connections=connections or args.connections, work=work) for _ in range(args.repeats)]
+def summary(runs: list[dict]) -> dict:
+    """Each figure the median over the runs, which are kept too."""
     out: dict = {}
     for key in ("requests_per_s", "p50_ms", "p99_ms"):
         values = sorted(r[key] for r in runs if r[key] is not None)
@@ -155,6 +152,40 @@ def repeated(base: str, paths: list[str], args: argparse.Namespace, work: Path, 
     out["socket_errors"] = [r["socket_errors"] for r in runs if r["socket_errors"]] or None
     out["runs"] = runs
     return out
+
+
+def measure(servers: list[tuple[str, str, dict]], cases: list[str], args: argparse.Namespace, work: Path) -> dict:
+    """Every case on every server, the servers taking turns: run 1 of each, then run 2 of each, and so on.
+
+    All servers are up at once (idle but the one measured). On this shared machine
+    the load of other work comes and goes over minutes; taking turns puts every
+    server under the same conditions, so the ratios within a run hold, and the
+    medians of the ``args.repeats`` runs leave out one stall that would decide a
+    single 10 s run's p99.
+    """
+    rows: dict[str, dict] = {name: {} for name, _, _ in servers}
+    for case in cases:
+        tile_case = "f_tile_z14" if case == "f_tile_z14_one_client" else case
+        connections = 1 if case == "f_tile_z14_one_client" else args.connections  # a tile on its own, without queueing
+        taking_part = []
+        for name, base, paths in servers:
+            if tile_case not in paths:
+                rows[name][case] = None
+                continue
+            check = httpx.get(base + paths[tile_case][0], timeout=60)
+            if check.status_code >= 300:
+                rows[name][case] = {"error": f"HTTP {check.status_code}: {check.text[:200]}"}
+                continue
+            wrk(base, paths[tile_case], seconds=2, connections=connections, work=work)  # warm up
+            taking_part.append((name, base, paths[tile_case]))
+        runs: dict[str, list[dict]] = {name: [] for name, _, _ in taking_part}
+        for _ in range(args.repeats):
+            for name, base, paths in taking_part:
+                runs[name].append(wrk(base, paths, seconds=args.seconds, connections=connections, work=work))
+        for name, _, _ in taking_part:
+            rows[name][case] = summary(runs[name])
+            print(name, case, {k: rows[name][case][k] for k in ("requests_per_s", "p50_ms", "p99_ms", "socket_errors")}, flush=True)
+    return rows
 
 
 def prepare_data(cluster, points: Path, gpkg: Path, *, index: bool) -> tuple[str, dict]:
@@ -346,32 +377,15 @@ def main() -> None:
             subprocess.run([str(args.pygeoapi / "bin" / "pygeoapi"), "openapi", "generate", str(cfg), "--output-file", str(spec)], env={**os.environ, **env}, check=True, capture_output=True)
             cmd = [str(args.pygeoapi / "bin" / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{port}", "pygeoapi.flask_app:APP"]
             servers.append(("pygeoapi", cmd, env, port, case_paths(inputs, root="/collections", filter_lang="cql-text", extra="&f=json"), "/collections"))  # its PostgreSQL provider serves no tiles
-        for name, cmd, env, port, paths, probe in servers:
-            if name not in wanted_servers:
-                continue
-            base = f"http://127.0.0.1:{port}"
-            proc = start(cmd, env, base + probe)
-            try:
-                row = {}
-                for case in wanted_cases:
-                    if case == "f_tile_z14_one_client":
-                        continue
-                    if case not in paths:
-                        row[case] = None
-                        continue
-                    check = httpx.get(base + paths[case][0], timeout=60)
-                    if check.status_code >= 300:
-                        row[case] = {"error": f"HTTP {check.status_code}: {check.text[:200]}"}
-                        continue
-                    wrk(base, paths[case], seconds=2, connections=args.connections, work=work)  # warm up
-                    row[case] = repeated(base, paths[case], args, work)
-                    print(name, case, row[case], flush=True)
-                if "f_tile_z14_one_client" in wanted_cases and row.get("f_tile_z14") and "error" not in row["f_tile_z14"]:
-                    # one client at a time: the latency of a tile on its own, without queueing
-                    row["f_tile_z14_one_client"] = repeated(base, paths["f_tile_z14"], args, work, connections=1)
-                    print(name, "f_tile_z14_one_client", row["f_tile_z14_one_client"], flush=True)
-                results["servers"][name] = row
-            finally:
+        running: list[tuple[str, str, dict, subprocess.Popen]] = []
+        try:
+            for name, cmd, env, port, paths, probe in servers:
+                if name in wanted_servers:
+                    base = f"http://127.0.0.1:{port}"
+                    running.append((name, base, paths, start(cmd, env, base + probe)))
+            results["servers"] = measure([(name, base, paths) for name, base, paths, _ in running], wanted_cases, args, work)
+        finally:
+            for *_, proc in running:
                 stop(proc)
     finally:
         cluster.stop()

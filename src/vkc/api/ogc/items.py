@@ -70,7 +70,10 @@ def items(
     page = list(store.features(coll, replace(query, limit=query.limit + 1)))  # one more: is there a next page?
     more = len(page) > query.limit
     page = page[: query.limit]
-    matched, exact = store.number_matched(coll, query)
+    if not more and (page or not query.offset):  # the last page: every match has been read
+        matched, exact = query.offset + len(page), True
+    else:
+        matched, exact = store.number_matched(coll, query)
     base = f"{base_url(request)}/collections/{coll.name}/items"
     keep = {k: v for k, v in params.items() if k not in ("offset", "f")}
     links = [
