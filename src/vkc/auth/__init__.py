@@ -69,12 +69,12 @@ def create_token(
     if role not in ROLES:
         raise InputError(f"unknown role {role!r}; roles: {', '.join(ROLES)}", field="role")
     granted = [parse_scope(text, kinds) for text in scopes]
-    if collection is not None:
-        check_collection_name(collection)
-        granted.append(features(collection))
     for scope in granted:
         if scope.kind == "features" and scope.resource != ANY:
             check_collection_name(scope.resource or "")
+    if collection is not None:  # a name, never the wildcard
+        check_collection_name(collection)
+        granted.append(features(collection))
     if not granted:
         granted = list(EDITOR_DEFAULT)
     token_id = secrets.token_hex(4)

@@ -7,9 +7,6 @@ says how times, JSON and geometries cross the boundary on each backend.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from vkc.store.base import Store
 from vkc.store.dialect import EPOCH, Conn, DialectName
 
@@ -32,17 +29,9 @@ class SensorDb:
         self.geometry_params = self.sql.geometry_params
         self.geometry_select = self.sql.geometry_select
         self.geometry_out = self.sql.geometry_out
-
-    @contextmanager
-    def reading(self) -> Iterator[Conn]:
-        with self.store.reading() as conn:
-            yield conn
-
-    @contextmanager
-    def writing(self) -> Iterator[Conn]:
-        """One transaction: committed when the block ends, rolled back on any error."""
-        with self.store.writing() as conn:
-            yield conn
+        #: a connection for reads, and one transaction (committed when the block ends, rolled back on any error)
+        self.reading = store.reading
+        self.writing = store.writing
 
     def advisory_lock(self, conn: Conn, key: str) -> None:
         self.sql.advisory_lock(conn, key)

@@ -116,16 +116,21 @@ class GeoPackageStore(Store):
         self._closed = False
 
     def _migrate(self, upgrade: bool) -> dict[str, int]:
-        """Check the file's component versions; create a new file's tables, or upgrade an old one's if asked."""
-        schemas = [migrations.Schema("store", gpkg_schema.MIGRATIONS), *(migrations.Schema(c.name, c.migrations) for c in self.components if c.migrations)]
+        """Check the file's component versions; create a new file's tables, or upgrade an old one's if asked.
+
+        Opening a current file only reads: no write lock is taken and nothing is committed, so other
+        connections' ``PRAGMA data_version`` (and the counts remembered by it) stay as they are.
+        """
+        schemas = migrations.schemas(gpkg_schema.MIGRATIONS, self.components)
         conn = Conn(self._writer, SQLITE)
         with self._write_lock:
+            if not upgrade:
+                versions = migrations.check(conn, schemas, gpkg_schema.legacy_versions, where=self.path)
+                if versions is not None and gpkg_schema.is_prepared(self._writer):
+                    return versions
             self._writer.execute("BEGIN IMMEDIATE")
             try:
-                if upgrade or migrations.check(conn, schemas, gpkg_schema.legacy_versions, where=self.path):
-                    versions = migrations.upgrade(conn, schemas, gpkg_schema.legacy_versions)
-                else:
-                    versions = migrations.stored_versions(conn, gpkg_schema.legacy_versions) or {}
+                versions = migrations.upgrade(conn, schemas, gpkg_schema.legacy_versions)
                 gpkg_schema.prepare_file(self._writer)
                 self._writer.execute("COMMIT")
             except BaseException:

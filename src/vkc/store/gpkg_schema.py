@@ -61,9 +61,10 @@ CREATE TABLE IF NOT EXISTS vkc_collections (
 CREATE TABLE IF NOT EXISTS vkc_records (
   kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated TEXT NOT NULL, PRIMARY KEY (kind, key));
 """
+_GDAL_ASPATIAL_PRESENT = """SELECT 1 FROM gpkg_extensions
+    WHERE extension_name = 'gdal_aspatial' AND table_name IS NULL AND column_name IS NULL"""
 _GDAL_ASPATIAL_ROW = f"""INSERT INTO gpkg_extensions SELECT NULL, NULL, 'gdal_aspatial', '{GDAL_ASPATIAL_DEFINITION}', 'read-write'
-  WHERE NOT EXISTS (SELECT 1 FROM gpkg_extensions
-    WHERE extension_name = 'gdal_aspatial' AND table_name IS NULL AND column_name IS NULL)"""
+  WHERE NOT EXISTS ({_GDAL_ASPATIAL_PRESENT})"""
 
 
 DATA_COLUMNS_DDL = """CREATE TABLE IF NOT EXISTS gpkg_data_columns (
@@ -160,11 +161,20 @@ def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def is_prepared(conn: sqlite3.Connection) -> bool:
+    """Whether the file is marked as a GeoPackage 1.3 and has GDAL's aspatial row (reads only)."""
+    if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID or conn.execute("PRAGMA user_version").fetchone()[0] != USER_VERSION:
+        return False
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_extensions'").fetchone():
+        return True
+    return conn.execute(_GDAL_ASPATIAL_PRESENT).fetchone() is not None
+
+
 def prepare_file(conn: sqlite3.Connection) -> None:
-    """Mark the file as a GeoPackage 1.3 and keep GDAL's aspatial row (on every open for writing: idempotent).
+    """Mark the file as a GeoPackage 1.3 and keep GDAL's aspatial row (idempotent; inside the caller's transaction).
 
     GDAL may drop the ``gdal_aspatial`` row when it adds a geometry column to a table; without it GDAL
-    and QGIS would list the platform's tables as layers, so each open puts it back.
+    and QGIS would list the platform's tables as layers, so an open that finds it missing puts it back.
     """
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute(f"PRAGMA user_version = {USER_VERSION}")

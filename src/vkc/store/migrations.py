@@ -21,6 +21,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 
@@ -67,6 +68,11 @@ class Schema:
             raise StoreError(f"component {self.component!r}: migrations must be numbered 1, 2, 3, … in order (got {numbers})")
 
 
+def schemas(store_migrations: Sequence[Migration], components: Iterable[Any]) -> list[Schema]:
+    """The schemas a store holds: its own tables (the component ``store``), then each component's that has tables."""
+    return [Schema("store", store_migrations), *(Schema(c.name, c.migrations) for c in components if c.migrations)]
+
+
 def _versions_ddl(dialect: DialectName) -> str:
     updated = "timestamptz NOT NULL DEFAULT now()" if dialect == "postgres" else "TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))"
     return f"CREATE TABLE IF NOT EXISTS {VERSIONS_TABLE} (component text PRIMARY KEY, version integer NOT NULL, updated {updated})"
@@ -100,11 +106,11 @@ def _refuse_newer(schema: Schema, stored: int) -> None:
         )
 
 
-def check(conn: Conn, schemas: Sequence[Schema], legacy: Callable[[Conn], dict[str, int] | None], *, where: str) -> bool:
-    """On open: True if the store is new (the caller then runs :func:`upgrade`); raises if it is behind or ahead."""
+def check(conn: Conn, schemas: Sequence[Schema], legacy: Callable[[Conn], dict[str, int] | None], *, where: str) -> dict[str, int] | None:
+    """On open: each component's version, or None if the store is new (the caller then runs :func:`upgrade`); raises if it is behind or ahead."""
     versions = stored_versions(conn, legacy)
     if versions is None:
-        return True
+        return None
     for schema in schemas:
         stored = versions.get(schema.component, 0)
         _refuse_newer(schema, stored)
@@ -112,13 +118,18 @@ def check(conn: Conn, schemas: Sequence[Schema], legacy: Callable[[Conn], dict[s
     if behind:
         listed = ", ".join(f"{s.component} {v} → {s.version}" for s, v in behind)
         raise StoreError(f"the store {where} is older than this vkc ({listed}); run `vkc db upgrade --db {where}`")
-    return False
+    return versions
 
 
 def upgrade(conn: Conn, schemas: Sequence[Schema], legacy: Callable[[Conn], dict[str, int] | None]) -> dict[str, int]:
-    """Apply every pending migration in the caller's transaction; returns each component's version now."""
+    """Apply every pending migration in the caller's transaction; returns each component's version now.
+
+    Only the versions that changed are written, so upgrading a current store changes nothing in it.
+    """
     dialect = conn.dialect.name
+    recorded = _table_exists(conn, VERSIONS_TABLE)
     versions = stored_versions(conn, legacy) or {}
+    changed = set() if recorded else set(versions)
     conn.raw.execute(_versions_ddl(dialect))
     for schema in schemas:
         stored = versions.get(schema.component, 0)
@@ -133,11 +144,17 @@ def upgrade(conn: Conn, schemas: Sequence[Schema], legacy: Callable[[Conn], dict
             except (sqlite3.Error, psycopg.Error) as exc:
                 reason = str(exc).strip().splitlines()[0]
                 raise StoreError(f"migration {m.version} of component {schema.component!r} ({m.description}) failed: {reason}") from exc
-        versions[schema.component] = max(stored, schema.version)
+        if schema.version > stored:
+            versions[schema.component] = schema.version
+            changed.add(schema.component)
+    in_order = {s.component: versions[s.component] for s in schemas if s.component in versions}
+    versions = {**in_order, **versions}  # the schemas' order first, then components no longer installed
     for component, version in versions.items():
+        if component not in changed:
+            continue
         conn.execute(f"DELETE FROM {VERSIONS_TABLE} WHERE component = ?", (component,))
         conn.execute(f"INSERT INTO {VERSIONS_TABLE} (component, version) VALUES (?, ?)", (component, version))
     return versions
 
 
-__all__ = ["VERSIONS_TABLE", "Migration", "Schema", "Step", "check", "migration", "pending", "stored_versions", "upgrade"]
+__all__ = ["VERSIONS_TABLE", "Migration", "Schema", "Step", "check", "migration", "pending", "schemas", "stored_versions", "upgrade"]

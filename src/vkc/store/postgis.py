@@ -81,13 +81,14 @@ class PostGISStore(Store):
 
     def _migrate(self, upgrade: bool) -> dict[str, int]:
         """Check the database's component versions; create a new database's tables, or upgrade an old one's if asked."""
-        schemas = [migrations.Schema("store", postgis_schema.MIGRATIONS), *(migrations.Schema(c.name, c.migrations) for c in self.components if c.migrations)]
+        schemas = migrations.schemas(postgis_schema.MIGRATIONS, self.components)
         legacy = postgis_schema.legacy_versions
         try:
             with self._pool.connection() as raw, raw.transaction():
                 conn = Conn(raw, POSTGRES)
-                if not upgrade and not migrations.check(conn, schemas, legacy, where=redact(self.url)):
-                    return migrations.stored_versions(conn, legacy) or {}
+                versions = None if upgrade else migrations.check(conn, schemas, legacy, where=redact(self.url))
+                if versions is not None:
+                    return versions
                 raw.execute("CREATE EXTENSION IF NOT EXISTS postgis")
                 raw.execute("SELECT pg_advisory_xact_lock(hashtext('vkc migrations'))")  # one upgrade at a time
                 return migrations.upgrade(conn, schemas, legacy)

@@ -52,11 +52,11 @@ def create_app(settings: Settings, components: Sequence[Component] | None = None
 
 def conformance(components: Sequence[Component]) -> dict[str, list[str]]:
     """The conformance classes of each API root, as the components declare them."""
-    found: dict[str, list[str]] = {}
+    found: dict[str, dict[str, None]] = {}  # an ordered set per root
     for c in components:
         for root, classes in c.conformance.items():
-            found.setdefault(root, []).extend(cls for cls in classes if cls not in found.get(root, []))
-    return found
+            found.setdefault(root, {}).update(dict.fromkeys(classes))
+    return {root: list(classes) for root, classes in found.items()}
 
 
 __all__ = ["SERVER_CONNECTIONS", "conformance", "create_app", "problem"]
