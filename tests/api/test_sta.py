@@ -363,3 +363,22 @@ def test_a_token_limited_to_one_collection_cannot_write_sensor_data(sta: TestCli
         limited = auth.create_token(store, "editor", collection=collection)[1]
     r = sta.post(f"{ROOT}/Things", json={"name": "x", "description": "y"}, headers={"Authorization": f"Bearer {limited}"})
     assert r.status_code == 403 and "does not allow sensorthings" in r.json()["detail"]
+
+
+def test_an_expansion_that_multiplies_the_response_is_refused_before_it_is_built(sta: TestClient) -> None:
+    """The probe's attack: every Datastream repeats its Thing and every Thing all its Datastreams, level after level."""
+    body = thing_body("Many streams", 105.85, 21.03)
+    body["Datastreams"] = [dict(body["Datastreams"][0], name=f"stream {n}") for n in range(60)]
+    assert sta.post(f"{ROOT}/Things", json=body).status_code == 201
+    attack = "Thing/Datastreams/Thing/Datastreams/Thing/Datastreams"  # 60⁴ ≈ 13 million entities if built
+    r = sta.get(f"{ROOT}/Datastreams", params={"$expand": attack})
+    assert r.status_code == 400, r.text[:300]
+    problem = r.json()
+    assert problem["field"] == "$expand"
+    assert "the response would hold more than" in problem["detail"] and "lower $top inside $expand" in problem["detail"]
+    deeper = sta.get(f"{ROOT}/Datastreams", params={"$expand": "/".join(["Thing", "Datastreams"] * 6)})
+    assert deeper.status_code == 400 and "levels deep" in deeper.json()["detail"]
+    # the same shape with small pages is served
+    small = values(sta.get(f"{ROOT}/Datastreams", params={"$top": 2, "$expand": "Thing($expand=Datastreams($top=2;$expand=Thing))"}))
+    assert [len(d["Thing"]["Datastreams"]) for d in small] == [2, 2]
+    assert small[0]["Thing"]["Datastreams"][0]["Thing"]["name"] == "Many streams"

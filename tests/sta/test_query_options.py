@@ -11,6 +11,7 @@ import shapely
 from vkc.errors import InputError
 from vkc.sta.odata_expr import FUNCTIONS, MAX_DEPTH, MAX_LENGTH
 from vkc.sta.query_options import (
+    MAX_EXPAND_LEVELS,
     And,
     Arith,
     Call,
@@ -846,8 +847,31 @@ def test_expand_nested_option_errors_name_the_option_and_the_path(text, fragment
 
 
 def test_expand_nesting_depth_is_limited():
-    text = "A($expand=" * (MAX_DEPTH + 2) + "B" + ")" * (MAX_DEPTH + 2)
-    expand_fails(text, f"nested more than {MAX_DEPTH} levels deep")
+    text = "A($expand=" * (MAX_EXPAND_LEVELS + 2) + "B" + ")" * (MAX_EXPAND_LEVELS + 2)
+    expand_fails(text, f"expansions reach more than {MAX_EXPAND_LEVELS} levels deep")
+
+
+def test_expand_path_steps_count_as_levels():
+    # the attack: Thing/Datastreams/Thing/… multiplies the response at every step
+    expand_fails("/".join(["Thing", "Datastreams"] * 6), f"more than {MAX_EXPAND_LEVELS} levels deep (counting each step of a path)")
+    deepest = "/".join(["Thing", "Datastreams"] * (MAX_EXPAND_LEVELS // 2))
+    assert len(parse_expand(deepest)) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thing/Datastreams/Thing($expand=Datastreams/Thing/Datastreams/Thing)",  # 3 + 4
+        "Thing($expand=Datastreams($expand=Thing/Datastreams/Thing/Datastreams/Thing))",  # 1 + 1 + 5
+        "Datastreams,Thing/Datastreams/Thing/Datastreams/Thing/Datastreams/Thing",  # the second item reaches 7
+    ],
+)
+def test_expand_levels_add_up_across_paths_and_nesting(text):
+    expand_fails(text, f"more than {MAX_EXPAND_LEVELS} levels deep")
+
+
+def test_expand_levels_at_the_limit_are_accepted():
+    assert parse_expand("Thing/Datastreams($expand=Observations/FeatureOfInterest($expand=Observations/Datastream))")
 
 
 def test_expand_error_with_a_quoted_parenthesis_inside_a_nested_filter():

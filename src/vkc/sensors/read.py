@@ -7,6 +7,7 @@ once, with ``$top`` and ``$skip`` applied per parent (OGC 18-088 §9.3.2.1):
 through a foreign key, a ``LIMIT`` per parent (so the newest observations of a
 long Datastream cost the same as those of a short one); through a link table,
 one query per relation and level with ``row_number()`` over each parent.
+Every request reads and returns within a :class:`~vkc.sensors.response_size.ResponseBudget`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from vkc.errors import InputError
 from vkc.sensors.db import Conn, SensorDb
 from vkc.sensors.entities import ENTITY_TYPES, EntityType, Relation
+from vkc.sensors.response_size import ResponseBudget, Size
 from vkc.sensors.schema import field_columns
 from vkc.sensors.sql_filter import FilterCompiler
 from vkc.sta import query_options as q
@@ -62,10 +64,10 @@ class Reader:
         cols += [f"{alias}.{r.fk}" for r in et.relations if r.fk]
         return ", ".join(cols)
 
-    def decode(self, et: EntityType, row: tuple[Any, ...]) -> dict[str, Any]:
-        """A row of :meth:`select_list` as an entity (``@iot.id`` first); foreign keys under ``_fk``."""
+    def decode(self, et: EntityType, row: tuple[Any, ...], budget: ResponseBudget) -> dict[str, Any]:
+        """A row of :meth:`select_list` as an entity (``@iot.id`` first); foreign keys under ``_fk``, its size under ``_size``."""
         db = self.db
-        out: dict[str, Any] = {"@iot.id": row[0]}
+        out: dict[str, Any] = {"@iot.id": row[0], "_size": budget.size_of_row(row, len(et.relations), self.base)}
         i = 1
         for f in et.fields:
             if f.kind == "interval":
@@ -103,8 +105,12 @@ class Reader:
         default_top: int = DEFAULT_TOP,
     ) -> dict[str, Any]:
         """One page of a collection: ``{"@iot.count"?, "@iot.nextLink"?, "value": [...]}``."""
-        entities, result = self._page(conn, scope, opts, next_link, default_top)
-        self.expand(conn, scope.et, entities, opts.expand)
+        budget = ResponseBudget(has_expand=bool(opts.expand))
+        entities, result = self._page(conn, scope, opts, next_link, default_top, budget)
+        self.expand(conn, scope.et, entities, opts.expand, budget)
+        total = Size()
+        for e in entities:
+            budget.attach(total, e["_size"])
         result["value"] = [self.finish(scope.et, e, opts) for e in entities]
         return result
 
@@ -122,7 +128,11 @@ class Reader:
         if unknown or opts.expand:
             what = f"$select: {', '.join(unknown)} cannot be a dataArray component" if unknown else "$expand: not with $resultFormat=dataArray"
             raise InputError(f"{what}; components are {', '.join(sorted(known))}", field="$resultFormat")
-        entities, result = self._page(conn, scope, opts, next_link, DEFAULT_TOP)
+        budget = ResponseBudget(has_expand=False)
+        entities, result = self._page(conn, scope, opts, next_link, DEFAULT_TOP, budget)
+        total = Size()
+        for e in entities:
+            budget.attach(total, e["_size"])
         blocks: dict[Any, list[list[Any]]] = {}
         for e in entities:
             row = [e["@iot.id"] if c == "id" else e.get(c) for c in components]
@@ -135,7 +145,7 @@ class Reader:
         return result
 
     def _page(
-        self, conn: Conn, scope: Scope, opts: q.QueryOptions, next_link: Callable[[int], str] | None, default_top: int
+        self, conn: Conn, scope: Scope, opts: q.QueryOptions, next_link: Callable[[int], str] | None, default_top: int, budget: ResponseBudget
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         et = scope.et
         compiler = FilterCompiler(self.db, et)
@@ -144,7 +154,8 @@ class Reader:
         order, order_params = self._order(compiler, opts)
         stmt = f"SELECT {self.select_list(et)} FROM {et.table} e WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
         rows = conn.execute(stmt, [*params, *order_params, top + 1, opts.skip]).fetchall()
-        entities = [self.decode(et, r) for r in rows[:top]]
+        budget.read(len(rows) - 1 if len(rows) > top else len(rows))
+        entities = [self.decode(et, r, budget) for r in rows[:top]]
         result: dict[str, Any] = {}
         if opts.count:
             result["@iot.count"] = conn.execute(f"SELECT count(*) FROM {et.table} e WHERE {where}", params).fetchone()[0]
@@ -158,8 +169,10 @@ class Reader:
         row = conn.execute(f"SELECT {self.select_list(et)} FROM {et.table} e WHERE {where} LIMIT 1", params).fetchone()
         if row is None:
             return None
-        entity = self.decode(et, row)
-        self.expand(conn, et, [entity], opts.expand)
+        budget = ResponseBudget(has_expand=bool(opts.expand))
+        entity = self.decode(et, row, budget)
+        self.expand(conn, et, [entity], opts.expand, budget)
+        budget.check(entity["_size"])
         return self.finish(et, entity, opts)
 
     def _where(self, compiler: FilterCompiler, scope: Scope, opts: q.QueryOptions) -> tuple[str, list[Any]]:
@@ -175,7 +188,7 @@ class Reader:
         return f"{order}, e.id", params
 
     # -- expansion ---------------------------------------------------------
-    def expand(self, conn: Conn, et: EntityType, entities: list[dict[str, Any]], expands: tuple[Any, ...]) -> None:
+    def expand(self, conn: Conn, et: EntityType, entities: list[dict[str, Any]], expands: tuple[Any, ...], budget: ResponseBudget) -> None:
         if not entities:
             return
         for item in expands:
@@ -185,25 +198,37 @@ class Reader:
                 opts = q.QueryOptions(expand=(q.Expand(item.path[1:], item.options),))
             target = ENTITY_TYPES[rel.target]
             if rel.many:
-                self._expand_many(conn, et, rel, target, entities, opts)
+                self._expand_many(conn, et, rel, target, entities, opts, budget)
             else:
-                self._expand_one(conn, rel, target, entities, opts)
+                self._expand_one(conn, rel, target, entities, opts, budget)
 
-    def _expand_one(self, conn: Conn, rel: Relation, target: EntityType, entities: list[dict[str, Any]], opts: q.QueryOptions) -> None:
+    def _expand_one(
+        self, conn: Conn, rel: Relation, target: EntityType, entities: list[dict[str, Any]], opts: q.QueryOptions, budget: ResponseBudget
+    ) -> None:
         ids = sorted({e["_fk"][rel.fk] for e in entities if e["_fk"].get(rel.fk) is not None})
         found: dict[Any, dict[str, Any]] = {}
         if ids:
             cond, params = self.in_list("e.id", ids)
             rows = conn.execute(f"SELECT {self.select_list(target)} FROM {target.table} e WHERE {cond}", params).fetchall()
-            children = [self.decode(target, r) for r in rows]
-            self.expand(conn, target, children, opts.expand)
+            budget.read(len(rows))
+            children = [self.decode(target, r, budget) for r in rows]
+            self.expand(conn, target, children, opts.expand, budget)
             found = {c["@iot.id"]: c for c in children}
         for e in entities:
             child = found.get(e["_fk"].get(rel.fk))
+            if child is not None:
+                budget.attach(e["_size"], child["_size"])
             e.setdefault("_expanded", {})[rel.name] = None if child is None else self.finish(target, child, opts)
 
     def _expand_many(
-        self, conn: Conn, et: EntityType, rel: Relation, target: EntityType, entities: list[dict[str, Any]], opts: q.QueryOptions
+        self,
+        conn: Conn,
+        et: EntityType,
+        rel: Relation,
+        target: EntityType,
+        entities: list[dict[str, Any]],
+        opts: q.QueryOptions,
+        budget: ResponseBudget,
     ) -> None:
         parent_ids = [e["@iot.id"] for e in entities]
         if rel.target_fk:
@@ -220,14 +245,17 @@ class Reader:
         top = min(opts.top if opts.top is not None else DEFAULT_TOP, MAX_TOP)
         if rel.target_fk:
             fcond, fparams = compiler.where(opts.filter) if opts.filter is not None else ("TRUE", [])
-            rows = self._first_per_parent(conn, target, rel.target_fk, parent_ids, (fcond, fparams), (order, order_params), opts.skip, top + 1)
+            rows = self._first_per_parent(
+                conn, target, rel.target_fk, parent_ids, (fcond, fparams), (order, order_params), opts.skip, top + 1, budget.rows_allowed() + 1
+            )
         else:
             stmt = (
                 f"SELECT * FROM (SELECT {key} AS parent_key, {self.select_list(target)}, "
                 f"row_number() OVER (PARTITION BY {key} ORDER BY {order}) AS rn FROM {source} WHERE {cond}) s "
-                "WHERE rn > ? AND rn <= ? ORDER BY parent_key, rn"
+                "WHERE rn > ? AND rn <= ? ORDER BY parent_key, rn LIMIT ?"
             )
-            rows = conn.execute(stmt, [*order_params, *params, opts.skip, opts.skip + top + 1]).fetchall()
+            rows = conn.execute(stmt, [*order_params, *params, opts.skip, opts.skip + top + 1, budget.rows_allowed() + 1]).fetchall()
+        budget.read(len(rows))
         grouped: dict[Any, list[dict[str, Any]]] = {pid: [] for pid in parent_ids}
         more: set[Any] = set()
         children: list[dict[str, Any]] = []
@@ -236,15 +264,17 @@ class Reader:
             if rn > opts.skip + top:
                 more.add(parent)
                 continue
-            child = self.decode(target, row[1:-1])
+            child = self.decode(target, row[1:-1], budget)
             grouped[parent].append(child)
             children.append(child)
         counts: dict[Any, int] = {}
         if opts.count:
             counts = dict(conn.execute(f"SELECT {key}, count(*) FROM {source} WHERE {cond} GROUP BY {key}", params).fetchall())
-        self.expand(conn, target, children, opts.expand)
+        self.expand(conn, target, children, opts.expand, budget)
         for e in entities:
             pid = e["@iot.id"]
+            for c in grouped[pid]:
+                budget.attach(e["_size"], c["_size"])
             e.setdefault("_expanded", {})[rel.name] = [self.finish(target, c, opts) for c in grouped[pid]]
             if opts.count:
                 e["_expanded"][f"{rel.name}@iot.count"] = counts.get(pid, 0)
@@ -253,9 +283,18 @@ class Reader:
                 e["_expanded"][f"{rel.name}@iot.nextLink"] = link
 
     def _first_per_parent(
-        self, conn: Conn, target: EntityType, fk: str, parent_ids: list[Any], where: tuple[str, list[Any]], order: tuple[str, list[Any]], skip: int, limit: int
+        self,
+        conn: Conn,
+        target: EntityType,
+        fk: str,
+        parent_ids: list[Any],
+        where: tuple[str, list[Any]],
+        order: tuple[str, list[Any]],
+        skip: int,
+        limit: int,
+        at_most: int,
     ) -> list[tuple[Any, ...]]:
-        """Rows ``(parent, *columns, rank)`` of each parent's first ``limit`` children after ``skip``.
+        """Rows ``(parent, *columns, rank)`` of each parent's first ``limit`` children after ``skip``, ``at_most`` rows in all.
 
         One ``LIMIT`` per parent, so the index on the foreign key (and, for
         Observations, on phenomenon time) serves the newest few children of a
@@ -265,11 +304,16 @@ class Reader:
         (fcond, fparams), (order_sql, order_params) = where, order
         inner = f"SELECT {self.select_list(target)} FROM {target.table} e WHERE e.{fk} = {{parent}} AND {fcond} ORDER BY {order_sql} LIMIT ? OFFSET ?"
         if self.db.dialect == "postgres":
-            stmt = f"SELECT p.pid, s.* FROM unnest(?::bigint[]) AS p(pid) CROSS JOIN LATERAL ({inner.format(parent='p.pid')}) s"
-            found = conn.execute(stmt, [list(parent_ids), *fparams, *order_params, limit, skip]).fetchall()
+            stmt = f"SELECT p.pid, s.* FROM unnest(?::bigint[]) AS p(pid) CROSS JOIN LATERAL ({inner.format(parent='p.pid')}) s LIMIT ?"
+            found = conn.execute(stmt, [list(parent_ids), *fparams, *order_params, limit, skip, at_most]).fetchall()
         else:
             stmt = inner.format(parent="?")
-            found = [(pid, *row) for pid in parent_ids for row in conn.execute(stmt, [pid, *fparams, *order_params, limit, skip]).fetchall()]
+            found = []
+            for pid in parent_ids:
+                found += [(pid, *row) for row in conn.execute(stmt, [pid, *fparams, *order_params, limit, skip]).fetchall()]
+                if len(found) >= at_most:
+                    del found[at_most:]
+                    break
         rows, rank, last = [], 0, object()
         for row in found:
             rank = rank + 1 if row[0] == last else skip + 1

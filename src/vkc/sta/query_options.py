@@ -21,7 +21,10 @@ The path form ``Datastreams/Observations`` is returned as nested expansion —
 and items naming the same navigation property are merged, so every
 :class:`Expand` has a one-segment path. A ``$top`` above ``max_top`` is
 lowered to ``max_top`` (the service then pages with ``@iot.nextLink``), at
-every level.
+every level. Expansions reach at most :data:`MAX_EXPAND_LEVELS` levels below
+the addressed entities, counting both the path form and nesting
+(``Thing/Datastreams($expand=Observations)`` reaches three), because each
+level can multiply the size of the response.
 
 Every malformed option raises :class:`~vkc.errors.InputError` whose ``field``
 is the option (``$filter`` …) and whose message names the option, the problem
@@ -39,7 +42,6 @@ from typing import Any
 from vkc.errors import InputError
 from vkc.sta.odata_expr import (
     FUNCTIONS,
-    MAX_DEPTH,
     And,
     Arith,
     Call,
@@ -58,6 +60,7 @@ from vkc.sta.odata_expr.tree import LIMITS
 
 __all__ = [
     "FUNCTIONS",
+    "MAX_EXPAND_LEVELS",
     "OPTIONS",
     "And",
     "Arith",
@@ -94,6 +97,8 @@ _FIELD_OF = {
 }
 _OPTION_OF = {attribute: option for option, attribute in _FIELD_OF.items()}
 RESULT_FORMATS = ("dataArray",)
+#: how many levels an expansion may reach below the addressed entities (Things/Datastreams/Observations/FeatureOfInterest is 4)
+MAX_EXPAND_LEVELS = 6
 
 _DIGITS_RE = re.compile(r"[0-9]+", re.ASCII)
 _SELECT_NAME_RE = re.compile(r"@iot\.id|[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
@@ -170,7 +175,7 @@ def parse_expand(text: str, *, max_top: int | None = None) -> tuple[Expand, ...]
     """An ``$expand`` value, e.g. ``Datastreams($top=2;$expand=Observations),Locations``."""
     source = _top_source(text, "$expand")
     _check_not_blank(source)
-    return _ExpandParser(source, max_top=max_top, path=(), depth=0).parse()
+    return _ExpandParser(source, max_top=max_top, path=(), depth=1).parse()
 
 
 # -- the options -------------------------------------------------------------------
@@ -301,8 +306,8 @@ class _ExpandParser:
         return self.pos < self.stop and self.text[self.pos] == char
 
     def parse(self) -> tuple[Expand, ...]:
-        if self.depth > MAX_DEPTH:
-            raise self.source.error(f"expansions are nested more than {MAX_DEPTH} levels deep")
+        if self.depth > MAX_EXPAND_LEVELS:
+            raise self.source.error(f"expansions reach more than {MAX_EXPAND_LEVELS} levels deep")
         items = [self.item()]
         while self.at(","):
             self.pos += 1
@@ -313,14 +318,17 @@ class _ExpandParser:
         return _merge(items, self.path, self.source)
 
     def item(self) -> Expand:
+        start = self.pos
         names = [self.name()]
         while self.at("/"):
             self.pos += 1
             names.append(self.name())
+            if self.depth + len(names) - 1 > MAX_EXPAND_LEVELS:
+                raise self.error(f"expansions reach more than {MAX_EXPAND_LEVELS} levels deep (counting each step of a path)", start, found=False)
         options = QueryOptions()
         if self.at("("):
             self.pos += 1
-            options = self.options((*self.path, *names))
+            options = self.options((*self.path, *names), self.depth + len(names) - 1)
             if not self.at(")"):
                 raise self.error("expected ';' or ')' after an option", self.pos)
             self.pos += 1
@@ -337,7 +345,7 @@ class _ExpandParser:
         self.pos = match.end()
         return match.group(0)
 
-    def options(self, path: tuple[str, ...]) -> QueryOptions:
+    def options(self, path: tuple[str, ...], depth: int) -> QueryOptions:
         shown_path = "/".join(path)
         sources: dict[str, Source] = {}
         while True:
@@ -363,7 +371,7 @@ class _ExpandParser:
             if not self.at(";"):
                 break
             self.pos += 1
-        return _build_options(sources, max_top=self.max_top, path=path, depth=self.depth)
+        return _build_options(sources, max_top=self.max_top, path=path, depth=depth)
 
     def value_end(self, start: int) -> int:
         """Where an option value starting at ``start`` ends: the first ';' or unmatched ')' outside quotes and parentheses."""
