@@ -12,6 +12,7 @@ place and the CLI prints ``error: <message>`` with exit status 1 in one place.
     │   ├── FormatError           400  bad-format        (a file is not what it claims to be)
     │   ├── GeometryError         400  bad-geometry      (invalid, mixed or out-of-place geometry)
     │   ├── CRSError              400  bad-crs           (unknown CRS, missing .prj, wrong CRS)
+    │   ├── AddressRefused        400  address-refused   (a URL leading to a non-public address)
     │   ├── PayloadTooLarge       413  payload-too-large (a request body over the limit)
     │   └── NotAcceptable         406  not-acceptable    (no representation the client accepts)
     ├── AuthenticationError       401  unauthenticated   (no token, or not a valid one)
@@ -60,6 +61,13 @@ class FormatError(InputError):
 
     code = "bad-format"
     title = "Bad format"
+
+
+class AddressRefused(InputError):
+    """A URL the platform would send to leads to an address it does not send to (loopback, private, metadata …)."""
+
+    code = "address-refused"
+    title = "Address refused"
 
 
 class GeometryError(InputError):

@@ -31,6 +31,8 @@ from vkc.store import open_store
 from vkc.web import create_app
 
 BASE = datetime(2025, 1, 10, 0, tzinfo=UTC)
+#: a public address, written as one so that no name needs resolving here (nothing is delivered to it)
+PUBLIC_HOOK = "https://93.184.215.14/hook"
 STATIONS = [
     {"id": "hn-1", "name": "HN", "geometry": {"type": "Point", "coordinates": [105.85, 21.03]}, "properties": {"city": "Hà Nội"}},
     {"id": "hcm-1", "name": "HCM", "geometry": {"type": "Point", "coordinates": [106.70, 10.78]}, "properties": {"city": "TP HCM"}},
@@ -68,7 +70,13 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def loopback_allowed(monkeypatch):
+    """The operator's allow-list permits the test receiver's loopback address (public addresses only, otherwise)."""
+    monkeypatch.setenv("VKC_OUTBOUND_ALLOW", "127.0.0.1/32")
+
+
+@pytest.fixture
+def receiver(loopback_allowed):
     r = Receiver([500])
     yield r
     r.close()
@@ -127,7 +135,7 @@ def test_a_crossing_is_delivered_once_through_a_receiver_that_fails_first(db, st
     assert [e["kind"] for e in subscriptions.deliveries(db, sub["id"])] == ["below", "above"]
 
 
-def test_a_subscriber_that_is_down_loses_nothing_and_keeps_its_order(db, store) -> None:
+def test_a_subscriber_that_is_down_loses_nothing_and_keeps_its_order(db, store, loopback_allowed) -> None:
     down = "http://127.0.0.1:9/hook"  # the discard port: nothing listens
     sub = subscriptions.create(db, down, {"above": 150, "stations": ["hn-1"]})
     assert evaluate(db, at=BASE + timedelta(hours=11)) == 1
@@ -152,7 +160,7 @@ def test_a_subscriber_that_is_down_loses_nothing_and_keeps_its_order(db, store) 
         receiver.close()
 
 
-def test_a_station_already_above_raises_one_event_and_a_gap_changes_nothing(db, store) -> None:
+def test_a_station_already_above_raises_one_event_and_a_gap_changes_nothing(db, store, loopback_allowed) -> None:
     subscriptions.create(db, "http://127.0.0.1:9/x", {"above": 150})
     assert evaluate(db, at=BASE + timedelta(hours=11)) == 2  # both stations start above
     assert evaluate(db, at=BASE + timedelta(days=3)) == 0  # no newer data: nothing to look at
@@ -168,7 +176,7 @@ def api(store_url):
 
 def test_subscriptions_over_http(api) -> None:
     client, headers = api
-    body = {"url": "https://example.org/hook", "condition": {"index": "us", "above": 100, "province": "79"}}
+    body = {"url": PUBLIC_HOOK, "condition": {"index": "us", "above": 100, "province": "79"}}
     assert client.post("/api/alerts/subscriptions", json=body).status_code == 401
     r = client.post("/api/alerts/subscriptions", json=body, headers=headers)
     assert r.status_code == 201, r.text
@@ -187,12 +195,12 @@ def test_subscriptions_over_http(api) -> None:
     ("body", "words"),
     [
         ({"url": "ftp://x/y", "condition": {"above": 100}}, "url"),
-        ({"url": "https://x/y", "condition": {"above": 600}}, "condition.above"),
-        ({"url": "https://x/y", "condition": {"above": 100, "index": "eu"}}, "condition.index"),
-        ({"url": "https://x/y", "condition": {"above": 100, "province": "99"}}, "condition.province"),
-        ({"url": "https://x/y", "condition": {"above": 100, "area": "x"}}, "unknown area"),
-        ({"url": "https://x/y", "condition": {"above": 100}, "when": "now"}, "unknown when"),
-        ({"url": "https://x/y", "condition": {"above": 100, "stations": []}}, "condition.stations"),
+        ({"url": PUBLIC_HOOK, "condition": {"above": 600}}, "condition.above"),
+        ({"url": PUBLIC_HOOK, "condition": {"above": 100, "index": "eu"}}, "condition.index"),
+        ({"url": PUBLIC_HOOK, "condition": {"above": 100, "province": "99"}}, "condition.province"),
+        ({"url": PUBLIC_HOOK, "condition": {"above": 100, "area": "x"}}, "unknown area"),
+        ({"url": PUBLIC_HOOK, "condition": {"above": 100}, "when": "now"}, "unknown when"),
+        ({"url": PUBLIC_HOOK, "condition": {"above": 100, "stations": []}}, "condition.stations"),
     ],
 )
 def test_bad_subscriptions_are_refused_with_the_reason(api, body, words) -> None:
@@ -218,7 +226,7 @@ def test_a_token_for_a_collection_cannot_manage_alerts_even_one_named_alerts(api
     client, _ = api
     with open_store(store_url) as s:
         _, limited = auth.create_token(s, "editor", collection=collection)
-    body = {"url": "https://example.org/hook", "condition": {"above": 100}}
+    body = {"url": PUBLIC_HOOK, "condition": {"above": 100}}
     r = client.post("/api/alerts/subscriptions", json=body, headers={"Authorization": f"Bearer {limited}"})
     assert r.status_code == 403 and "alerts:manage" in r.json()["detail"], r.text
     assert client.get("/api/alerts/subscriptions", headers={"Authorization": f"Bearer {limited}"}).status_code == 403
@@ -232,7 +240,7 @@ def test_scoped_tokens_hold_what_they_name(api, store_url) -> None:
         _, alerts_only = auth.create_token(s, "editor", scopes=["alerts:manage"], kinds=scope_kinds(installed()))
         with pytest.raises(InputError, match="unknown scope 'alerts'; scopes: alerts:manage, features:<collection>, sensorthings"):
             auth.create_token(s, "editor", scopes=["alerts"], kinds=scope_kinds(installed()))
-    body = {"url": "https://example.org/hook", "condition": {"above": 100}}
+    body = {"url": PUBLIC_HOOK, "condition": {"above": 100}}
     assert client.post("/api/alerts/subscriptions", json=body, headers={"Authorization": f"Bearer {alerts_only}"}).status_code == 201
     r = client.post("/sta/v1.1/Things", json={"name": "x", "description": "y"}, headers={"Authorization": f"Bearer {alerts_only}"})
     assert r.status_code == 403 and "sensorthings" in r.json()["detail"]
@@ -250,3 +258,36 @@ def test_the_server_runs_the_alert_worker_beside_it(db, store, store_url, receiv
         while len(receiver.received) < 1 and datetime.now(UTC) < deadline:
             threading.Event().wait(0.1)
     assert [e["type"] for e in receiver.events()] == ["aqi.above"]  # the receiver's planned 500 is retried later, by the next round
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://localhost:22/",
+        "http://[::1]:5432/",
+        "http://2130706433/",
+        "http://93.184.215.14/a\r\nX-Injected: 1",
+    ],
+)
+def test_webhooks_into_the_servers_own_network_are_refused(api, url) -> None:
+    """The probe's list: none of these may be subscribed, so the events API cannot tell an open port from a closed one."""
+    client, headers = api
+    r = client.post("/api/alerts/subscriptions", json={"url": url, "condition": {"above": 100}}, headers=headers)
+    assert r.status_code == 400, r.text
+    assert r.json()["field"] == "url"
+    assert client.get("/api/alerts/subscriptions", headers=headers).json()["subscriptions"] == []
+
+
+def test_a_stored_url_that_now_leads_inside_is_not_delivered_to(db, store, receiver, monkeypatch) -> None:
+    """A subscription made while the address was allowed (or a name rebound since) is checked again at delivery."""
+    subscriptions.create(db, receiver.url, {"above": 150, "stations": ["hn-1"]})
+    monkeypatch.delenv("VKC_OUTBOUND_ALLOW")  # the operator withdrew the allowance
+    assert evaluate(db, at=BASE + timedelta(hours=11)) == 1
+    with httpx.Client() as client:
+        report = deliver_due(db, client)
+    assert (report.delivered, report.failed) == (0, 1) and receiver.received == []
+    with db.reading() as conn:
+        status, error = conn.execute("SELECT last_status, last_error FROM vkc_alert_outbox").fetchone()
+    assert status is None and error.startswith("not sent: url: 127.0.0.1 is not a public address")

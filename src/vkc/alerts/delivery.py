@@ -8,6 +8,11 @@ connection, a timeout — leaves it pending with its attempt counted, the
 answer recorded, and the next attempt after 10 s, 20 s, 40 s, … at most an
 hour. Until it goes through, the subscription's later events wait behind it,
 so a receiver sees its events in the order they happened.
+
+Every attempt checks the URL again and connects only to the address it
+checked (:meth:`vkc.outbound.OutboundPolicy.post`): a name that has come to
+resolve to an internal address is refused, recorded like any other failure,
+and no redirect is followed.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import orjson
 
+from vkc.errors import AddressRefused
+from vkc.outbound import OutboundPolicy
 from vkc.sensors.db import SensorDb
 
 BASE_DELAY = timedelta(seconds=10)
@@ -44,9 +51,13 @@ class DeliveryReport:
     waiting: int = 0
 
 
-def deliver_due(db: SensorDb, client: httpx.Client, *, now: datetime | None = None) -> DeliveryReport:
-    """Send the events that are due at ``now`` (default: the clock) and record each outcome."""
+def deliver_due(db: SensorDb, client: httpx.Client, *, now: datetime | None = None, policy: OutboundPolicy | None = None) -> DeliveryReport:
+    """Send the events that are due at ``now`` (default: the clock) and record each outcome.
+
+    ``policy`` says which addresses may be reached (default: the environment's, see :mod:`vkc.outbound`).
+    """
     now = now or datetime.now(UTC)
+    policy = policy or OutboundPolicy.from_env()
     with db.reading() as conn:
         rows = conn.execute(
             "SELECT o.id, o.event_id, o.subscription_id, o.payload, o.next_attempt, o.attempts, s.url, s.secret "
@@ -65,9 +76,11 @@ def deliver_due(db: SensorDb, client: httpx.Client, *, now: datetime | None = No
         headers = {"Content-Type": "application/json", "X-VKC-Event": event_id, "X-VKC-Signature": signature(secret, body)}
         status: int | None = None
         try:
-            response = client.post(url, content=body, headers=headers, timeout=TIMEOUT_SECONDS)
+            response = policy.post(client, url, content=body, headers=headers, timeout=TIMEOUT_SECONDS)
             status = response.status_code
             error = None if 200 <= status < 300 else f"HTTP {status}"
+        except AddressRefused as exc:
+            error = f"not sent: {exc.message}"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"
         with db.writing() as conn:

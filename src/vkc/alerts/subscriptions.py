@@ -17,22 +17,15 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from vkc import admin
 from vkc.errors import InputError, NotFoundError
+from vkc.outbound import OutboundPolicy
 from vkc.sensors.db import Conn, SensorDb
 from vkc.sensors.read import format_time
 
 INDICES = ("vn", "us")
 _CONDITION_KEYS = {"index", "above", "province", "stations"}
-
-
-def check_url(url: Any) -> str:
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError(f"url: expected an http:// or https:// URL with a host, not {url!r}", field="url")
-    return url
 
 
 def check_condition(condition: Any) -> dict[str, Any]:
@@ -63,9 +56,14 @@ def check_condition(condition: Any) -> dict[str, Any]:
     return out
 
 
-def create(db: SensorDb, url: Any, condition: Any, description: str = "") -> dict[str, Any]:
-    """Store a subscription; the result is the only place its ``secret`` is shown."""
-    url, condition = check_url(url), check_condition(condition)
+def create(db: SensorDb, url: Any, condition: Any, description: str = "", *, policy: OutboundPolicy | None = None) -> dict[str, Any]:
+    """Store a subscription; the result is the only place its ``secret`` is shown.
+
+    The URL must lead to public addresses only (or to networks ``policy`` allows;
+    by default the policy of the environment, see :mod:`vkc.outbound`).
+    """
+    policy = policy or OutboundPolicy.from_env()
+    url, condition = policy.check_url(url), check_condition(condition)
     if not isinstance(description, str):
         raise InputError("description: expected text", field="description")
     secret = secrets.token_urlsafe(24)
