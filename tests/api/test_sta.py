@@ -333,6 +333,8 @@ def test_get_in_data_array_format_groups_by_datastream(sta: TestClient, stations
         ("post", "/Observations", {"result": 1, "Datastream": {"@iot.id": 12345}}, 404, "12345"),
         ("post", "/Observations", {"result": 1, "phenomenonTime": "2024-01-01T00:00:00", "Datastream": {"@iot.id": 1}}, 400, "time zone"),
         ("post", "/Locations", {"name": "x", "description": "y", "encodingType": "application/geo+json", "location": {"type": "Point"}}, 400, "location"),
+        ("post", "/Locations", {"name": "x", "description": "y", "encodingType": "application/geo+json", "location": {"type": "Point", "coordinates": [105.8, 95]}}, 400, "latitude 95 is outside"),
+        ("post", "/Locations", {"name": "x", "description": "y", "encodingType": "application/geo+json", "location": {"type": "Point", "coordinates": [500, 21]}}, 400, "longitude 500"),
         ("post", "/Things(1)", {"name": "x", "description": "y"}, 400, "collection"),
         ("patch", "/Things(999)", {"name": "x"}, 404, "999"),
         ("delete", "/Things", None, 400, "one entity"),

@@ -100,14 +100,23 @@ def test_post_in_another_crs(client, editor_token):
         (b'{"type": "Feature", "geometry": null, "properties": {"rank": "many"}}', "holds integer values"),
         (b'{"type": "Feature", "geometry": null, "properties": {"colour": "red"}}', "not in the schema"),
         (b"", "no body"),
+        (b'{"type": "Feature", "geometry": {"type": "Point", "coordinates": [500, 21]}, "properties": {}}', "longitude 500 is outside -180"),
+        (b'{"type": "Feature", "geometry": {"type": "Point", "coordinates": [105, 95]}, "properties": {}}', "latitude 95 is outside -90"),
+        (b'{"type": "Feature", "geometry": {"type": "Point", "coordinates": [105, 1e999]}, "properties": {}}', "infinity"),
+        (b'{"type": "Feature", "geometry": {"type": "Point", "coordinates": [105, true]}, "properties": {}}', "geometry.coordinates: a position is"),
+        (b'{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[105, 21]]}, "properties": {}}', "geometry.coordinates[0][0]"),
+        (b'{"type": "Feature", "geometry": {"type": "Circle", "coordinates": [105, 21]}, "properties": {}}', "unknown geometry type 'Circle'"),
+        (b'{"type": "Feature", "geometry": {"type": "Point", "coordinates": ' + b"[" * 50 + b"]" * 50 + b'}, "properties": {}}', "a position is"),
     ],
 )
 def test_bad_bodies_are_400_and_write_nothing(client, editor_token, body, message):
     before = client.get(f"{ITEMS}?limit=100").json()["numberMatched"]
+    extent = client.get("/ogc/collections/places").json()["extent"]
     r = client.post(ITEMS, content=body, headers={**bearer(editor_token), "Content-Type": "application/geo+json"})
     assert r.status_code in (400, 409), r.text
     assert message.lower() in r.json()["detail"].lower(), r.json()["detail"]
     assert client.get(f"{ITEMS}?limit=100").json()["numberMatched"] == before
+    assert client.get("/ogc/collections/places").json()["extent"] == extent
 
 
 def test_body_too_large_is_413(client, editor_token):

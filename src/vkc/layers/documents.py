@@ -17,6 +17,7 @@ import orjson
 import shapely
 
 from vkc.errors import GeometryError, InputError
+from vkc.geo import geojson_geometry
 from vkc.geo.geojson_text import TextCache
 from vkc.ogc.crs import CRS84, ApiCrs, api_crs
 from vkc.parsing import times
@@ -109,15 +110,13 @@ def parse_geometry(value: Any, content_crs: str | None) -> shapely.Geometry | No
         return None
     if not isinstance(value, dict):
         raise GeometryError("\"geometry\" must be a GeoJSON geometry object or null", field="geometry")
-    try:
-        geom = shapely.from_geojson(orjson.dumps(value))
-    except (shapely.errors.GEOSException, ValueError, TypeError) as exc:
-        raise GeometryError(f"\"geometry\" is not valid GeoJSON: {exc}", field="geometry") from None
+    geom = geojson_geometry.parse_geometry(value, "geometry")
     if geom is None or geom.is_empty:
         raise GeometryError("\"geometry\" is empty; use null for a feature without geometry", field="geometry")
     crs = api_crs((content_crs or CRS84).strip("<>"), "Content-Crs")
     if crs.crs is not None or crs.lat_first:
         geom = crs.to_storage(np.array([geom], dtype=object))[0]
+    geojson_geometry.check_lonlat(geom, "geometry")
     reason = shapely.is_valid_reason(geom)
     if reason != "Valid Geometry":
         raise GeometryError(f"the geometry is invalid: {reason}", field="geometry")

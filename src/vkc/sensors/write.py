@@ -18,10 +18,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-import shapely
-
 from vkc.errors import ConflictError, InputError, NotFoundError, StoreError
+from vkc.geo import geojson_geometry
 from vkc.parsing import times
 from vkc.sensors.db import Conn, SensorDb
 from vkc.sensors.entities import ENTITY_TYPES, EntityType, Field, Relation, inverse
@@ -55,17 +53,15 @@ def parse_interval(value: Any, what: str) -> tuple[datetime, datetime | None]:
 
 
 def parse_geometry(value: Any, what: str) -> dict[str, Any]:
-    """A GeoJSON geometry (or the geometry of a GeoJSON Feature), checked by shapely."""
+    """A GeoJSON geometry (or the geometry of a GeoJSON Feature) in longitude/latitude, checked."""
     if isinstance(value, dict) and value.get("type") == "Feature":
         value = value.get("geometry")
     if not isinstance(value, dict) or "type" not in value:
         raise InputError(f"{what}: expected a GeoJSON geometry", field=what)
-    try:
-        geom = shapely.from_geojson(orjson.dumps(value))
-    except Exception as exc:  # shapely raises GEOSException or ValueError
-        raise InputError(f"{what}: not a valid GeoJSON geometry: {exc}", field=what) from None
+    geom = geojson_geometry.parse_geometry(value, what)
     if geom.is_empty:
         raise InputError(f"{what}: the geometry is empty", field=what)
+    geojson_geometry.check_lonlat(geom, what)
     return value
 
 
