@@ -139,3 +139,40 @@ def test_token_cli_prints_once_lists_and_revokes(vkc, seeded_url):
     bad = vkc(["token", "create", "--role", "king", "--db", seeded_url])
     assert bad.returncode == 1 and "unknown role 'king'" in bad.stderr
     assert vkc(["token", "revoke", "ffffffff", "--db", seeded_url]).returncode == 1
+
+
+def test_an_id_with_a_slash_inside_is_written_read_replaced_and_deleted(client, editor_token):
+    doc = {**NEW, "id": "HN/001 A"}
+    r = client.post(ITEMS, json=doc, headers=bearer(editor_token))
+    assert r.status_code == 201, r.text
+    assert r.headers["location"].endswith("/items/HN%2F001%20A")
+    got = client.get(f"{ITEMS}/HN%2F001%20A")
+    assert got.status_code == 200 and got.json()["id"] == "HN/001 A"
+    assert got.json()["links"][0]["href"].endswith("/items/HN%2F001%20A")
+    assert client.get(f"{ITEMS}/HN/001%20A").json()["id"] == "HN/001 A"  # unencoded, the path still names it
+    tag = got.headers["etag"]
+    r = client.put(f"{ITEMS}/HN%2F001%20A", json={**doc, "properties": {"name": "x", "rank": 1}}, headers={**bearer(editor_token), "If-Match": tag})
+    assert r.status_code == 204, r.text
+    tag = client.get(f"{ITEMS}/HN%2F001%20A").headers["etag"]
+    assert client.delete(f"{ITEMS}/HN%2F001%20A", headers={**bearer(editor_token), "If-Match": tag}).status_code == 204
+    assert client.get(f"{ITEMS}/HN%2F001%20A").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("feature_id", "words"),
+    [
+        ("a\x00b", "no control characters (found U+0000 at character 2)"),
+        ("line\r\nSet-Cookie: x=1", "found U+000D"),
+        ("x" * 1_000_000, "at most 256 characters, this one 1,000,000"),
+        ("/leading", "neither begins nor ends with '/'"),
+        ("trailing/", "neither begins nor ends with '/'"),
+        ("", "not empty"),
+    ],
+)
+def test_bad_feature_ids_are_refused_and_nothing_is_written(client, editor_token, feature_id, words):
+    before = client.get(f"{ITEMS}?limit=100").json()["numberMatched"]
+    r = client.post(ITEMS, json={**NEW, "id": feature_id}, headers=bearer(editor_token))
+    assert r.status_code == 400, r.text[:300]
+    assert r.json()["field"] == "id" and words in r.json()["detail"]
+    assert len(r.content) < 2000  # the refusal does not echo a megabyte back
+    assert client.get(f"{ITEMS}?limit=100").json()["numberMatched"] == before

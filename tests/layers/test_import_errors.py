@@ -64,6 +64,9 @@ def _bad_cases(tmp_path: Path) -> list[tuple[Path, ImportOptions, type, list[str
         (_write(tmp_path, "nocoords.csv", "a,b\n1,2\n"), ImportOptions(), FormatError, ["nocoords.csv", "no coordinate columns"]),
         (_write(tmp_path, "ragged.csv", "lon,lat,k\n105.8,21.0,1\n105.8,21.0\n"), ImportOptions(), FormatError, ["ragged.csv", "row 3"]),
         (_write(tmp_path, "badcrs.geojson", json.dumps(feature_collection(good))), ImportOptions(crs="EPSG:999999"), CRSError, ["EPSG:999999"]),
+        (_write(tmp_path, "nulid.geojson", json.dumps(feature_collection(good + [dict(point_feature(9, *HANOI), id="a\x00b")]))), ImportOptions(), InputError, ["nulid.geojson", "feature #6", "U+0000"]),
+        (_write(tmp_path, "longid.geojson", json.dumps(feature_collection([dict(point_feature(9, *HANOI), id="x" * 300)]))), ImportOptions(), InputError, ["feature #1", "at most 256"]),
+        (_write(tmp_path, "slashid.geojson", json.dumps(feature_collection([dict(point_feature(9, *HANOI), id="HN/")]))), ImportOptions(), InputError, ["feature #1", "ends with '/'"]),
     ]
 
 

@@ -21,7 +21,7 @@ from vkc.geo import geojson_geometry
 from vkc.geo.geojson_text import TextCache
 from vkc.ogc.crs import CRS84, ApiCrs, api_crs
 from vkc.parsing import times
-from vkc.store.model import OPEN_END, RESERVED_NAMES, Feature
+from vkc.store.model import OPEN_END, RESERVED_NAMES, Feature, feature_id_problem
 from vkc.store.values import format_datetime
 
 # -- writing ---------------------------------------------------------------------------------------
@@ -87,6 +87,10 @@ def parse_feature(doc: Any, *, feature_id: str | None, content_crs: str | None =
     given_id = doc.get("id")
     if given_id is not None and not isinstance(given_id, (str, int)):
         raise InputError("\"id\" must be a string or a number", field="id")
+    for candidate in (feature_id, None if given_id is None else str(given_id)):
+        problem = None if candidate is None else feature_id_problem(candidate)
+        if problem is not None:
+            raise InputError(f"\"id\": {problem}", field="id")
     if feature_id is not None and given_id is not None and str(given_id) != feature_id:
         raise InputError(f"the body's id {given_id!r} differs from the id in the path {feature_id!r}", field="id")
     geometry = parse_geometry(doc.get("geometry"), content_crs)

@@ -21,7 +21,7 @@ from vkc.geo import geometry_types as gt
 from vkc.layers.source import RawBatch, Source
 from vkc.parsing.times import DATA, TimeTextError, parse_instant
 from vkc.store import FeatureBatch
-from vkc.store.model import RESERVED_NAMES, EncodedBatch
+from vkc.store.model import RESERVED_NAMES, EncodedBatch, first_bad_feature_id
 
 
 @dataclass
@@ -190,6 +190,13 @@ class Producer:
             self.layer_type = gt.layer_type(self.family, True)
 
     def _ids(self, raw: RawBatch) -> list[str]:
+        ids = self._given_ids(raw)
+        bad = first_bad_feature_id(ids)
+        if bad is not None:
+            raise InputError(f"{self.checks.path}: feature #{raw.positions[bad[0]]}: {bad[1]}; nothing was imported")
+        return ids
+
+    def _given_ids(self, raw: RawBatch) -> list[str]:
         name = self.checks.id_field
         if name is None:
             return [sid if sid is not None else str(pos) for sid, pos in zip(raw.ids, raw.positions)]

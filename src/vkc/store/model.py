@@ -34,6 +34,49 @@ RESERVED_NAMES = frozenset({"fid", "geom", "vkc_id", "vkc_time", "vkc_time_end"}
 OPEN_END = datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _T = TypeVar("_T")
+#: The longest feature id the store takes, in characters.
+MAX_FEATURE_ID_LENGTH = 256
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def feature_id_problem(feature_id: str) -> str | None:
+    """What is wrong with ``feature_id`` as a feature's id, or None.
+
+    Ids are 1 to 256 characters, none a control character, and neither begin nor end with ``/``
+    (inside, a slash is kept: ``…/items/HN/001`` and ``…/items/HN%2F001`` both address ``HN/001``).
+    """
+    if not feature_id:
+        return "a feature id is not empty"
+    if feature_id.startswith("/") or feature_id.endswith("/"):
+        return "a feature id neither begins nor ends with '/'"
+    if len(feature_id) > MAX_FEATURE_ID_LENGTH:
+        return f"a feature id is at most {MAX_FEATURE_ID_LENGTH} characters, this one {len(feature_id):,}"
+    found = _CONTROL.search(feature_id)
+    if found is not None:
+        return f"a feature id holds no control characters (found U+{ord(found.group()):04X} at character {found.start() + 1})"
+    return None
+
+
+def first_bad_feature_id(ids: list[str]) -> tuple[int, str] | None:
+    """The index of the first id of ``ids`` that :func:`feature_id_problem` refuses, and why; None if all pass (one pass in C when they do)."""
+    if not ids:
+        return None
+    edges = "\x00".join(ids)  # NUL between ids: a slash at an id's edge shows as "/\x00" or "\x00/"
+    suspect = (
+        min(map(len, ids)) == 0
+        or max(map(len, ids)) > MAX_FEATURE_ID_LENGTH
+        or _CONTROL.search("".join(ids)) is not None
+        or edges.startswith("/")
+        or edges.endswith("/")
+        or "/\x00" in edges
+        or "\x00/" in edges
+    )
+    if suspect:
+        for n, feature_id in enumerate(ids):
+            problem = feature_id_problem(feature_id)
+            if problem is not None:
+                return n, problem
+    return None
 
 
 def check_collection_name(name: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -105,7 +106,7 @@ def items(
 
 
 @router.get(
-    "/collections/{collectionId}/items/{featureId}",
+    "/collections/{collectionId}/items/{featureId:path}",
     summary="One feature",
     responses={200: {"content": {GEOJSON: {}, HTML: {}}}, **BAD_REQUEST, **NOT_FOUND, **NOT_ACCEPTABLE},
 )
@@ -122,9 +123,10 @@ async def item(
     out_crs = api_crs(crs or CRS84, "crs")
     feat = await store.feature_async(collectionId, featureId)
     base = f"{base_url(request)}/collections/{collectionId}"
+    here = f"{base}/items/{quote(featureId, safe='')}"
     links = [
-        link(f"{base}/items/{featureId}", "alternate" if html else "self", GEOJSON, "This feature as GeoJSON"),
-        link(f"{base}/items/{featureId}?f=html", "self" if html else "alternate", HTML, "This feature as HTML"),
+        link(here, "alternate" if html else "self", GEOJSON, "This feature as GeoJSON"),
+        link(f"{here}?f=html", "self" if html else "alternate", HTML, "This feature as HTML"),
         link(base, "collection", JSON, "The collection"),
     ]
     body = feature_json(feat, geometries_json([feat], out_crs)[0], links)

@@ -12,6 +12,8 @@ request.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -54,12 +56,12 @@ async def create(request: Request, collectionId: str) -> Response:  # noqa: N803
     grant = await run_in_threadpool(_grant, request, collectionId)
     doc = await read_json(request)
     stored = await run_in_threadpool(service.create_feature, store_of(request), collectionId, doc, grant, content_crs=request.headers.get("content-crs"))
-    location = f"{base_url(request)}/collections/{collectionId}/items/{stored.feature.id}"
+    location = f"{base_url(request)}/collections/{collectionId}/items/{quote(stored.feature.id, safe='')}"
     return Response(status_code=201, headers={"Location": location, "ETag": stored.etag})
 
 
 @router.put(
-    "/collections/{collectionId}/items/{featureId}",
+    "/collections/{collectionId}/items/{featureId:path}",
     status_code=204,
     summary="Replace a feature (If-Match required)",
     openapi_extra={"requestBody": REQUEST_BODY},
@@ -76,7 +78,7 @@ async def replace_feature(request: Request, collectionId: str, featureId: str) -
 
 
 @router.patch(
-    "/collections/{collectionId}/items/{featureId}",
+    "/collections/{collectionId}/items/{featureId:path}",
     summary="Update part of a feature (JSON Merge Patch; If-Match required)",
     openapi_extra={"requestBody": PATCH_BODY},
     responses={200: {"description": "Updated; the feature as it is now", "content": {"application/geo+json": {}}}, **BAD_REQUEST, **AUTH, **NOT_FOUND, **VERSIONED},
@@ -93,7 +95,7 @@ async def update(request: Request, collectionId: str, featureId: str) -> Respons
 
 
 @router.delete(
-    "/collections/{collectionId}/items/{featureId}",
+    "/collections/{collectionId}/items/{featureId:path}",
     status_code=204,
     summary="Delete a feature (If-Match required)",
     responses={204: {"description": "Deleted"}, **AUTH, **NOT_FOUND, **VERSIONED},
