@@ -131,7 +131,7 @@ def test_demo_store_is_valid(gdal_tools, tmp_path):
         counts = build_demo(store)
         load_air_demo(store, hours=6)
         db = SensorDb(store)
-        subscriptions.create(db, "http://127.0.0.1:9/hook", {"above": 0})
+        subscriptions.create(db, "https://93.184.215.14/hook-hn", {"above": 0})
         assert evaluate(db, at=datetime(2025, 1, 1, tzinfo=UTC)) == 32  # alert state and outbox rows
         create_token(store, "editor", collection="parks")
     assert_valid(path)

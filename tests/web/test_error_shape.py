@@ -122,7 +122,7 @@ def world(seeded_url: str):
         with db.writing() as conn:
             upsert_stations(db, conn, [{"id": "hn-1", "name": "HN-1", "geometry": {"type": "Point", "coordinates": [105.8, 21.0]}, "properties": {"id": "hn-1"}}])
         ingest_rows(store, [ObservationRow(h + 1, "hn-1", "pm25", HOUR - timedelta(hours=h), 40.0, None) for h in range(6)])
-        sub = subscriptions.create(db, "https://example.org/hook", {"index": "vn", "above": 150}, "test")
+        sub = subscriptions.create(db, "https://93.184.215.14/hook", {"index": "vn", "above": 150}, "test")
         tokens = {
             "editor": auth.create_token(store, "editor", name="walker")[1],
             "zones only": auth.create_token(store, "editor", collection="zones", name="zones only")[1],
@@ -201,7 +201,7 @@ def read_cases(route, world: World, missing: list[str]) -> list[Case]:
             Case("GET", f"{url}?filter=nosuch%20%3D%201", 400, "filter"),
             Case("GET", f"{url}?filter-lang=cql2-json&filter=%7Bnot%20json", 400, "filter"),
         ]
-    if template == "/ogc/collections/{collectionId}/items/{featureId}":
+    if template == "/ogc/collections/{collectionId}/items/{featureId:path}":
         cases.append(Case("GET", f"{url}?limit=5", 400, "limit"))
     if template == "/sta/v1.1/{path:path}":
         cases += [Case("GET", f"{url}?{option}={value}", 400, option) for option, value in STA_BAD_OPTIONS.items()]
@@ -231,13 +231,13 @@ FEATURE = b'{"type": "Feature", "geometry": {"type": "Point", "coordinates": [10
 #: (method, route) → a body the route accepts; writes get their error cases around it
 GOOD_BODY = {
     ("POST", "/ogc/collections/{collectionId}/items"): FEATURE,
-    ("PUT", "/ogc/collections/{collectionId}/items/{featureId}"): FEATURE,
-    ("PATCH", "/ogc/collections/{collectionId}/items/{featureId}"): b'{"properties": {"name": "y"}}',
+    ("PUT", "/ogc/collections/{collectionId}/items/{featureId:path}"): FEATURE,
+    ("PATCH", "/ogc/collections/{collectionId}/items/{featureId:path}"): b'{"properties": {"name": "y"}}',
     ("POST", "/sta/v1.1/CreateObservations"): b"[]",
     ("POST", "/sta/v1.1/{path:path}"): b'{"name": "l", "description": "d", "encodingType": "application/geo+json", "location": {"type": "Point", "coordinates": [1, 2]}}',
     ("PATCH", "/sta/v1.1/{path:path}"): b'{"name": "u"}',
     ("PUT", "/sta/v1.1/{path:path}"): b'{"name": "u", "description": "d"}',
-    ("POST", "/api/alerts/subscriptions"): b'{"url": "https://example.org/h", "condition": {"index": "us", "above": 100}}',
+    ("POST", "/api/alerts/subscriptions"): b'{"url": "https://93.184.215.14/h", "condition": {"index": "us", "above": 100}}',
 }
 #: (method, route) → the known values its write cases use (SensorThings writes name one entity, or a collection for POST)
 WRITE_KNOWN = {
@@ -295,8 +295,8 @@ def write_cases(method: str, route, world: World, missing: list[str]) -> list[Ca
     if template == "/api/alerts/subscriptions" and method == "POST":
         cases += [
             Case(method, url, 400, "url", headers=editor, content=b'{"url": "ftp://x", "condition": {"index": "us", "above": 100}}'),
-            Case(method, url, 400, "condition.index", headers=editor, content=b'{"url": "https://x.org", "condition": {"index": "eu", "above": 100}}'),
-            Case(method, url, 400, "body", headers=editor, content=b'{"url": "https://x.org", "when": 1}'),
+            Case(method, url, 400, "condition.index", headers=editor, content=b'{"url": "https://93.184.215.14", "condition": {"index": "eu", "above": 100}}'),
+            Case(method, url, 400, "body", headers=editor, content=b'{"url": "https://93.184.215.14", "when": 1}'),
         ]
     if template == "/sta/v1.1/CreateObservations":
         cases.append(Case(method, url, 400, "body", headers=editor, content=b'[{"components": ["result"], "dataArray": [[1]]}]'))

@@ -36,7 +36,7 @@ WRITES = {
     "ogc update": ("PATCH", ITEM, {"properties": {"name": "y"}}, True, 200),
     "ogc delete": ("DELETE", ITEM, None, True, 204),
     "sta create": ("POST", "/sta/v1.1/Things", {"name": "t", "description": "d"}, False, 201),
-    "alert subscription": ("POST", "/api/alerts/subscriptions", {"url": "https://example.org/h", "condition": {"index": "us", "above": 100}}, False, 201),
+    "alert subscription": ("POST", "/api/alerts/subscriptions", {"url": "https://93.184.215.14/h", "condition": {"index": "us", "above": 100}}, False, 201),
 }
 
 

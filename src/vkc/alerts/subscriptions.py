@@ -63,7 +63,8 @@ def create(db: SensorDb, url: Any, condition: Any, description: str = "", *, pol
     by default the policy of the environment, see :mod:`vkc.outbound`).
     """
     policy = policy or OutboundPolicy.from_env()
-    url, condition = policy.check_url(url), check_condition(condition)
+    condition = check_condition(condition)  # first: it needs no name resolved
+    url = policy.check_url(url)
     if not isinstance(description, str):
         raise InputError("description: expected text", field="description")
     secret = secrets.token_urlsafe(24)

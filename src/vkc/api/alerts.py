@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -14,6 +14,7 @@ from vkc.alerts.scopes import MANAGE
 from vkc.api.ogc.body import read_json
 from vkc.api.ogc.common import PROBLEM, json_response, store_of
 from vkc.errors import InputError
+from vkc.parsing.numbers import INT64_MAX
 from vkc.sensors.db import SensorDb
 
 router = APIRouter(prefix="/api/alerts", tags=["Air quality alerts"])
@@ -21,6 +22,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"description": text, "content": {PROBLEM: {}}}
     for code, text in ((400, "A malformed subscription"), (401, "No valid bearer token"), (403, "The token may not manage alerts"), (404, "No such subscription"))
 }
+
+
+SubscriptionId = Annotated[int, Path(ge=1, le=INT64_MAX, description="The subscription's id")]
 
 
 def _db(request: Request) -> SensorDb:
@@ -54,15 +58,15 @@ def list_subscriptions(request: Request) -> Response:
 
 
 @router.get("/subscriptions/{subscription_id}", summary="One subscription", responses=ERRORS)
-def get_subscription(subscription_id: int, request: Request) -> Response:
+def get_subscription(subscription_id: SubscriptionId, request: Request) -> Response:
     return json_response(subscriptions.get(_db(request), subscription_id))
 
 
 @router.delete("/subscriptions/{subscription_id}", summary="Stop a subscription (its record and events stay)", responses=ERRORS)
-def cancel_subscription(subscription_id: int, request: Request) -> Response:
+def cancel_subscription(subscription_id: SubscriptionId, request: Request) -> Response:
     return json_response(subscriptions.cancel(_db(request), subscription_id))
 
 
 @router.get("/subscriptions/{subscription_id}/events", summary="A subscription's events, newest first, with their delivery state", responses=ERRORS)
-def subscription_events(subscription_id: int, request: Request, limit: int = Query(100, ge=1, le=10_000)) -> Response:
+def subscription_events(subscription_id: SubscriptionId, request: Request, limit: int = Query(100, ge=1, le=10_000)) -> Response:
     return json_response({"events": subscriptions.deliveries(_db(request), subscription_id, limit=limit)})

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from vkc.api.ogc.common import PROBLEM, json_response, store_of
+from vkc.parsing.numbers import INT64_MAX
 from vkc.sensors import aggregate as agg
 from vkc.sensors import station_aqi
 from vkc.sensors.db import SensorDb
@@ -33,7 +35,7 @@ def time_range(start: str | None, end: str | None, *, default_days: int = 7) -> 
     responses={400: {"description": "Bad interval, fn, time or zone", "content": {PROBLEM: {}}}, 404: {"description": "No such Datastream", "content": {PROBLEM: {}}}},
 )
 def aggregate(
-    datastream_id: int,
+    datastream_id: Annotated[int, Path(ge=-INT64_MAX, le=INT64_MAX, description="The Datastream's @iot.id")],
     request: Request,
     interval: str = Query("1h", description="1h, 1d or 1mo"),
     fn: str = Query("mean", description="mean, min, max, count or p95"),

@@ -8,6 +8,11 @@ the ``T``, a date alone, ``±HHMM`` / ``±HH`` offsets, a comma before the
 fraction, no zone at all, which then gives a naive datetime). Fractions of a
 second are cut to microseconds.
 
+:data:`EARLIEST` and :data:`LATEST` bound the instants that measurements may
+carry (:func:`check_measured`), leaving room for time-zone, day and month
+arithmetic near the ends of Python's calendar; :func:`time_zone` reads IANA
+zone names.
+
 Errors are :class:`TimeTextError` s, :class:`NotATime` (not of the form),
 :class:`NoTimeZone` and :class:`InvalidTime` (of the form but not a real
 moment; its text says why), so that every caller words its own message.
@@ -18,21 +23,34 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from vkc.errors import InputError
 
 __all__ = [
     "DATA",
     "DATE_RE",
+    "EARLIEST",
+    "LATEST",
     "RFC3339",
     "Form",
     "InvalidTime",
     "NoTimeZone",
     "NotATime",
     "TimeTextError",
+    "check_measured",
     "date_of",
     "instant_of",
     "parse_date",
     "parse_instant",
+    "time_zone",
 ]
+
+#: the earliest and latest instants a measurement may carry (a year's margin inside Python's calendar)
+EARLIEST = datetime(2, 1, 1, tzinfo=UTC)
+LATEST = datetime(9998, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+#: the longest IANA zone name there is has 32 characters
+MAX_ZONE_NAME = 64
 
 _DATE = r"(\d{4})-(\d{2})-(\d{2})"
 DATE_RE = re.compile(_DATE, re.ASCII)
@@ -117,3 +135,21 @@ def date_of(match: re.Match[str]) -> date:
         return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError as exc:
         raise InvalidTime(str(exc)) from None
+
+
+def check_measured(moment: datetime, field: str) -> datetime:
+    """``moment`` if it lies from :data:`EARLIEST` to :data:`LATEST`, else an InputError naming ``field``."""
+    if moment.tzinfo is not None and not EARLIEST <= moment <= LATEST:
+        raise InputError(f"{field}: {moment.isoformat()} is outside the years 0002 to 9998 that times here may take", field=field)
+    return moment
+
+
+def time_zone(name: str, field: str = "tz") -> ZoneInfo:
+    """The IANA time zone ``name`` (``Asia/Ho_Chi_Minh``), or an InputError naming ``field``."""
+    shown = repr(name) if len(name) <= 80 else repr(name[:77] + "...")
+    if len(name) > MAX_ZONE_NAME or not re.fullmatch(r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*", name, re.ASCII):
+        raise InputError(f"{field}: {shown} is not an IANA time zone name such as Asia/Ho_Chi_Minh", field=field)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise InputError(f"{field}: unknown time zone {shown}; use an IANA name such as Asia/Ho_Chi_Minh", field=field) from None

@@ -25,9 +25,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from vkc.errors import InputError, NotFoundError
+from vkc.parsing import times
 from vkc.sensors.db import SensorDb
 from vkc.sensors.read import format_time
 from vkc.sensors.stats import percentile
@@ -70,10 +71,7 @@ def hourly(db: SensorDb, datastream_id: int, start: datetime, end: datetime, *, 
 
 
 def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(f"tz: unknown time zone {name!r}; use an IANA name such as Asia/Ho_Chi_Minh", field="tz") from None
+    return times.time_zone(name, "tz")
 
 
 def _value(fn: str, hours: list[HourStat]) -> float | None:

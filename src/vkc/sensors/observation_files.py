@@ -22,12 +22,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
 from operator import itemgetter
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 
 from vkc.errors import FormatError, InputError
-from vkc.parsing.times import DATA, TimeTextError, parse_instant
+from vkc.parsing.times import DATA, TimeTextError, parse_instant, time_zone
 from vkc.sensors import qc
 from vkc.sensors.parameters import factor
 
@@ -59,12 +58,7 @@ class RejectedRow(NamedTuple):
 
 
 def _zone(name: str | None) -> tzinfo | None:
-    if name is None:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(f"--tz: unknown time zone {name!r}; use an IANA name such as Asia/Ho_Chi_Minh", field="tz") from None
+    return None if name is None else time_zone(name, "--tz")
 
 
 def _open_text(path: str) -> io.TextIOBase:

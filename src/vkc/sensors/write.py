@@ -38,7 +38,7 @@ def parse_time(value: Any, what: str) -> datetime:
         raise InputError(f"{what}: {value!r} is not an ISO 8601 time", field=what) from None
     if t.tzinfo is None:
         raise InputError(f"{what}: {value!r} has no time zone; add Z or an offset such as +07:00", field=what)
-    return t
+    return times.check_measured(t, what)
 
 
 def parse_interval(value: Any, what: str) -> tuple[datetime, datetime | None]:

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from vkc.errors import InputError
+from vkc.parsing.numbers import parse_integer
 from vkc.sta.odata_expr import (
     FUNCTIONS,
     And,
@@ -262,7 +263,7 @@ def _non_negative_integer(source: Source) -> int:
     value = source.value.strip()
     if not _DIGITS_RE.fullmatch(value):
         raise source.error(f"must be a non-negative integer, got {value!r}")
-    return int(value)
+    return parse_integer(value, source.field, fail=source.error)
 
 
 def _boolean(source: Source) -> bool:

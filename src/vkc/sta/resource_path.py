@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vkc.errors import InputError, NotFoundError
+from vkc.parsing.numbers import INT64_MAX, parse_integer
 from vkc.sensors.entities import ENTITY_TYPES, EntityType, Relation
 from vkc.sensors.read import Scope
 
+#: the most segments a path may have (Things(1)/Datastreams(2)/Observations(3)/FeatureOfInterest/name/$value has 6)
+MAX_SEGMENTS = 12
 _SEGMENT = re.compile(r"^([A-Za-z]+)(?:\((.*)\))?$")
 
 
@@ -33,8 +36,8 @@ class Target:
 
 
 def _entity_id(text: str, path: str) -> int:
-    if re.fullmatch(r"-?\d+", text):
-        return int(text)
+    if re.fullmatch(r"-?[0-9]+", text, re.ASCII):
+        return parse_integer(text, "path", minimum=-INT64_MAX, fail=lambda message: InputError(f"{path}: the entity id {message}", field="path"))
     if len(text) >= 2 and text[0] == text[-1] == "'":
         raise NotFoundError(f"{path}: ids here are integers, not strings like {text}")
     raise InputError(f"{path}: {text!r} is not an entity id (an integer)", field="path")
@@ -45,6 +48,8 @@ def resolve(path: str) -> Target:
     parts = [p for p in path.strip("/").split("/") if p]
     if not parts:
         raise InputError("empty resource path", field="path")
+    if len(parts) > MAX_SEGMENTS:
+        raise InputError(f"the resource path has {len(parts)} segments; at most {MAX_SEGMENTS} are followed", field="path")
     ref = value = False
     if parts[-1] == "$ref":
         ref, parts = True, parts[:-1]

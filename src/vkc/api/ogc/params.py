@@ -20,6 +20,7 @@ from vkc.errors import InputError
 from vkc.ogc import cql2
 from vkc.ogc.crs import CRS84, ApiCrs, api_crs
 from vkc.parsing import times
+from vkc.parsing.numbers import parse_integer
 from vkc.store import filters as F
 from vkc.store.model import Collection, Condition, Query
 
@@ -78,13 +79,7 @@ def check_known(params: Iterable[str], known: Iterable[str], *, also: str = "", 
 def _int(params: dict[str, str], name: str, default: int, *, minimum: int) -> int:
     if name not in params:
         return default
-    try:
-        value = int(params[name])
-    except ValueError:
-        raise InputError(f"{name}: {params[name]!r} is not an integer", field=name) from None
-    if value < minimum:
-        raise InputError(f"{name}: must be at least {minimum}, got {value}", field=name)
-    return value
+    return parse_integer(params[name], name, minimum=minimum)
 
 
 def parse_bbox(text: str, crs: ApiCrs) -> tuple[float, float, float, float]:
