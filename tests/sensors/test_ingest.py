@@ -132,3 +132,31 @@ def test_bad_files_fail_before_anything_is_stored(loaded: str, tmp_path: Path, c
     assert main(["import", "observations", str(src), "--db", loaded, *args]) == 1
     assert message in capsys.readouterr().err
     assert stored(loaded) == {}
+
+
+def test_times_outside_the_calendar_margin_are_rejected_rows_not_tracebacks(loaded: str, tmp_path: Path, capsys) -> None:
+    rows = [
+        ("hn-mttd-14", "PM2.5", "0001-01-01T00:00:00+07:00", "10", "ug/m3"),  # before year 1 in UTC
+        ("hn-mttd-14", "PM2.5", "0001-01-01T08:00:00Z", "10", "ug/m3"),
+        ("hn-mttd-14", "PM2.5", "9999-12-31T20:00:00Z", "10", "ug/m3"),
+        ("hn-mttd-14", "PM2.5", "0001-01-01 03:00", "10", "ug/m3"),  # zoneless, --tz puts it before year 1
+        ("hn-mttd-14", "PM2.5", "2024-12-01T00:00:00Z", "10", "ug/m3"),
+    ]
+    src = write_csv(tmp_path / "edges.csv", rows)
+    assert main(["import", "observations", str(src), "--db", loaded, "--tz", "Asia/Ho_Chi_Minh", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["stored"], report["rejected"]) == (1, 4), report
+
+
+def test_a_gzip_file_cut_short_is_a_clear_error(loaded: str, tmp_path: Path, capsys) -> None:
+    import gzip
+
+    text = "station,parameter,time,value,unit\n" + "".join(f"hn-mttd-14,PM2.5,2024-12-01T{h % 24:02d}:00:00Z,10,ug/m3\n" for h in range(5000))
+    packed = gzip.compress(text.encode())
+    (tmp_path / "cut.csv.gz").write_bytes(packed[: len(packed) // 2])
+    (tmp_path / "fake.csv.gz").write_bytes(b"station,parameter")
+    capsys.readouterr()
+    assert main(["import", "observations", str(tmp_path / "cut.csv.gz"), "--db", loaded]) == 1
+    assert "the compressed file is damaged near line" in capsys.readouterr().err
+    assert main(["import", "observations", str(tmp_path / "fake.csv.gz"), "--db", loaded]) == 1
+    assert "not a readable gzip file" in capsys.readouterr().err

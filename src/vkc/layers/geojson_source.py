@@ -1,7 +1,8 @@
 """Streaming GeoJSON (RFC 7946 and the 2008 form with a ``crs`` member) and GeoJSON sequences.
 
 The FeatureCollection is parsed incrementally with ijson's C backend, so
-memory stays flat whatever the file size.
+memory stays flat whatever the file size; how deep the file nests is
+checked as it is read (:mod:`vkc.layers.json_depth`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import orjson
 import shapely
 
 from vkc.errors import FormatError
+from vkc.layers.json_depth import DepthGuard
 from vkc.layers.source import RawBatch, SplitUnsupported, file_size
 
 _HEAD = 1 << 16
@@ -72,7 +74,10 @@ class GeoJSONSource:
                     raise FormatError(f"{self.path}: line {number} is not valid JSON: {exc}") from exc
             return
         if self._top_type == "Feature":
-            yield orjson.loads(self._fh.read())
+            try:
+                yield orjson.loads(self._fh.read())
+            except orjson.JSONDecodeError as exc:
+                raise FormatError(f"{self.path}: malformed JSON: {exc}") from None
             return
         if self._top_type not in (None, "FeatureCollection"):
             raise FormatError(
@@ -80,7 +85,7 @@ class GeoJSONSource:
             )
         found = False
         try:
-            for number, item in enumerate(ijson.items(self._fh, "features.item", use_float=True)):
+            for number, item in enumerate(ijson.items(DepthGuard(self._fh, self.path), "features.item", use_float=True)):
                 found = True
                 if number >= skip:  # the first ones were delivered by the line reader already
                     yield item
@@ -89,7 +94,7 @@ class GeoJSONSource:
         if not found:
             self._fh.seek(0)
             try:
-                top = next(ijson.items(self._fh, "", use_float=True))
+                top = next(ijson.items(DepthGuard(self._fh, self.path), "", use_float=True))
             except (ijson.JSONError, StopIteration) as exc:
                 raise FormatError(f"{self.path}: malformed JSON: {exc}") from exc
             if not isinstance(top, dict) or top.get("type") != "FeatureCollection" or not isinstance(top.get("features"), list):

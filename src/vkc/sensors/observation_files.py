@@ -18,6 +18,7 @@ import csv
 import gzip
 import io
 import os
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
 from operator import itemgetter
@@ -26,7 +27,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from vkc.errors import FormatError, InputError
-from vkc.parsing.times import DATA, TimeTextError, parse_instant, time_zone
+from vkc.parsing.times import DATA, EARLIEST, LATEST, TimeTextError, parse_instant, time_zone
 from vkc.sensors import qc
 from vkc.sensors.parameters import factor
 
@@ -66,8 +67,10 @@ def _open_text(path: str) -> io.TextIOBase:
         raw = open(path, "rb")  # noqa: SIM115 - closed by the reader's finally
     except OSError as exc:
         raise FormatError(f"cannot read {path}: {exc.strerror}", field="file") from None
-    stream = gzip.open(raw) if path.endswith(".gz") else raw
-    return io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    if not path.endswith(".gz"):
+        return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+    raw.close()
+    return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")  # closing it closes the file too
 
 
 def _format(path: str, given: str | None) -> str:
@@ -118,6 +121,8 @@ def _csv_records(text: io.TextIOBase, path: str, dialect: dict[str, str]) -> Ite
         header_line = text.readline()
     except UnicodeDecodeError:
         raise FormatError(f"{path}: not UTF-8 text", field="file") from None
+    except (EOFError, OSError, zlib.error) as exc:
+        raise FormatError(f"{path}: not a readable gzip file: {exc}", field="file") from None
     delimiter = dialect["delimiter"] = ";" if header_line.count(";") > header_line.count(",") else ","
     header = [h.strip().lower() for h in next(csv.reader([header_line], delimiter=delimiter), [])]
     index = {}
@@ -142,6 +147,8 @@ def _csv_records(text: io.TextIOBase, path: str, dialect: dict[str, str]) -> Ite
 
     except (UnicodeDecodeError, csv.Error) as exc:
         raise FormatError(f"{path}: line {line + 1} cannot be read: {exc}", field="file") from None
+    except (EOFError, OSError, zlib.error) as exc:  # a gzip file cut short or corrupt
+        raise FormatError(f"{path}: the compressed file is damaged near line {line + 1}: {exc}", field="file") from None
 
 
 def _jsonl_records(text: io.TextIOBase, path: str) -> Iterator[tuple[int, tuple[Any, ...] | str, str]]:
@@ -167,6 +174,8 @@ def _jsonl_records(text: io.TextIOBase, path: str) -> Iterator[tuple[int, tuple[
             yield line, tuple(values), raw.strip()
     except UnicodeDecodeError:
         raise FormatError(f"{path}: line {line + 1} is not UTF-8 text", field="file") from None
+    except (EOFError, OSError, zlib.error) as exc:  # a gzip file cut short or corrupt
+        raise FormatError(f"{path}: the compressed file is damaged near line {line + 1}: {exc}", field="file") from None
 
 
 def _raw_text(raw: str | list[str], sep: str) -> str:
@@ -199,7 +208,12 @@ def _row(
         if t.tzinfo is None:
             if zone is None:
                 return RejectedRow(line, f"time: {time_text!r} has no time zone; add one or give --tz", _raw_text(raw, sep))
-            t = t.replace(tzinfo=zone).astimezone(UTC)
+            try:
+                t = t.replace(tzinfo=zone).astimezone(UTC)
+            except OverflowError:
+                return RejectedRow(line, f"time: {time_text!r} is out of range", _raw_text(raw, sep))
+        if not EARLIEST <= t <= LATEST:
+            return RejectedRow(line, f"time: {time_text!r} is outside the years 0002 to 9998", _raw_text(raw, sep))
         if times is not None and isinstance(time_text, str):
             if len(times) >= _TIME_CACHE:
                 times.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -91,12 +92,19 @@ def column_to_sql(column: list[Any] | None, ftype: FieldType, n: int) -> list[An
     return [to_sql(v, ftype) for v in column]
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def check_field_names(fields: Iterable[Field]) -> None:
     seen: set[str] = set()
     for f in fields:
         low = f.name.lower()
         if low in RESERVED_NAMES:
             raise InputError(f"property name {f.name!r} is reserved by the store", field=f.name)
+        control = _CONTROL.search(f.name)
+        if control is not None or not f.name:
+            what = "is empty" if control is None else f"holds a control character (U+{ord(control.group()):04X})"
+            raise InputError(f"property name {f.name!r} {what}; rename it", field="properties")
         if low in seen:
             raise InputError(f"property {f.name!r} appears twice (names are case-insensitive)", field=f.name)
         seen.add(low)

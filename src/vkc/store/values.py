@@ -8,6 +8,7 @@ from typing import Any, overload
 
 import orjson
 
+from vkc.errors import InputError
 from vkc.store.model import FieldType
 
 SQL_TYPES: dict[str, str] = {
@@ -103,7 +104,10 @@ def to_sql(value: Any, ftype: FieldType) -> Any:
     if value is None:
         return None
     if ftype == "json" or isinstance(value, (dict, list)):
-        return orjson.dumps(value).decode()
+        try:
+            return orjson.dumps(value).decode()
+        except orjson.JSONEncodeError as exc:
+            raise InputError(f"a property value cannot be stored as JSON: {exc} (at most 254 levels of nesting)", field="properties") from None
     if isinstance(value, bool):
         return int(value) if ftype in ("boolean", "integer", "real") else str(value).lower()
     if isinstance(value, datetime):
