@@ -201,7 +201,7 @@ def read_cases(route, world: World, missing: list[str]) -> list[Case]:
             Case("GET", f"{url}?filter=nosuch%20%3D%201", 400, "filter"),
             Case("GET", f"{url}?filter-lang=cql2-json&filter=%7Bnot%20json", 400, "filter"),
         ]
-    if template == "/ogc/collections/{collectionId}/items/{featureId:path}":
+    if template == "/ogc/collections/{collectionId}/items/{featureId:feature_id}":
         cases.append(Case("GET", f"{url}?limit=5", 400, "limit"))
     if template == "/sta/v1.1/{path:path}":
         cases += [Case("GET", f"{url}?{option}={value}", 400, option) for option, value in STA_BAD_OPTIONS.items()]
@@ -231,8 +231,8 @@ FEATURE = b'{"type": "Feature", "geometry": {"type": "Point", "coordinates": [10
 #: (method, route) → a body the route accepts; writes get their error cases around it
 GOOD_BODY = {
     ("POST", "/ogc/collections/{collectionId}/items"): FEATURE,
-    ("PUT", "/ogc/collections/{collectionId}/items/{featureId:path}"): FEATURE,
-    ("PATCH", "/ogc/collections/{collectionId}/items/{featureId:path}"): b'{"properties": {"name": "y"}}',
+    ("PUT", "/ogc/collections/{collectionId}/items/{featureId:feature_id}"): FEATURE,
+    ("PATCH", "/ogc/collections/{collectionId}/items/{featureId:feature_id}"): b'{"properties": {"name": "y"}}',
     ("POST", "/sta/v1.1/CreateObservations"): b"[]",
     ("POST", "/sta/v1.1/{path:path}"): b'{"name": "l", "description": "d", "encodingType": "application/geo+json", "location": {"type": "Point", "coordinates": [1, 2]}}',
     ("PATCH", "/sta/v1.1/{path:path}"): b'{"name": "u"}',

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import Response
+from starlette.convertors import Convertor, register_url_convertor
 
 from vkc.errors import InputError, NotAcceptable
 from vkc.store import Store
@@ -19,6 +20,20 @@ PROBLEM = "application/problem+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 SCHEMA = "application/schema+json"
 MVT = "application/vnd.mapbox-vector-tile"
+class FeatureIdConvertor(Convertor[str]):
+    """A feature id in a path: at least one character, the first not a slash; slashes inside are kept (``HN/001``)."""
+
+    regex = "[^/].*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("feature_id", FeatureIdConvertor())
+
 _FORMATS = {"json": JSON, "geojson": GEOJSON, "html": HTML}
 
 

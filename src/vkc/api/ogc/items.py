@@ -106,7 +106,7 @@ def items(
 
 
 @router.get(
-    "/collections/{collectionId}/items/{featureId:path}",
+    "/collections/{collectionId}/items/{featureId:feature_id}",
     summary="One feature",
     responses={200: {"content": {GEOJSON: {}, HTML: {}}}, **BAD_REQUEST, **NOT_FOUND, **NOT_ACCEPTABLE},
 )

@@ -61,7 +61,7 @@ async def create(request: Request, collectionId: str) -> Response:  # noqa: N803
 
 
 @router.put(
-    "/collections/{collectionId}/items/{featureId:path}",
+    "/collections/{collectionId}/items/{featureId:feature_id}",
     status_code=204,
     summary="Replace a feature (If-Match required)",
     openapi_extra={"requestBody": REQUEST_BODY},
@@ -78,7 +78,7 @@ async def replace_feature(request: Request, collectionId: str, featureId: str) -
 
 
 @router.patch(
-    "/collections/{collectionId}/items/{featureId:path}",
+    "/collections/{collectionId}/items/{featureId:feature_id}",
     summary="Update part of a feature (JSON Merge Patch; If-Match required)",
     openapi_extra={"requestBody": PATCH_BODY},
     responses={200: {"description": "Updated; the feature as it is now", "content": {"application/geo+json": {}}}, **BAD_REQUEST, **AUTH, **NOT_FOUND, **VERSIONED},
@@ -95,7 +95,7 @@ async def update(request: Request, collectionId: str, featureId: str) -> Respons
 
 
 @router.delete(
-    "/collections/{collectionId}/items/{featureId:path}",
+    "/collections/{collectionId}/items/{featureId:feature_id}",
     status_code=204,
     summary="Delete a feature (If-Match required)",
     responses={204: {"description": "Deleted"}, **AUTH, **NOT_FOUND, **VERSIONED},
