@@ -14,6 +14,7 @@ place and the CLI prints ``error: <message>`` with exit status 1 in one place.
     │   ├── CRSError              400  bad-crs           (unknown CRS, missing .prj, wrong CRS)
     │   ├── AddressRefused        400  address-refused   (a URL leading to a non-public address)
     │   ├── PayloadTooLarge       413  payload-too-large (a request body over the limit)
+    │   ├── UnsupportedMediaType  415  unsupported-media-type (a body of a type the route does not read)
     │   └── NotAcceptable         406  not-acceptable    (no representation the client accepts)
     ├── AuthenticationError       401  unauthenticated   (no token, or not a valid one)
     ├── PermissionDenied          403  forbidden         (a valid token without the right)
@@ -68,6 +69,14 @@ class AddressRefused(InputError):
 
     code = "address-refused"
     title = "Address refused"
+
+
+class UnsupportedMediaType(InputError):
+    """A request body whose Content-Type the route does not read."""
+
+    status = 415
+    code = "unsupported-media-type"
+    title = "Unsupported media type"
 
 
 class GeometryError(InputError):

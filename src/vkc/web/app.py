@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from vkc import __version__
 from vkc.component import Component, installed
@@ -18,6 +19,7 @@ from vkc.store import open_store
 from vkc.web.http import HttpSemantics
 from vkc.web.openapi import openapi_document
 from vkc.web.problems import install_error_handlers, problem
+from vkc.web.security import CORS, SecurityHeaders
 
 #: database connections each server process keeps open (PostGIS): a fixed pool, since
 #: growing one under load made requests wait for seconds (bench/run_api.py, case d)
@@ -46,6 +48,8 @@ def create_app(settings: Settings, components: Sequence[Component] | None = None
             app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(HttpSemantics)
+    app.add_middleware(CORSMiddleware, **CORS)
+    app.add_middleware(SecurityHeaders)  # outermost: on every response, CORS preflights and errors included
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]  # FastAPI's documented way to replace the schema
     return app
 

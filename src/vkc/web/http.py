@@ -4,7 +4,9 @@
 
 * ``HEAD`` is answered wherever ``GET`` is: the route runs as a ``GET`` and the
   client gets its status and headers (``Content-Length`` included), no body;
-  a 405's ``Allow`` names ``HEAD`` next to ``GET``.
+  a 405's ``Allow`` names every method of every route at the path, ``HEAD``
+  next to ``GET``; ``OPTIONS`` (not a CORS preflight) answers ``204`` with
+  that ``Allow``.
 * A ``GET`` or ``HEAD`` of a path with a trailing slash is served as the path
   without it when that is a route (the API roots ``/ogc/`` and ``/sta/v1.1/``
   above all): no redirect, and the body's links name the path without it.
@@ -30,7 +32,8 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
-from starlette.routing import Match
+from fastapi.routing import iter_route_contexts
+from starlette.routing import Match, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 #: the link relations a Link header repeats from a body's links
@@ -105,27 +108,68 @@ class HttpSemantics:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope["method"] == "OPTIONS" and not _is_preflight(scope):
+            allowed = allowed_methods(scope)
+            if allowed:
+                await _no_content(send, allowed)
+                return
         if scope["method"] not in ("GET", "HEAD"):
-            await self.app(scope, receive, _allowing_head(send))
+            await self.app(scope, receive, _allowing(scope, send))
             return
         head = scope["method"] == "HEAD"
         scope = _without_trailing_slash({**scope, "method": "GET"})
         condition = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"if-none-match"), None)
-        await self.app(scope, receive, _Conditional(send, head=head, condition=condition).send)
+        await self.app(scope, receive, _Conditional(_allowing(scope, send), head=head, condition=condition).send)
 
 
-def _allowing_head(send: Send) -> Send:
+def allowed_methods(scope: Scope) -> list[str]:
+    """Every method some route answers at ``scope``'s path (HEAD beside GET, OPTIONS always), or [] when no route has the path."""
+    if "app" not in scope:
+        return []
+    methods: dict[str, None] = {}
+    for pattern, route_methods in _route_patterns(scope["app"]):
+        if pattern.fullmatch(scope["path"]):
+            methods.update(dict.fromkeys(route_methods))
+    if not methods:
+        return []
+    if "GET" in methods:
+        methods["HEAD"] = None
+    methods["OPTIONS"] = None
+    return list(methods)
+
+
+def _route_patterns(app: Any) -> list[tuple[re.Pattern[str], list[str]]]:
+    """Each route's path pattern and methods (those of included routers too), made once per application."""
+    cached: list[tuple[re.Pattern[str], list[str]]] | None = getattr(app.state, "route_patterns", None)
+    if cached is None:
+        cached = []
+        for route in iter_route_contexts(app.routes):
+            if route.methods and route.path:
+                cached.append((compile_path(route.path)[0], sorted(route.methods)))
+        app.state.route_patterns = cached
+    return cached
+
+
+def _is_preflight(scope: Scope) -> bool:
+    names = {k for k, _ in scope["headers"]}
+    return b"origin" in names and b"access-control-request-method" in names
+
+
+async def _no_content(send: Send, allowed: list[str]) -> None:
+    await send({"type": "http.response.start", "status": 204, "headers": [(b"allow", ", ".join(allowed).encode())]})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def _allowing(scope: Scope, send: Send) -> Send:
+    """``send`` with a 405's ``Allow`` naming every method of every route at the path (the router names one route's)."""
+
     async def sending(message: Message) -> None:
         if message["type"] == "http.response.start" and message["status"] == 405:
-            message = {**message, "headers": [(k, _allow_head(v) if k.lower() == b"allow" else v) for k, v in message.get("headers", ())]}
+            allow = ", ".join(allowed_methods(scope)).encode()
+            message = {**message, "headers": [*((k, v) for k, v in message.get("headers", ()) if k.lower() != b"allow"), (b"allow", allow)]}
         await send(message)
 
     return sending
-
-
-def _allow_head(allow: bytes) -> bytes:
-    methods = [m.strip() for m in allow.split(b",")]
-    return b", ".join([*methods, b"HEAD"]) if b"GET" in methods and b"HEAD" not in methods else allow
 
 
 def _without_trailing_slash(scope: Scope) -> Scope:

@@ -50,14 +50,15 @@ def _grant(request: Request, collection: str) -> Grant:
     status_code=201,
     summary="Add a feature",
     openapi_extra={"requestBody": REQUEST_BODY},
-    responses={201: {"description": "Created; Location names the new feature"}, **BAD_REQUEST, **AUTH, **NOT_FOUND, 409: _problem("The id exists already")},
+    responses={201: {"description": "Created; Location names the new feature, the body is it as stored", "content": {GEOJSON: {}}}, **BAD_REQUEST, **AUTH, **NOT_FOUND, 409: _problem("The id exists already")},
 )
 async def create(request: Request, collectionId: str) -> Response:  # noqa: N803
     grant = await run_in_threadpool(_grant, request, collectionId)
     doc = await read_json(request)
     stored = await run_in_threadpool(service.create_feature, store_of(request), collectionId, doc, grant, content_crs=request.headers.get("content-crs"))
     location = f"{base_url(request)}/collections/{collectionId}/items/{quote(stored.feature.id, safe='')}"
-    return Response(status_code=201, headers={"Location": location, "ETag": stored.etag})
+    body = feature_json(stored.feature, geometries_json([stored.feature], api_crs(CRS84))[0])
+    return json_response(body, GEOJSON, status_code=201, headers={"Location": location, "ETag": stored.etag})
 
 
 @router.put(

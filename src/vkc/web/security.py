@@ -1,0 +1,81 @@
+"""The headers every response carries for the browser's sake, and the CORS the open APIs allow.
+
+:class:`SecurityHeaders` adds to every response:
+
+* ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY`` and
+  ``Referrer-Policy: strict-origin-when-cross-origin``;
+* ``Content-Security-Policy``: nothing at all for data (JSON, tiles, CSV …);
+  for the platform's own pages only its own resources, with inline styles
+  (the pages carry their style sheet inline) and no scripts but its own;
+  the interactive API documentation (``/docs``, ``/redoc``) may load the
+  Swagger UI and ReDoc scripts FastAPI serves them with;
+* ``Strict-Transport-Security`` when the request came over TLS.
+
+CORS (:data:`CORS`): the APIs are open data, so any origin may read them
+and send writes with a bearer token; no cookie or other credential crosses
+origins (``allow_credentials`` is off), so a page elsewhere cannot act with a
+signed-in user's session.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+DATA_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+DOCS_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net "
+    "https://fonts.googleapis.com; font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+    "worker-src blob:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+)
+DOCS_PATHS = ("/docs", "/redoc")
+HSTS = "max-age=31536000; includeSubDomains"
+_FIXED = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+]
+
+#: keyword arguments of Starlette's CORSMiddleware for the open APIs
+CORS: dict[str, Any] = {
+    "allow_origins": ["*"],
+    "allow_methods": ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"],
+    "allow_headers": ["Authorization", "Content-Type", "Accept", "Accept-Language", "If-Match", "If-None-Match", "Content-Crs"],
+    "expose_headers": ["ETag", "Location", "Link", "Content-Crs", "Retry-After"],
+    "allow_credentials": False,
+    "max_age": 600,
+}
+
+
+class SecurityHeaders:
+    """ASGI middleware adding the headers above to every HTTP response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        docs = scope["path"].startswith(DOCS_PATHS)
+        tls = scope.get("scheme") == "https"
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {k.lower() for k, _ in headers}
+                content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                policy = DOCS_POLICY if docs else PAGE_POLICY if content_type.startswith(b"text/html") else DATA_POLICY
+                added = [*_FIXED, (b"content-security-policy", policy.encode())]
+                if tls:
+                    added.append((b"strict-transport-security", HSTS.encode()))
+                headers += [(k, v) for k, v in added if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, sending)
