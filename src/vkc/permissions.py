@@ -75,6 +75,8 @@ class Grant:
     role: str
     scopes: frozenset[Scope]
     name: str = ""
+    #: the user the credential acts for; None for a machine token
+    user: str | None = None
 
     def allows(self, wanted: Scope) -> bool:
         return self.role == "admin" or any(s.covers(wanted) for s in self.scopes)
@@ -83,7 +85,8 @@ class Grant:
         """Raise PermissionDenied unless the grant covers ``wanted``."""
         if not self.allows(wanted):
             held = ", ".join(sorted(str(s) for s in self.scopes)) or "none"
-            raise PermissionDenied(f"token {self.token_id} does not allow {wanted} (its scopes: {held})")
+            holder = f"user {self.user}" if self.user else f"token {self.token_id}"
+            raise PermissionDenied(f"{holder} does not hold the scope {wanted} (held: {held})", scope=str(wanted))
 
 
 #: the grant of whoever runs a ``vkc`` command: they open the store (its file, or its database URL) themselves, so they hold every right

@@ -364,7 +364,7 @@ def test_a_token_limited_to_one_collection_cannot_write_sensor_data(sta: TestCli
     with open_store(store_url) as store:
         limited = auth.create_token(store, "editor", collection=collection)[1]
     r = sta.post(f"{ROOT}/Things", json={"name": "x", "description": "y"}, headers={"Authorization": f"Bearer {limited}"})
-    assert r.status_code == 403 and "does not allow sensorthings" in r.json()["detail"]
+    assert r.status_code == 403 and "does not hold the scope sensorthings" in r.json()["detail"]
 
 
 def test_an_expansion_that_multiplies_the_response_is_refused_before_it_is_built(sta: TestClient) -> None:

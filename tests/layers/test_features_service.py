@@ -68,7 +68,7 @@ def test_versions_are_required_and_checked(seeded) -> None:
 
 
 def test_the_grant_must_cover_the_collection(seeded) -> None:
-    with pytest.raises(PermissionDenied, match="does not allow features:places"):
+    with pytest.raises(PermissionDenied, match="does not hold the scope features:places"):
         service.create_feature(seeded, "places", NEW, ZONES_ONLY)
     with pytest.raises(PermissionDenied):
         service.delete_feature(seeded, "places", "p03", ZONES_ONLY, if_match="*")

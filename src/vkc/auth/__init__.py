@@ -7,7 +7,9 @@ the optional collection it is limited to, and when it was made or revoked.
 The token itself is shown once, when it is created.
 
 Roles: ``editor`` holds the scopes it was made with (see
-:mod:`vkc.permissions`); ``admin`` holds every scope. A token made without
+:mod:`vkc.permissions`); ``admin`` holds every scope. A token made for a
+user (``user=``, :mod:`vkc.auth.users`) holds no scopes of its own: it acts
+with the user's grants as they are at each request, and may expire. A token made without
 scopes keeps what editor tokens always meant: every feature collection,
 SensorThings and alert subscriptions (``features:*``, ``sensorthings``,
 ``alerts:manage``); ``--collection NAME`` is ``features:NAME`` alone.
@@ -23,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from vkc.auth import users
 from vkc.errors import AuthenticationError, InputError, NotFoundError
 from vkc.permissions import ANY, Grant, Scope, ScopeKind, features, parse_scope
 from vkc.store import Store
@@ -52,6 +55,31 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def create_user_token(store: Store, user: str, *, expires: datetime | None = None, name: str = "") -> tuple[str, str]:
+    """Make a token for ``user`` that acts with the user's grants; returns (token_id, token), shown this once."""
+    users.get_user(store, user)
+    if expires is not None and expires <= datetime.now(UTC):
+        raise InputError("the token would expire before it is made", field="expires")
+    token_id = secrets.token_hex(4)
+    token = f"vkc_{token_id}_{secrets.token_urlsafe(32)}"
+    record = {
+        "id": token_id,
+        "role": "user",
+        "user": user,
+        "name": name,
+        "created": datetime.now(UTC).isoformat(),
+        "expires": None if expires is None else expires.astimezone(UTC).isoformat(),
+        "revoked": None,
+    }
+    store.put_record(KIND, _digest(token), record)
+    return token_id, token
+
+
+def component_scopes(store: Store) -> dict[str, list[Scope]]:
+    """Each of the store's components that declares scopes, with them (a kind taking a resource: all its resources)."""
+    return {c.name: [Scope(k.name, None if k.resource is None else ANY) for k in c.scopes] for c in store.components if c.scopes}
+
+
 def create_token(
     store: Store,
     role: str,
@@ -60,8 +88,9 @@ def create_token(
     scopes: Sequence[str] = (),
     kinds: Iterable[ScopeKind] = (),
     name: str = "",
+    expires: datetime | None = None,
 ) -> tuple[str, str]:
-    """Make a token; returns (token_id, token). The token is not kept and cannot be shown again.
+    """Make a machine token; returns (token_id, token). The token is not kept and cannot be shown again.
 
     ``scopes`` are texts such as ``features:parks`` or ``sensorthings``, checked against ``kinds``
     (the installed components' scope kinds); ``collection`` is short for ``features:<collection>``.
@@ -86,6 +115,7 @@ def create_token(
         "scopes": sorted([s.kind, s.resource] for s in set(granted)),
         "name": name,
         "created": datetime.now(UTC).isoformat(),
+        "expires": None if expires is None else expires.astimezone(UTC).isoformat(),
         "revoked": None,
     }
     store.put_record(KIND, _digest(token), record)
@@ -134,6 +164,14 @@ def verify(store: Store, authorization: str | None) -> Grant:
         raise AuthenticationError("the token is not valid")
     if record["revoked"] is not None:
         raise AuthenticationError("the token was revoked")  # which token and when is for its owner to list, not for whoever holds it
+    if record.get("expires") and datetime.fromisoformat(record["expires"]) <= datetime.now(UTC):
+        raise AuthenticationError("the token has expired")
+    if record.get("user") is not None:
+        user = store.get_record(users.KIND, record["user"])
+        if user is None or user.get("disabled"):
+            raise AuthenticationError("the token's user is disabled")
+        role, scopes = users.scopes_of(user, component_scopes(store))
+        return Grant(token_id=record["id"], role=role, scopes=scopes, name=record.get("name", ""), user=record["user"])
     return Grant(token_id=record["id"], role=record["role"], scopes=token_scopes(record), name=record.get("name", ""))
 
 

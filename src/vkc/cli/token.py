@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import typer
 
 from vkc import auth
 from vkc.cli.common import DbOption, open_db
+from vkc.errors import InputError
+
+#: how long a user's token lasts unless --expires-days says otherwise
+USER_TOKEN_DAYS = 90
 
 token_app = typer.Typer(help="Access tokens for writing through the APIs (only their hashes are stored).", no_args_is_help=True)
 
 
 @token_app.command("create")
 def create(
-    role: str = typer.Option(..., "--role", help="editor (the scopes given) or admin (everything)."),
+    role: str | None = typer.Option(None, "--role", help="A machine token: editor (the scopes given) or admin (everything)."),
+    user: str | None = typer.Option(None, "--user", help="A user's token instead: it acts with the user's grants as they are at each request."),
+    expires_days: int | None = typer.Option(None, "--expires-days", min=1, help="The token stops working after this many days (default: user tokens 90, machine tokens never)."),
     collection: str | None = typer.Option(None, "--collection", "-c", help="Short for --scope features:COLLECTION."),
     scope: list[str] | None = typer.Option(
         None, "--scope", "-s", help="What an editor token may do, repeatable: features:NAME, features:*, sensorthings, alerts:manage (default: all three kinds)."
@@ -23,8 +31,23 @@ def create(
     """Make a token and print it once: it cannot be shown again."""
     from vkc.component import installed, scope_kinds
 
+    if (role is None) == (user is None):
+        raise InputError("give --role (a machine token) or --user (a user's token), one of them", field="role")
+    if user is not None:
+        if collection or scope:
+            raise InputError("a user's token holds the user's grants; grant more with `vkc user grant`, not --scope", field="scope")
+        expires = datetime.now(UTC) + timedelta(days=expires_days or USER_TOKEN_DAYS)
+        with open_db(db) as store:
+            token_id, token = auth.create_user_token(store, user, expires=expires, name=name)
+        typer.echo(token)
+        typer.echo(f"token {token_id} for user {user}, until {expires:%Y-%m-%d}: store it now, it is not shown again", err=True)
+        return
+    assert role is not None
+    until = None if expires_days is None else datetime.now(UTC) + timedelta(days=expires_days)
     with open_db(db) as store:
-        token_id, token = auth.create_token(store, role, collection=collection, scopes=scope or (), kinds=scope_kinds(installed()), name=name)
+        token_id, token = auth.create_token(
+            store, role, collection=collection, scopes=scope or (), kinds=scope_kinds(installed()), name=name, expires=until
+        )
         record = next(t for t in auth.list_tokens(store) if t["id"] == token_id)
     typer.echo(token)
     held = "everything" if role == "admin" else ", ".join(auth.scope_texts(record))
@@ -36,8 +59,8 @@ def list_tokens(db: DbOption = None) -> None:
     """List tokens by id, role, scope and state (never the tokens themselves)."""
     with open_db(db) as store:
         for t in auth.list_tokens(store):
-            state = f"revoked {t['revoked'][:19]}" if t["revoked"] else "active"
-            held = "*" if t["role"] == "admin" else " ".join(auth.scope_texts(t))
+            state = f"revoked {t['revoked'][:19]}" if t["revoked"] else f"until {t['expires'][:10]}" if t.get("expires") else "active"
+            held = f"user {t['user']}" if t.get("user") else "*" if t["role"] == "admin" else " ".join(auth.scope_texts(t))
             typer.echo(f"{t['id']}  {t['role']:<6}  {held:<40}  {state:<28}  {t['name']}")
 
 

@@ -1,0 +1,199 @@
+"""Users, their roles and what each role is granted on: collections, components, provinces, or everything.
+
+A user has a name, optionally a password (kept only as an argon2id hash; a
+user without one signs in with tokens alone), and grants. A grant is a role
+on a target::
+
+    viewer     reads what is not public (nothing is private to read yet)
+    editor     writes what the target names
+    verifier   verifies what others wrote (the assessment workflow's role)
+    admin      everything (a grant without a target)
+
+Targets: ``collection:<name>`` (``features:<name>``), ``component:<name>``
+(the scopes a component declares: ``component:sensors`` is ``sensorthings``,
+``component:alerts`` is ``alerts:manage``), ``province:<GSO code>@<date>``
+(a unit as valid on that date: a grant on Hà Nam before 2025-07-01 is not one
+on Ninh Bình after), or none (``*``). A user's tokens (``vkc token create
+--user NAME``) carry no scopes of their own: each request is judged by the
+user's grants as they are then, so disabling a user or revoking a grant takes
+effect at once.
+
+Users are kept in the store's records (kind ``user``) on both backends.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from vkc.errors import ConflictError, InputError, NotFoundError
+from vkc.permissions import ANY, Scope, features
+from vkc.store import Store
+from vkc.store.model import check_collection_name
+
+KIND = "user"
+ROLES = ("viewer", "editor", "verifier", "admin")
+TARGET_KINDS = ("collection", "component", "province")
+MIN_PASSWORD = 12
+MAX_PASSWORD = 1024
+_NAME = re.compile(r"[a-z0-9][a-z0-9._@-]{1,63}", re.ASCII)
+_PROVINCE = re.compile(r"(\d{2})@(\d{4}-\d{2}-\d{2})", re.ASCII)
+#: argon2id with the parameters RFC 9106 recommends when memory is scarce (64 MiB, 3 passes)
+HASHER = PasswordHasher()
+
+
+def check_user_name(name: str) -> str:
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise InputError(
+            f"user name {name!r}: 2 to 64 of lower-case letters, digits and . _ @ -, starting with a letter or digit", field="name"
+        )
+    return name
+
+
+def check_password(password: str) -> str:
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise InputError(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters", field="password")
+    return password
+
+
+def add_user(store: Store, name: str, *, password: str | None = None, display_name: str = "") -> dict[str, Any]:
+    """Make a user (without grants); ConflictError if the name is taken."""
+    check_user_name(name)
+    if store.get_record(KIND, name) is not None:
+        raise ConflictError(f"user {name!r} exists already", field="name")
+    record: dict[str, Any] = {
+        "name": name,
+        "display_name": display_name,
+        "password": None if password is None else HASHER.hash(check_password(password)),
+        "disabled": None,
+        "grants": [],
+        "created": datetime.now(UTC).isoformat(),
+    }
+    store.put_record(KIND, name, record)
+    return public(record)
+
+
+def get_user(store: Store, name: str) -> dict[str, Any]:
+    record = store.get_record(KIND, name)
+    if record is None:
+        raise NotFoundError(f"no user {name!r}; `vkc user list` shows them", name=name)
+    return dict(record)
+
+
+def list_users(store: Store) -> list[dict[str, Any]]:
+    """Every user (without password hashes), by name."""
+    return sorted((public(v) for _, v in store.records(KIND)), key=lambda u: u["name"])
+
+
+def public(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A user's record as it may be shown: whether a password is set, never its hash."""
+    out = {k: v for k, v in record.items() if k != "password"}
+    out["has_password"] = record.get("password") is not None
+    return out
+
+
+def set_disabled(store: Store, name: str, disabled: bool) -> dict[str, Any]:
+    record = get_user(store, name)
+    record["disabled"] = datetime.now(UTC).isoformat() if disabled else None
+    store.put_record(KIND, name, record)
+    return public(record)
+
+
+def set_password(store: Store, name: str, password: str) -> None:
+    record = get_user(store, name)
+    record["password"] = HASHER.hash(check_password(password))
+    store.put_record(KIND, name, record)
+
+
+def check_credentials(store: Store, name: str, password: str) -> dict[str, Any] | None:
+    """The user if ``password`` is theirs and they are not disabled; None otherwise (the same time spent either way)."""
+    record = store.get_record(KIND, name) if _NAME.fullmatch(name or "") else None
+    stored = record.get("password") if record else None
+    try:
+        HASHER.verify(stored or _DUMMY, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if record is None or stored is None or record.get("disabled"):
+        return None
+    return public(record)
+
+
+_DUMMY = HASHER.hash("a password nobody has, to spend the same time on unknown users")
+
+
+def grant(store: Store, name: str, role: str, target: str = ANY, *, components: Mapping[str, Iterable[Scope]] | None = None) -> dict[str, Any]:
+    """Give ``name`` the ``role`` on ``target`` (see the module); ``components`` maps component names to the scopes they declare."""
+    record = get_user(store, name)
+    if role not in ROLES:
+        raise InputError(f"unknown role {role!r}; roles: {', '.join(ROLES)}", field="role")
+    target = check_target(target, components or {})
+    if role == "admin" and target != ANY:
+        raise InputError("admin is a role on everything; grant it without --collection, --component or --province", field="role")
+    entry = {"role": role, "target": target}
+    if entry not in record["grants"]:
+        record["grants"] = [*record["grants"], entry]
+        store.put_record(KIND, name, record)
+    return public(record)
+
+
+def revoke(store: Store, name: str, role: str, target: str = ANY) -> dict[str, Any]:
+    record = get_user(store, name)
+    entry = {"role": role, "target": target}
+    if entry not in record["grants"]:
+        held = ", ".join(f"{g['role']} on {g['target']}" for g in record["grants"]) or "none"
+        raise NotFoundError(f"user {name!r} holds no {role} on {target}; they hold: {held}")
+    record["grants"] = [g for g in record["grants"] if g != entry]
+    store.put_record(KIND, name, record)
+    return public(record)
+
+
+def check_target(target: str, components: Mapping[str, Iterable[Scope]]) -> str:
+    if target == ANY:
+        return target
+    kind, sep, value = target.partition(":")
+    if kind not in TARGET_KINDS or not sep or not value:
+        raise InputError(f"grant target {target!r}: one of collection:<name>, component:<name>, province:<GSO code>@<date>", field="target")
+    if kind == "collection":
+        check_collection_name(value)
+    elif kind == "component":
+        if value not in components:
+            raise InputError(f"no component {value!r} declares scopes; components with scopes: {', '.join(sorted(components))}", field="component")
+    else:
+        match = _PROVINCE.fullmatch(value)
+        if match is None:
+            raise InputError(f"province grant {value!r}: write the GSO code and the date its unit is taken on, e.g. 01@2025-07-01", field="province")
+        try:
+            date.fromisoformat(match.group(2))
+        except ValueError:
+            raise InputError(f"province grant {value!r}: {match.group(2)} is not a date", field="province") from None
+    return target
+
+
+def scopes_of(record: Mapping[str, Any], components: Mapping[str, Iterable[Scope]]) -> tuple[str, frozenset[Scope]]:
+    """The role a user acts with (``admin`` if granted, else ``editor``) and the scopes their write grants hold now."""
+    if record.get("disabled"):
+        return "editor", frozenset()
+    held: set[Scope] = set()
+    role = "editor"
+    for entry in record.get("grants", ()):
+        if entry["role"] == "admin":
+            role = "admin"
+        if entry["role"] != "editor":
+            continue  # viewers and verifiers write nothing the current components hold
+        kind, _, value = str(entry["target"]).partition(":")
+        if entry["target"] == ANY:
+            held.add(features(ANY))
+            for scopes in components.values():
+                held.update(scopes)
+        elif kind == "collection":
+            held.add(features(value))
+        elif kind == "component":
+            held.update(components.get(value, ()))
+        elif kind == "province":
+            held.add(Scope("province", value))
+    return role, frozenset(held)
