@@ -7,6 +7,12 @@ Components declare the kinds they check (:class:`ScopeKind`); room is left
 for the kinds that come next: ``registry``, ``assess``,
 ``province:<GSO code>@<valid_from>``.
 
+A ``province:<GSO code>@<date>`` scope is held through a user's grant
+(:mod:`vkc.auth.users`) and covers a scope of a located kind (``features``)
+for the things that lie in that unit, as it was on the date, on the day of
+the change: the caller names the places of what it changes (:class:`Place`,
+the thing before and after), and every one must lie in a province held.
+
 A resource is never a bare string that could mean two things: a
 collection named ``alerts`` is ``features:alerts``, which is not
 ``alerts:manage``.
@@ -14,12 +20,23 @@ collection named ``alerts`` is ``features:alerts``, which is not
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from vkc.errors import InputError, PermissionDenied
 
 ANY = "*"
+#: the scope kinds a province grant can cover, for things that lie in the province
+LOCATED_KINDS = frozenset({"features"})
+
+
+class Place(Protocol):
+    """Where a thing being changed lies, as a component knows it."""
+
+    def within(self, province: str) -> bool:
+        """Whether it lies in the unit ``<GSO code>@<date>`` (as valid on that date), that unit being valid today."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -78,18 +95,32 @@ class Grant:
     #: the user the credential acts for; None for a machine token
     user: str | None = None
 
-    def allows(self, wanted: Scope) -> bool:
-        return self.role == "admin" or any(s.covers(wanted) for s in self.scopes)
+    def allows(self, wanted: Scope, places: Sequence[Place] = ()) -> bool:
+        """Whether ``wanted`` is covered; with ``places``, province scopes count for what lies in them."""
+        if self.role == "admin" or any(s.covers(wanted) for s in self.scopes):
+            return True
+        return bool(places) and wanted.kind in LOCATED_KINDS and all(any(p.within(s) for s in self.provinces) for p in places)
 
-    def require(self, wanted: Scope) -> None:
-        """Raise PermissionDenied unless the grant covers ``wanted``."""
-        if not self.allows(wanted):
+    @property
+    def provinces(self) -> list[str]:
+        """The ``<GSO code>@<date>`` of every province scope held."""
+        return sorted(s.resource for s in self.scopes if s.kind == "province" and s.resource)
+
+    def require_somewhere(self, wanted: Scope) -> None:
+        """Refuse at once unless ``wanted`` is covered, or could be by a province scope once the places are known (ask again with them)."""
+        if not (wanted.kind in LOCATED_KINDS and self.provinces):
+            self.require(wanted)
+
+    def require(self, wanted: Scope, places: Sequence[Place] = ()) -> None:
+        """Raise PermissionDenied, naming the missing scope, unless the grant covers ``wanted`` (at ``places``)."""
+        if not self.allows(wanted, places):
             held = ", ".join(sorted(str(s) for s in self.scopes)) or "none"
             holder = f"user {self.user}" if self.user else f"token {self.token_id}"
-            raise PermissionDenied(f"{holder} does not hold the scope {wanted} (held: {held})", scope=str(wanted))
+            where = " here: what is changed does not lie in a province held today" if places and self.provinces else ""
+            raise PermissionDenied(f"{holder} does not hold the scope {wanted}{where} (held: {held})", scope=str(wanted))
 
 
 #: the grant of whoever runs a ``vkc`` command: they open the store (its file, or its database URL) themselves, so they hold every right
 LOCAL_ADMIN = Grant(token_id="local", role="admin", scopes=frozenset(), name="the local user")
 
-__all__ = ["ANY", "LOCAL_ADMIN", "Grant", "Scope", "ScopeKind", "features", "parse_scope"]
+__all__ = ["ANY", "LOCAL_ADMIN", "LOCATED_KINDS", "Grant", "Place", "Scope", "ScopeKind", "features", "parse_scope"]

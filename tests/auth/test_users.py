@@ -125,3 +125,41 @@ def test_the_cli_grants_lists_and_makes_a_users_token(vkc, seeded_url):
     assert r.returncode == 0 and r.stdout.startswith("vkc_") and "for user dn.editor" in r.stderr
     assert "user dn.editor" in vkc(["token", "list", "--db", seeded_url]).stdout
     assert vkc(["token", "create", "--db", seeded_url]).returncode == 1
+
+
+HOAN_KIEM = [105.852, 21.028]  # Hà Nội (GSO 01)
+HAI_CHAU = [108.221, 16.068]  # Đà Nẵng (GSO 48)
+
+
+def placed(fid: str, lonlat: list[float]) -> dict:
+    return {**feature(fid), "geometry": {"type": "Point", "coordinates": lonlat}}
+
+
+def test_a_province_editor_writes_what_lies_in_the_province_only(api, seeded_url):
+    """An editor of Đà Nẵng must not touch Hà Nội's features: not create there, not move one in, not delete one."""
+    today = datetime.now(UTC).date().isoformat()
+    token = token_for(seeded_url, "dn.editor", editor=f"province:48@{today}")
+    admin = token_for(seeded_url, "root", admin="*")
+    headers = {"Authorization": f"Bearer {token}"}
+    items = ITEMS.format("places")
+    assert api.post(items, json=placed("dn1", HAI_CHAU), headers=headers).status_code == 201
+    r = api.post(items, json=placed("hn1", HOAN_KIEM), headers=headers)
+    assert r.status_code == 403 and "does not lie in a province held today" in r.json()["detail"]
+    assert api.post(items, json=placed("hn1", HOAN_KIEM), headers={"Authorization": f"Bearer {admin}"}).status_code == 201
+    tag = api.get(f"{items}/hn1").headers["etag"]
+    r = api.put(f"{items}/hn1", json=placed("hn1", HAI_CHAU), headers={**headers, "If-Match": tag})  # moving Hà Nội's feature into Đà Nẵng
+    assert r.status_code == 403
+    assert api.delete(f"{items}/hn1", headers={**headers, "If-Match": tag}).status_code == 403
+    tag = api.get(f"{items}/dn1").headers["etag"]
+    r = api.patch(f"{items}/dn1", json={"geometry": {"type": "Point", "coordinates": HOAN_KIEM}}, headers={**headers, "If-Match": tag})
+    assert r.status_code == 403  # nor moving its own out
+    assert api.patch(f"{items}/dn1", json={"properties": {"rank": 2}}, headers={**headers, "If-Match": tag}).status_code == 200
+    assert api.post("/sta/v1.1/Things", json={"name": "t", "description": "d"}, headers=headers).status_code == 403
+
+
+def test_a_grant_on_a_unit_ends_with_the_unit(api, seeded_url):
+    """Hà Nam (GSO 35) ended on 2025-06-30: a grant on it covers nothing today, not even where Ninh Bình now is."""
+    token = token_for(seeded_url, "ha.nam", editor="province:35@2024-01-01")
+    phu_ly = [105.918, 20.541]  # Phủ Lý, Hà Nam's capital until the reform, now in Ninh Bình
+    r = api.post(ITEMS.format("places"), json=placed("pl1", phu_ly), headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 403

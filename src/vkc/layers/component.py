@@ -32,6 +32,7 @@ def _cli(cl: CommandLine) -> None:
 COMPONENT = Component(
     name="features",
     summary="Feature collections: import and export, OGC API – Features (Parts 1-4) and Tiles under /ogc",
+    requires=("admin",),  # province grants are judged against the administrative units
     routers=_routers,
     cli=_cli,
     conformance={"/ogc": OGC_CONFORMANCE},

@@ -7,7 +7,9 @@ feature's ETag as read, several separated by commas, or ``*``) and the
 caller's :class:`~vkc.permissions.Grant`. They return the feature as stored
 with its new ETag, or raise :mod:`vkc.errors` exceptions.
 
-- The grant must cover ``features:<collection>`` (PermissionDenied).
+- The grant must cover ``features:<collection>``, or hold a province where
+  the feature lies, before and after the change (PermissionDenied naming the
+  scope; :mod:`vkc.layers.places`).
 - Writes keep the collection's schema: known properties, values of their
   type (InputError); new properties come with an import.
 - Replacing, updating and deleting say which version they change: none is
@@ -26,6 +28,7 @@ from typing import Any
 
 from vkc.errors import ConflictError, FeatureNotFound, InputError, PreconditionFailed, PreconditionRequired
 from vkc.layers.documents import check_properties, etag, merge_patch, parse_feature, parse_geometry, parse_time, time_json
+from vkc.layers.places import FeaturePlace
 from vkc.permissions import Grant, features
 from vkc.store import Collection, Feature, Store, Transaction
 from vkc.store.values import column_type, widen
@@ -47,8 +50,9 @@ def read_feature(store: Store, collection: str, feature_id: str) -> StoredFeatur
 
 def create_feature(store: Store, collection: str, doc: Any, grant: Grant, *, content_crs: str | None = None) -> StoredFeature:
     """Add the GeoJSON Feature ``doc``, with its id or a new UUID; ConflictError if the id exists already."""
-    grant.require(features(collection))
+    grant.require_somewhere(features(collection))
     feature = parse_feature(doc, feature_id=None, content_crs=content_crs)
+    grant.require(features(collection), [FeaturePlace(feature.geometry)])
     if not feature.id:
         feature = replace(feature, id=str(uuid.uuid4()))
     with store.transaction() as tx:
@@ -61,10 +65,11 @@ def replace_feature(
     store: Store, collection: str, feature_id: str, doc: Any, grant: Grant, *, if_match: str | None, content_crs: str | None = None
 ) -> StoredFeature:
     """Replace the feature by the GeoJSON Feature ``doc`` (whose id, if it has one, must be ``feature_id``)."""
-    grant.require(features(collection))
+    grant.require_somewhere(features(collection))
     feature = parse_feature(doc, feature_id=feature_id, content_crs=content_crs)
     with store.transaction() as tx:
-        _current(tx, collection, feature_id, if_match)
+        current = _current(tx, collection, feature_id, if_match)
+        grant.require(features(collection), [FeaturePlace(current.geometry), FeaturePlace(feature.geometry)])
         return _write(tx, collection, feature)
 
 
@@ -72,7 +77,7 @@ def update_feature(
     store: Store, collection: str, feature_id: str, patch: Any, grant: Grant, *, if_match: str | None, content_crs: str | None = None
 ) -> StoredFeature:
     """Change part of the feature: ``patch`` is an RFC 7396 JSON Merge Patch of its ``properties``, ``geometry`` and ``time``."""
-    grant.require(features(collection))
+    grant.require_somewhere(features(collection))
     if not isinstance(patch, dict):
         raise InputError("a merge patch must be a JSON object", field="body")
     with store.transaction() as tx:
@@ -81,15 +86,18 @@ def update_feature(
         geometry = parse_geometry(patch["geometry"], content_crs) if "geometry" in patch else current.geometry
         time, time_end = parse_time(merge_patch(time_json(current) or {}, patch["time"])) if "time" in patch else (current.time, current.time_end)
         updated = Feature(id=feature_id, geometry=geometry, properties=check_properties(properties), time=time, time_end=time_end)
+        grant.require(features(collection), [FeaturePlace(current.geometry), FeaturePlace(updated.geometry)])
         return _write(tx, collection, updated)
 
 
 def delete_feature(store: Store, collection: str, feature_id: str, grant: Grant, *, if_match: str | None) -> None:
     """Delete the feature."""
-    grant.require(features(collection))
+    grant.require_somewhere(features(collection))
     with store.transaction() as tx:
-        _current(tx, collection, feature_id, if_match)
+        current = _current(tx, collection, feature_id, if_match)
+        grant.require(features(collection), [FeaturePlace(current.geometry)])
         tx.delete(collection, [feature_id])
+
 
 
 def check_schema(coll: Collection, properties: dict[str, Any]) -> None:
