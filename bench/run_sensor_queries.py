@@ -99,7 +99,7 @@ def measure(client: httpx.Client, path: str, params: dict, n: int) -> dict:
 def run_cases(url: str, n: int) -> dict:
     count, ds = observations(url)
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "vkc", "serve", "--db", url, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen([sys.executable, "-m", "vkc", "serve", "--db", url, "--port", str(port), "--rate-limit", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

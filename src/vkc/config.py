@@ -37,6 +37,7 @@ class _Overrides(TypedDict, total=False):
     port: int
     workers: int
     tasks: bool
+    rate_limit: float
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,6 +50,9 @@ class Settings:
     workers: int = 1
     #: run the components' server tasks (the alert worker) beside the server
     tasks: bool = True
+    #: requests a second per client address and per token (0: no limit), with bursts of ``rate_burst``
+    rate_limit: float = 50.0
+    rate_burst: int = 200
 
     @classmethod
     def from_env(cls, db: str | None = None, **overrides: Unpack[_Overrides]) -> Settings:

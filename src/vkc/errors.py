@@ -24,6 +24,7 @@ place and the CLI prints ``error: <message>`` with exit status 1 in one place.
     ├── ConflictError             409  conflict          (exists already, concurrent change)
     ├── PreconditionFailed        412  precondition-failed   (If-Match names an older version)
     ├── PreconditionRequired      428  precondition-required (a change without If-Match)
+    ├── TooManyRequests           429  too-many-requests     (over a rate limit; Retry-After says when to return)
     └── StoreError                500  store-error       (the database failed, not the input)
 """
 
@@ -197,3 +198,11 @@ __all__ = [
     "StoreError",
     "VKCError",
 ]
+
+
+class TooManyRequests(VKCError):
+    """More requests than the rate limit allows (per address or per token)."""
+
+    status = 429
+    code = "too-many-requests"
+    title = "Too many requests"

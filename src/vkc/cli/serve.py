@@ -14,8 +14,9 @@ def serve(
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes (each opens the store itself)."),
     no_tasks: bool = typer.Option(False, "--no-tasks", help="Do not run the components' background work (the alert worker) in this server."),
+    rate_limit: float = typer.Option(50.0, "--rate-limit", min=0, help="Requests a second per client address and per token, in each worker (0: no limit)."),
 ) -> None:
     """Serve the platform over HTTP: every installed component's API and pages; the alert worker runs beside them."""
     from vkc.web import run_server
 
-    run_server(Settings(database=resolve_database(db), host=host, port=port, workers=workers, tasks=not no_tasks))
+    run_server(Settings(database=resolve_database(db), host=host, port=port, workers=workers, tasks=not no_tasks, rate_limit=rate_limit))

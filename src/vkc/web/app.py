@@ -19,6 +19,7 @@ from vkc.store import open_store
 from vkc.web.http import HttpSemantics
 from vkc.web.openapi import openapi_document
 from vkc.web.problems import install_error_handlers, problem
+from vkc.web.rate_limit import RateLimits
 from vkc.web.security import CORS, SecurityHeaders
 
 #: database connections each server process keeps open (PostGIS): a fixed pool, since
@@ -49,6 +50,7 @@ def create_app(settings: Settings, components: Sequence[Component] | None = None
     install_error_handlers(app)
     app.add_middleware(HttpSemantics)
     app.add_middleware(CORSMiddleware, **CORS)
+    app.add_middleware(RateLimits, rate=settings.rate_limit, burst=settings.rate_burst)
     app.add_middleware(SecurityHeaders)  # outermost: on every response, CORS preflights and errors included
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]  # FastAPI's documented way to replace the schema
     return app
