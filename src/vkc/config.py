@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import TypedDict, Unpack
 
 DEFAULT_DATABASE = "vkc.gpkg"
+#: the rate limit ``vkc serve`` applies unless told otherwise (requests a second per address and per token)
+SERVE_RATE_LIMIT = 50.0
 DATABASE_ENV = "VKC_DATABASE_URL"
 #: the whole Settings of a server, as JSON, for its worker processes
 SETTINGS_ENV = "VKC_SERVER_SETTINGS"
@@ -50,8 +52,9 @@ class Settings:
     workers: int = 1
     #: run the components' server tasks (the alert worker) beside the server
     tasks: bool = True
-    #: requests a second per client address and per token (0: no limit), with bursts of ``rate_burst``
-    rate_limit: float = 50.0
+    #: requests a second per client address and per token, with bursts of ``rate_burst``; 0 (the library's
+    #: default, for embedded and in-process use): no limit. ``vkc serve`` sets :data:`SERVE_RATE_LIMIT`.
+    rate_limit: float = 0.0
     rate_burst: int = 200
 
     @classmethod

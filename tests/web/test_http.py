@@ -89,7 +89,7 @@ def test_head_over_a_real_server_keeps_the_length(seeded_url: str) -> None:
 
 def test_405_allows_head_with_get(client) -> None:
     r = client.delete("/ogc/conformance")
-    assert r.status_code == 405 and {m.strip() for m in r.headers["allow"].split(",")} == {"GET", "HEAD"}
+    assert r.status_code == 405 and {m.strip() for m in r.headers["allow"].split(",")} == {"GET", "HEAD", "OPTIONS"}
 
 
 # -- Link headers ----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from vkc.cli.common import DbOption
-from vkc.config import Settings, resolve_database
+from vkc.config import SERVE_RATE_LIMIT, Settings, resolve_database
 
 
 def serve(
@@ -14,7 +14,7 @@ def serve(
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes (each opens the store itself)."),
     no_tasks: bool = typer.Option(False, "--no-tasks", help="Do not run the components' background work (the alert worker) in this server."),
-    rate_limit: float = typer.Option(50.0, "--rate-limit", min=0, help="Requests a second per client address and per token, in each worker (0: no limit)."),
+    rate_limit: float = typer.Option(SERVE_RATE_LIMIT, "--rate-limit", min=0, help="Requests a second per client address and per token, in each worker (0: no limit)."),
 ) -> None:
     """Serve the platform over HTTP: every installed component's API and pages; the alert worker runs beside them."""
     from vkc.web import run_server
