@@ -29,20 +29,21 @@ def require_gnu_time() -> None:
 
 
 def run_measured(cmd: list[str], *, keep_stdout: bool = False) -> dict:
-    """Run ``cmd`` to the end: ``seconds`` (wall, spawn to exit), ``peak_rss_mb`` and, with
-    ``keep_stdout``, its standard output. A failing command stops the benchmark with the end
+    """Run ``cmd`` to the end: ``seconds`` (wall, spawn to exit), ``peak_rss_mb``, ``cpu_s`` (user +
+    system seconds of the command and the descendants it waited for: less moved by other work on
+    the machine than the wall time) and, with ``keep_stdout``, its standard output. A failing command stops the benchmark with the end
     of its standard error."""
     require_gnu_time()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss:
         start = time.perf_counter()
-        proc = subprocess.Popen([GNU_TIME, "-f", "%M", "-o", rss.name, *cmd], stdout=out if keep_stdout else subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen([GNU_TIME, "-f", "%U %S %M", "-o", rss.name, *cmd], stdout=out if keep_stdout else subprocess.DEVNULL, stderr=err)
         status = proc.wait()
         seconds = time.perf_counter() - start
         if status != 0:
             err.seek(0)
             raise SystemExit(f"{' '.join(cmd)} failed ({status}): {err.read().decode(errors='replace')[-3000:]}")
-        peak_kb = int(rss.read().split()[-1])  # GNU time writes "%M" last (after a status line, on failure)
-        result = {"seconds": round(seconds, 2), "peak_rss_mb": round(peak_kb / 1024, 1)}
+        user, system, peak_kb = rss.read().split()[-3:]  # the last line (GNU time writes a status line first on failure)
+        result = {"seconds": round(seconds, 2), "peak_rss_mb": round(int(peak_kb) / 1024, 1), "cpu_s": round(float(user) + float(system), 2)}
         if keep_stdout:
             out.seek(0)
             result["stdout"] = out.read().decode()
