@@ -76,6 +76,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from measure import require_gnu_time, run_measured
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work" / "ingest"  # main() sets this run's own folder under bench/work/
@@ -95,7 +96,6 @@ HTTP_TARGET = 50_000
 # how the CSV names each canonical parameter and its unit (all accepted aliases of vkc.sensors.parameters)
 CSV_NAME = {"pm25": "PM2.5", "pm10": "PM10", "o3": "O3", "no2": "NO2", "so2": "SO2", "co": "CO", "temperature": "temperature", "humidity": "humidity", "pressure": "pressure"}
 CSV_UNIT = {"temperature": "°C", "humidity": "%", "pressure": "hPa"}
-GNU_TIME = "/usr/bin/time"  # Debian package `time`
 COPY_COLUMNS = "datastream_id, phenomenon_time_start, result_number, result_quality, feature_of_interest_id"
 
 
@@ -258,28 +258,7 @@ def ceiling_child(backend: str, db: str, file: str, months: list[str]) -> None:
     conn.close()
 
 
-# -- measuring -------------------------------------------------------------
-def run_measured(cmd: list[str]) -> dict:
-    """Wall time and peak resident memory (MB) of one command; its stdout is returned too.
-
-    The peak comes from GNU time (``/usr/bin/time -f %M``), which forks from its own small
-    process: ``wait4`` on a child of this (large) process would report at least this
-    process's RSS, because Linux counts the pre-``exec`` memory of a forked or vforked
-    child in its ``ru_maxrss``.
-    """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss:
-        start = time.perf_counter()
-        proc = subprocess.Popen([GNU_TIME, "-f", "%M", "-o", rss.name, *cmd], stdout=out, stderr=err)
-        status = proc.wait()
-        seconds = time.perf_counter() - start
-        out.seek(0)
-        err.seek(0)
-        if status != 0:
-            raise SystemExit(f"{' '.join(cmd)} failed: {err.read().decode()[-3000:]}")
-        peak_kb = int(rss.read().split()[-1])
-        return {"seconds": round(seconds, 2), "peak_rss_mb": round(peak_kb / 1024, 1), "stdout": out.read().decode()}
-
-
+# -- the cases (each process measured by measure.run_measured: wall time, GNU time's peak RSS) ----------
 def vkc(*args: str) -> list[str]:
     return [sys.executable, "-m", "vkc", *args]
 
@@ -350,14 +329,13 @@ def drop_store(db: str, cluster) -> None:
 
 
 def case_cli(db: str, csv: Path, n: int) -> dict:
-    r = run_measured(vkc("import", "observations", str(csv), "--db", db, "--json"))
+    r = run_measured(vkc("import", "observations", str(csv), "--db", db, "--json"), keep_stdout=True)
     report = json.loads(r.pop("stdout").strip().splitlines()[-1])
     return {**r, "observations": report["stored"], "observations_per_s": round(report["stored"] / r["seconds"]), "flagged": report["flagged"], "rejected": report["rejected"], "batches": report["batches"], "ingest_seconds_reported": report["seconds"]}
 
 
 def case_ceiling(backend: str, db: str, file: Path, months: list[str], n: int) -> dict:
     r = run_measured([sys.executable, str(Path(__file__).resolve()), "_ceiling", backend, db, str(file), *months])
-    r.pop("stdout")
     return {**r, "observations": n, "observations_per_s": round(n / r["seconds"])}
 
 
@@ -586,8 +564,7 @@ def main() -> None:
     ap.add_argument("--src", type=Path, help="run vkc from this source folder (a patched copy of src/) instead of the installed one")
     ap.add_argument("--results", type=Path, default=RESULTS, help="where ingest.json and ingest.md go (default bench/results)")
     args = ap.parse_args()
-    if not os.path.exists(GNU_TIME):
-        raise SystemExit("GNU time is needed for peak memory (apt-get install time)")
+    require_gnu_time()
     if args.http_rows is None:
         args.http_rows = args.rows
     global WORK
