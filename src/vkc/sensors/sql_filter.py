@@ -31,11 +31,11 @@ import shapely
 from vkc.errors import InputError
 from vkc.sensors.db import SensorDb
 from vkc.sensors.entities import ENTITY_TYPES, EntityType
-from vkc.sta import query_options as q
+from vkc.sta.odata_expr.tree import OPERATOR_WORDS
+from vkc.store import filters as F
 from vkc.store.dialect import BBOX_SUFFIXES
 
-_COMPARE = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
-_ARITH = {"add": "+", "sub": "-", "mul": "*"}
+_ARITH = ("+", "-", "*")
 _SPATIAL = {
     "geo.intersects": "intersects",
     "st_intersects": "intersects",
@@ -105,30 +105,30 @@ class FilterCompiler:
 
     # -- boolean expressions ---------------------------------------------------
     def _bool(self, node: Any) -> Operand:
-        if isinstance(node, q.And | q.Or):
-            left, right = self._bool(node.left), self._bool(node.right)
-            word = "AND" if isinstance(node, q.And) else "OR"
-            return Operand(f"({left.sql} {word} {right.sql})", left.params + right.params, "bool")
-        if isinstance(node, q.Not):
-            inner = self._bool(node.operand)
+        if isinstance(node, F.And | F.Or):
+            items = [self._bool(i) for i in node.items]
+            word = " AND " if isinstance(node, F.And) else " OR "
+            return Operand(f"({word.join(i.sql for i in items)})", [p for i in items for p in i.params], "bool")
+        if isinstance(node, F.Not):
+            inner = self._bool(node.item)
             return Operand(f"(NOT {inner.sql})", inner.params, "bool")
-        if isinstance(node, q.Compare):
+        if isinstance(node, F.Compare):
             return self._compare(node)
         op = self.operand(node)
         if op.kind not in ("bool", "any"):
             raise InputError(f"$filter: {_describe(node)} is not a condition (true or false)", field="$filter")
-        if op.kind == "any" and isinstance(node, q.Path):
+        if op.kind == "any" and isinstance(node, F.Prop):
             return Operand(f"({op.sql} = ?)", [*op.params, True], "bool")
         return op
 
     def _compare(self, node: Any) -> Operand:
         left, right = self.operand(node.left), self.operand(node.right)
-        sym = _COMPARE[node.op]
+        sym = node.op
         if right.kind == "null" or left.kind == "null":
             other = left if right.kind == "null" else right
-            test = "IS NULL" if node.op == "eq" else "IS NOT NULL" if node.op == "ne" else None
+            test = "IS NULL" if node.op == "=" else "IS NOT NULL" if node.op == "<>" else None
             if test is None:
-                raise InputError(f"$filter: null can only be compared with eq or ne, not {node.op}", field="$filter")
+                raise InputError(f"$filter: null can only be compared with eq or ne, not {OPERATOR_WORDS[node.op]}", field="$filter")
             cols = self._value_columns(other)
             joined = " AND ".join(f"{c} {test}" for c in cols) if test == "IS NULL" else " OR ".join(f"{c} {test}" for c in cols)
             return Operand(f"({joined})", other.params * len(cols), "bool")
@@ -200,16 +200,16 @@ class FilterCompiler:
 
     # -- operands --------------------------------------------------------------
     def operand(self, node: Any) -> Operand:
-        if isinstance(node, q.Path):
-            return self.path(self.et, self.alias, node.segments)
-        if isinstance(node, q.Call):
+        if isinstance(node, F.Prop):
+            return self.path(self.et, self.alias, node.steps)
+        if isinstance(node, F.Call):
             return self._call(node)
-        if isinstance(node, q.Arith):
+        if isinstance(node, F.Arith):
             return self._arith(node)
-        if isinstance(node, q.Negate):
+        if isinstance(node, F.Negate):
             inner = self._numeric(self.operand(node.operand), node.operand)
             return Operand(f"(-{inner.sql})", inner.params, "number")
-        if isinstance(node, q.Compare | q.And | q.Or | q.Not):
+        if isinstance(node, F.Compare | F.And | F.Or | F.Not):
             return self._bool(node)
         return self._literal(node)
 
@@ -226,7 +226,7 @@ class FilterCompiler:
             return Operand("?", [self.db.time_in(value.astimezone(UTC))], "time")
         if isinstance(value, date):
             return Operand("?::date" if self.pg else "?", [value if self.pg else value.isoformat()], "date")
-        if isinstance(value, q.Geometry):
+        if isinstance(value, F.WktGeometry):
             if self.pg:
                 return Operand("ST_GeomFromText(?, 4326)", [value.shape.wkt], "geometry")
             return Operand("?", [shapely.to_wkb(value.shape)], "geometry", bbox=tuple(shapely.bounds(value.shape).tolist()))
@@ -298,8 +298,8 @@ class FilterCompiler:
         b = self._numeric(self.operand(node.right), node.right)
         params = a.params + b.params
         if node.op in _ARITH:
-            return Operand(f"({a.sql} {_ARITH[node.op]} {b.sql})", params, "number")
-        if node.op == "div":
+            return Operand(f"({a.sql} {node.op} {b.sql})", params, "number")
+        if node.op == "/":
             return Operand(f"(CAST({a.sql} AS double precision) / NULLIF({b.sql}, 0))" if self.pg else f"(CAST({a.sql} AS REAL) / {b.sql})", params, "number")
         if self.pg:
             return Operand(f"mod(CAST({a.sql} AS numeric), CAST({b.sql} AS numeric))", params, "number")
@@ -439,8 +439,8 @@ def _fill(template: str, parts: list[tuple[str, list[Any]]], kind: str) -> Opera
 
 
 def _describe(node: Any) -> str:
-    if isinstance(node, q.Path):
-        return "/".join(node.segments)
-    if isinstance(node, q.Call):
+    if isinstance(node, F.Prop):
+        return "/".join(node.steps)
+    if isinstance(node, F.Call):
         return f"{node.name}(…)"
     return repr(node)

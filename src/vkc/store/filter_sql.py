@@ -92,7 +92,7 @@ class FilterCompiler:
     # -- predicates --------------------------------------------------------
     def _predicate(self, node: Any) -> str:
         method: Callable[[Any], str] | None = getattr(self, "_" + type(node).__name__.lower(), None)
-        if method is None or not hasattr(node, "__dataclass_fields__") or isinstance(node, (F.Prop, F.Interval, F.Func)):
+        if method is None or not hasattr(node, "__dataclass_fields__") or isinstance(node, (F.Prop, F.Interval, F.Call)):
             raise InputError(f"filter: {_show(node)} is not a condition (true or false)", field="filter")
         return method(node)
 
@@ -110,7 +110,7 @@ class FilterCompiler:
 
     def _compare(self, node: F.Compare) -> str:
         left, right = node.left, node.right
-        if not isinstance(left, (F.Prop, F.Func)) and isinstance(right, (F.Prop, F.Func)):
+        if not isinstance(left, (F.Prop, F.Call)) and isinstance(right, (F.Prop, F.Call)):
             left, right = right, left
             op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(node.op, node.op)
         else:
@@ -185,10 +185,10 @@ class FilterCompiler:
 
     # -- operands ----------------------------------------------------------
     def _type_of(self, node: Any, *, allow_json: bool = False) -> OperandType:
-        if isinstance(node, F.Func):
-            inner = self._type_of(node.arg)
+        if isinstance(node, F.Call):
+            inner = self._type_of(node.args[0])
             if inner != "text":
-                raise InputError(f"filter: {node.name.upper()} needs text, {_show(node.arg)} is {inner}", field="filter")
+                raise InputError(f"filter: {node.name.upper()} needs text, {_show(node.args[0])} is {inner}", field="filter")
             raise InputError(f"filter: {node.name.upper()} is not supported by this server", field="filter")
         if not isinstance(node, F.Prop):
             return _literal_type(node)
@@ -207,7 +207,7 @@ class FilterCompiler:
         return field.type
 
     def _operand(self, node: Any, ftype: OperandType) -> str:
-        if isinstance(node, F.Func):
+        if isinstance(node, F.Call):
             self._type_of(node)
         if isinstance(node, F.Prop):
             if node.name == "id" and "id" not in self.fields:
