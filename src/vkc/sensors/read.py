@@ -20,10 +20,11 @@ from typing import Any
 from vkc.errors import InputError
 from vkc.sensors.db import Conn, SensorDb
 from vkc.sensors.entities import ENTITY_TYPES, EntityType, Relation
+from vkc.sensors.queryables import compiler as predicate_compiler
 from vkc.sensors.response_size import ResponseBudget, Size
 from vkc.sensors.schema import field_columns
-from vkc.sensors.sql_filter import FilterCompiler
 from vkc.sta import query_options as q
+from vkc.store.predicates import PredicateCompiler
 
 DEFAULT_TOP = 100
 MAX_TOP = 10_000
@@ -148,7 +149,7 @@ class Reader:
         self, conn: Conn, scope: Scope, opts: q.QueryOptions, next_link: Callable[[int], str] | None, default_top: int, budget: ResponseBudget
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         et = scope.et
-        compiler = FilterCompiler(self.db, et)
+        compiler = predicate_compiler(self.db, et)
         where, params = self._where(compiler, scope, opts)
         top = min(opts.top if opts.top is not None else default_top, MAX_TOP)
         order, order_params = self._order(compiler, opts)
@@ -165,7 +166,7 @@ class Reader:
 
     def one(self, conn: Conn, scope: Scope, opts: q.QueryOptions) -> dict[str, Any] | None:
         et = scope.et
-        where, params = self._where(FilterCompiler(self.db, et), scope, q.QueryOptions())
+        where, params = self._where(predicate_compiler(self.db, et), scope, q.QueryOptions())
         row = conn.execute(f"SELECT {self.select_list(et)} FROM {et.table} e WHERE {where} LIMIT 1", params).fetchone()
         if row is None:
             return None
@@ -175,16 +176,16 @@ class Reader:
         budget.check(entity["_size"])
         return self.finish(et, entity, opts)
 
-    def _where(self, compiler: FilterCompiler, scope: Scope, opts: q.QueryOptions) -> tuple[str, list[Any]]:
+    def _where(self, compiler: PredicateCompiler, scope: Scope, opts: q.QueryOptions) -> tuple[str, list[Any]]:
         if opts.filter is None:
             return scope.where, list(scope.params)
-        cond, params = compiler.where(opts.filter)
+        cond, params = compiler.condition(opts.filter, "$filter")
         return f"({scope.where}) AND {cond}", [*scope.params, *params]
 
-    def _order(self, compiler: FilterCompiler, opts: q.QueryOptions) -> tuple[str, list[Any]]:
+    def _order(self, compiler: PredicateCompiler, opts: q.QueryOptions) -> tuple[str, list[Any]]:
         if not opts.orderby:
             return "e.id", []
-        order, params = compiler.order(opts.orderby)
+        order, params = compiler.order([(item.expr, item.descending) for item in opts.orderby], "$orderby")
         return f"{order}, e.id", params
 
     # -- expansion ---------------------------------------------------------
@@ -236,15 +237,15 @@ class Reader:
         else:
             table, to_this, to_target = rel.link  # type: ignore[misc]
             source, key = f"{table} l JOIN {target.table} e ON e.id = l.{to_target}", f"l.{to_this}"
-        compiler = FilterCompiler(self.db, target)
+        compiler = predicate_compiler(self.db, target)
         cond, params = self.in_list(key, parent_ids)
         if opts.filter is not None:
-            fcond, fparams = compiler.where(opts.filter)
+            fcond, fparams = compiler.condition(opts.filter, "$filter")
             cond, params = f"{cond} AND {fcond}", [*params, *fparams]
         order, order_params = self._order(compiler, opts)
         top = min(opts.top if opts.top is not None else DEFAULT_TOP, MAX_TOP)
         if rel.target_fk:
-            fcond, fparams = compiler.where(opts.filter) if opts.filter is not None else ("TRUE", [])
+            fcond, fparams = compiler.condition(opts.filter, "$filter") if opts.filter is not None else ("TRUE", [])
             rows = self._first_per_parent(
                 conn, target, rel.target_fk, parent_ids, (fcond, fparams), (order, order_params), opts.skip, top + 1, budget.rows_allowed() + 1
             )
@@ -322,9 +323,7 @@ class Reader:
         return rows
 
     def in_list(self, column: str, values: list[Any]) -> tuple[str, list[Any]]:
-        if self.db.dialect == "postgres":
-            return f"{column} = ANY(?)", [list(values)]
-        return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+        return self.db.sql.in_list(column, values)
 
     # -- output ------------------------------------------------------------
     def self_link(self, et: EntityType, entity_id: Any) -> str:

@@ -30,6 +30,7 @@ import shapely
 from psycopg.types.json import Jsonb
 
 from vkc.errors import StoreError
+from vkc.store.dialect_predicates import PostgresPredicates, PredicateSpelling, SQLitePredicates
 
 DialectName = Literal["postgres", "sqlite"]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -37,8 +38,12 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 BBOX_SUFFIXES = ("_minx", "_miny", "_maxx", "_maxy")
 
 
-class Dialect:
-    """How one backend spells what differs between the two; pure: no connection of its own."""
+class Dialect(PredicateSpelling):
+    """How one backend spells what differs between the two; pure: no connection of its own.
+
+    The spelling of predicates (spatial tests, LIKE, feature times, JSON access …) is
+    :class:`~vkc.store.dialect_predicates.PredicateSpelling`'s part of it.
+    """
 
     name: DialectName
 
@@ -123,7 +128,7 @@ class Dialect:
         return f"<Dialect {self.name}>"
 
 
-class PostgresDialect(Dialect):
+class PostgresDialect(PostgresPredicates, Dialect):
     name: DialectName = "postgres"
 
     def adapt(self, statement: str) -> str:
@@ -218,7 +223,7 @@ class PostgresDialect(Dialect):
         )
 
 
-class SQLiteDialect(Dialect):
+class SQLiteDialect(SQLitePredicates, Dialect):
     name: DialectName = "sqlite"
 
     def time_in(self, t: datetime | None) -> Any:

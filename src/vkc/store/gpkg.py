@@ -35,10 +35,9 @@ import orjson
 import shapely
 
 from vkc.errors import FeatureNotFound, InputError, StoreError
-from vkc.store import gpkg_binary, gpkg_schema, indexes, migrations
+from vkc.store import gpkg_binary, gpkg_schema, indexes, migrations, sqlite_spatial
 from vkc.store.base import Store
 from vkc.store.dialect import SQLITE, Conn
-from vkc.store.gpkg_filter import register_functions
 from vkc.store.gpkg_read import read_collection, row_feature, select_list, where_sql
 from vkc.store.gpkg_write import GeoPackageTransaction, encode_batch
 from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Query, selected_fields
@@ -61,7 +60,7 @@ def _connect(path: str, *, readonly: bool, functions: Sequence[Callable[[sqlite3
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     conn.execute("PRAGMA busy_timeout = 30000")
     conn.execute("PRAGMA cache_size = -16384")
-    register_functions(conn)
+    sqlite_spatial.register(conn)
     for register in functions:
         register(conn)
     return conn

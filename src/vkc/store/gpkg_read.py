@@ -7,12 +7,13 @@ from typing import Any
 
 import orjson
 
-from vkc.errors import CollectionNotFound, InputError
-from vkc.store.filter_sql import FilterCompiler, order_sql
-from vkc.store.gpkg_filter import GeoPackageDialect
+from vkc.errors import CollectionNotFound
+from vkc.store.dialect import SQLITE
+from vkc.store.feature_queryables import order_sql, where_clauses
 from vkc.store.gpkg_schema import q, rtree_name
 from vkc.store.model import Collection, Feature, Field, FieldType, Query
-from vkc.store.values import format_datetime, from_sql, parse_datetime, to_sql
+from vkc.store.predicates import RTreeEnvelope
+from vkc.store.values import from_sql, parse_datetime
 
 
 def read_collection(conn: sqlite3.Connection, name: str, *, with_stats: bool = False, with_count: bool = True) -> Collection:
@@ -54,7 +55,11 @@ def where_sql(
     not_indexed: bool = False,
 ) -> tuple[str, list[Any]]:
     """SQL for a query; ``inside``/``outside`` keep only R*Tree boxes within / not within a box;
-    ``not_indexed`` scans the table in its own order (no property index)."""
+    ``not_indexed`` scans the table in its own order (no property index).
+
+    A ``bbox`` is served by the R*Tree as the first table: its boxes (32-bit, rounded outwards)
+    narrow the rows, and the caller tests the geometries exactly.
+    """
     table = q(coll.name)
     params: list[Any] = []
     clauses: list[str] = []
@@ -71,49 +76,9 @@ def where_sql(
             params += list(outside)
     else:
         frm = f"{table} t NOT INDEXED" if not_indexed else f"{table} t"
-    fields = coll.field_map()
-    ftype: FieldType
-    for cond in query.where:
-        if cond.field == "id":
-            column, ftype = "t.vkc_id", "text"
-        elif cond.field in fields:
-            column, ftype = f"t.{q(cond.field)}", fields[cond.field].type
-        else:
-            raise InputError(
-                f"collection {coll.name!r} has no property {cond.field!r}; properties: {', '.join(fields) or 'none'}",
-                field=cond.field,
-            )
-        if cond.op == "is_null":
-            clauses.append(f"{column} IS NULL")
-        elif cond.op == "not_null":
-            clauses.append(f"{column} IS NOT NULL")
-        elif cond.op == "in":
-            values = list(cond.value)
-            clauses.append(f"{column} IN ({', '.join('?' * len(values))})" if values else "0")
-            params += [to_sql(v, ftype) for v in values]
-        elif cond.op == "like":
-            clauses.append(f"{column} LIKE ? ESCAPE '\\'")
-            params.append(cond.value)
-        else:
-            clauses.append(f"{column} {cond.op} ?")
-            params.append(to_sql(cond.value, ftype))
-    if query.ids is not None:
-        ids = list(query.ids)
-        clauses.append(f"t.vkc_id IN ({', '.join('?' * len(ids))})" if ids else "0")
-        params += ids
-    if query.time is not None:
-        start, end = query.time
-        clauses.append("(t.vkc_time IS NOT NULL OR t.vkc_time_end IS NOT NULL)")
-        if start is not None:
-            clauses.append("t.vkc_time_end >= ?")
-            params.append(format_datetime(start))
-        if end is not None:
-            clauses.append("(t.vkc_time IS NULL OR t.vkc_time <= ?)")
-            params.append(format_datetime(end))
-    if query.filter is not None:
-        text, filter_params = FilterCompiler(coll, GeoPackageDialect(coll.name)).compile(query.filter)
-        clauses.append(text)
-        params += filter_params
+    conditions, condition_params = where_clauses(SQLITE, coll, query, envelope=RTreeEnvelope(q(rtree_name(coll.name))), bbox=False)
+    clauses += conditions
+    params += condition_params
     sql = f"SELECT {select} FROM {frm}"
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)

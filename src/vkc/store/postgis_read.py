@@ -10,11 +10,11 @@ import numpy as np
 import shapely
 from psycopg import sql
 
-from vkc.errors import CollectionNotFound, InputError
-from vkc.store.filter_sql import FilterCompiler, order_sql
-from vkc.store.model import Collection, Feature, Field, FieldType, Query
-from vkc.store.postgis_filter import PostGISDialect
-from vkc.store.values import format_datetime, to_sql
+from vkc.errors import CollectionNotFound
+from vkc.store.dialect import POSTGRES
+from vkc.store.feature_queryables import order_sql, where_clauses
+from vkc.store.model import Collection, Feature, Field, Query
+from vkc.store.values import format_datetime
 
 
 def read_collection(conn: Any, name: str, *, with_stats: bool = False, with_count: bool = True) -> Collection:
@@ -47,53 +47,9 @@ def where_sql(
 ) -> tuple[sql.Composed, list[Any]]:
     """SQL for a query; ``sort_matches`` orders by an expression of the row key, so that the planner finds
     the matches first (through a property index) and sorts them, instead of walking the key's index."""
-    params: list[Any] = []
-    clauses: list[sql.Composable] = []
-    if query.bbox is not None:
-        clauses.append(sql.SQL("t.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) AND ST_Intersects(t.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"))
-        params += [*query.bbox, *query.bbox]
-    fields = coll.field_map()
-    column: sql.Composable
-    ftype: FieldType
-    for cond in query.where:
-        if cond.field == "id":
-            column, ftype = sql.SQL("t.vkc_id"), "text"
-        elif cond.field in fields:
-            column, ftype = sql.SQL("t.{}").format(sql.Identifier(cond.field)), fields[cond.field].type
-        else:
-            raise InputError(
-                f"collection {coll.name!r} has no property {cond.field!r}; properties: {', '.join(fields) or 'none'}",
-                field=cond.field,
-            )
-        if cond.op == "is_null":
-            clauses.append(sql.SQL("{} IS NULL").format(column))
-        elif cond.op == "not_null":
-            clauses.append(sql.SQL("{} IS NOT NULL").format(column))
-        elif cond.op == "in":
-            clauses.append(sql.SQL("{} = ANY(%s)").format(column))
-            params.append([_param(v, ftype) for v in cond.value])
-        elif cond.op == "like":
-            clauses.append(sql.SQL("{} LIKE %s ESCAPE '\\'").format(column))
-            params.append(cond.value)
-        else:
-            clauses.append(sql.SQL("{} " + cond.op + " %s").format(column))
-            params.append(_param(cond.value, ftype))
-    if query.ids is not None:
-        clauses.append(sql.SQL("t.vkc_id = ANY(%s)"))
-        params.append(list(query.ids))
-    if query.time is not None:
-        start, end = query.time
-        clauses.append(sql.SQL("(t.vkc_time IS NOT NULL OR t.vkc_time_end IS NOT NULL)"))
-        if start is not None:
-            clauses.append(sql.SQL("t.vkc_time_end >= %s"))
-            params.append(start)
-        if end is not None:
-            clauses.append(sql.SQL("(t.vkc_time IS NULL OR t.vkc_time <= %s)"))
-            params.append(end)
-    if query.filter is not None:
-        text, filter_params = FilterCompiler(coll, PostGISDialect()).compile(query.filter)
-        clauses.append(sql.SQL(text))  # built only from quoted identifiers and placeholders
-        params += filter_params
+    conditions, params = where_clauses(POSTGRES, coll, query, envelope=None, bbox=True)
+    # the conditions are built from quoted identifiers and placeholders only
+    clauses = [sql.SQL(POSTGRES.adapt(text)) for text in conditions]
     stmt = sql.SQL("SELECT {} FROM {} t").format(select, sql.Identifier(coll.name))
     if clauses:
         stmt = sql.SQL("{} WHERE {}").format(stmt, sql.SQL(" AND ").join(clauses))
@@ -144,14 +100,6 @@ def rows_features(rows: list[tuple[Any, ...]], fields: list[Field]) -> Iterator[
     geoms = shapely.from_wkb(np.array([None if r[1] is None else bytes(r[1]) for r in rows], dtype=object))
     for row, geom in zip(rows, geoms.tolist()):
         yield row_feature(row, geom, fields)
-
-
-def _param(value: Any, ftype: FieldType) -> Any:
-    if ftype == "json":
-        from psycopg.types.json import Jsonb
-
-        return Jsonb(value)
-    return to_sql(value, ftype)
 
 
 def row_feature(row: tuple[Any, ...], geometry: Any, fields: list[Field]) -> Feature:

@@ -14,7 +14,24 @@ import shapely
 from vkc.errors import InputError
 from vkc.parsing import Limits
 from vkc.parsing.phrases import literal_phrase
-from vkc.store.filters import And, Between, BoolValue, Compare, Expr, Func, In, Interval, IsNull, Like, Not, Or, Prop, Spatial, Temporal
+from vkc.store.filters import (
+    FUNCTIONS,
+    And,
+    Between,
+    BoolValue,
+    Call,
+    Compare,
+    Expr,
+    In,
+    Interval,
+    IsNull,
+    Like,
+    Not,
+    Or,
+    Prop,
+    Spatial,
+    Temporal,
+)
 
 LIMITS = Limits()
 MAX_LENGTH = LIMITS.max_length
@@ -43,6 +60,11 @@ def is_predicate(node: Any) -> bool:
     return isinstance(node, PREDICATES)
 
 
+def is_text_function(node: Any) -> bool:
+    """Whether ``node`` is ``CASEI(...)`` or ``ACCENTI(...)``."""
+    return isinstance(node, Call) and node.name in FUNCTIONS
+
+
 def join(cls: type[And] | type[Or], items: list[Any]) -> And | Or:
     """``And`` / ``Or`` of the items, with nested ones of the same kind flattened."""
     flat: list[Any] = []
@@ -57,7 +79,7 @@ def describe(value: Any) -> str:
         return "a condition"
     if isinstance(value, Prop):
         return f"the property {value.name!r}"
-    if isinstance(value, Func):
+    if is_text_function(value):
         return f"{value.name.upper()}(...)"
     if isinstance(value, Interval):
         return "an interval"
@@ -81,7 +103,7 @@ def as_predicate(node: Any, where: str) -> Expr:
 
 def check_scalar(value: Any, role: str, where: str) -> None:
     """Operands of comparisons, BETWEEN and IN: properties, CASEI/ACCENTI, strings, numbers, booleans, dates, timestamps."""
-    if isinstance(value, (Prop, Func, str, int, float, date)):
+    if isinstance(value, (Prop, str, int, float, date)) or is_text_function(value):
         return
     if isinstance(value, shapely.Geometry):
         raise error(f"{role} is a geometry {where}; geometries can only be used in spatial functions (S_INTERSECTS, ...)")
@@ -92,15 +114,15 @@ def check_scalar(value: Any, role: str, where: str) -> None:
 
 def check_text(value: Any, role: str, where: str) -> None:
     """Arguments of CASEI / ACCENTI and the left side of LIKE: a string, a property or CASEI/ACCENTI."""
-    if not isinstance(value, (Prop, Func, str)):
+    if not (isinstance(value, (Prop, str)) or is_text_function(value)):
         raise error(f"{role} must be a string, a property or CASEI/ACCENTI(...) {where}, not {describe(value)}")
 
 
 def check_pattern(value: Any, where: str) -> None:
     """A LIKE pattern: a string, possibly inside CASEI / ACCENTI."""
     inner = value
-    while isinstance(inner, Func):
-        inner = inner.arg
+    while is_text_function(inner):
+        inner = inner.args[0]
     if not isinstance(inner, str):
         raise error(f"the pattern of LIKE must be a quoted string (optionally inside CASEI/ACCENTI) {where}, not {describe(inner)}")
 

@@ -22,7 +22,6 @@ from vkc.sta.odata_expr.tree import (
     Call,
     Compare,
     Duration,
-    Geometry,
     Negate,
     Not,
     Or,
@@ -31,6 +30,7 @@ from vkc.sta.odata_expr.tree import (
     describe,
     is_condition,
 )
+from vkc.store import filters as F
 
 _DE9IM_RE = re.compile(r"[012TF*]{9}", re.ASCII | re.IGNORECASE)
 
@@ -95,8 +95,8 @@ class _Parser(Parser):
 
     def check_number_like(self, node: Any, token: Token, role: str) -> Any:
         """Operands of arithmetic and unary minus: anything but conditions, strings, booleans and geometries."""
-        if isinstance(node, Compare | And | Or | Not | bool | str | Geometry) or (
-            isinstance(node, Call) and node.name in BOOLEAN_FUNCTIONS
+        if isinstance(node, F.Compare | F.And | F.Or | F.Not | bool | str | F.WktGeometry) or (
+            isinstance(node, F.Call) and node.name in BOOLEAN_FUNCTIONS
         ):
             raise self.fail(f"{role} must be a number, a date/time or a duration, not {describe(node)}", token)
         return node

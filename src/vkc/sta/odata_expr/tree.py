@@ -1,4 +1,9 @@
-"""The syntax tree of SensorThings OData expressions, the operator and function tables, and where a text comes from."""
+"""SensorThings OData expressions: the operator and function tables, the constructors of their nodes, and where a text comes from.
+
+The nodes are those of the one expression tree, :mod:`vkc.store.filters`; the
+constructors here take OData's spelling (``Compare("eq", …)``, ``And(left, right)``,
+``Path(("Datastream", "id"))``) and build them.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vkc.parsing import Limits, SourceText, literal_phrase
+from vkc.store import filters as F
 
 LIMITS = Limits()
 MAX_LENGTH = LIMITS.max_length
@@ -73,103 +79,68 @@ FUNCTION_HINTS = {
 }
 
 
-# -- the tree ----------------------------------------------------------------
+# -- the tree: OData's spelling of the shared nodes of vkc.store.filters ------------
+
+#: OData's operator words and the tree's symbols
+COMPARISON_SYMBOLS = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+ARITHMETIC_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%"}
+OPERATOR_WORDS = {symbol: word for word, symbol in (*COMPARISON_SYMBOLS.items(), *ARITHMETIC_SYMBOLS.items())}
+
+Duration = F.Duration
+#: a ``geography'…'`` or ``geometry'…'`` literal: its WKT (without an SRID prefix) and the shapely geometry
+Geometry = F.WktGeometry
+Negate = F.Negate
+Not = F.Not
+Call = F.Call
 
 
-@dataclass(frozen=True)
-class Path:
+def Path(segments: tuple[str, ...]) -> F.Prop:  # noqa: N802 - builds a node, as the classes do
     """A property or navigation path: ``name``, ``Datastream/Thing/name``, ``properties/owner/name``."""
-
-    segments: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Duration:
-    """An OData ``duration'P1DT2H'`` literal, as a (possibly negative) number of seconds."""
-
-    seconds: float
+    return F.Prop(segments[0], segments[1:])
 
 
-@dataclass(frozen=True)
-class Geometry:
-    """A ``geography'…'`` or ``geometry'…'`` literal: its WKT (without an SRID prefix) and the shapely geometry."""
-
-    wkt: str
-    shape: Any
-
-
-@dataclass(frozen=True)
-class Arith:
-    """``left op right`` with op one of ``add sub mul div mod``."""
-
-    op: str
-    left: Any
-    right: Any
-
-
-@dataclass(frozen=True)
-class Negate:
-    """Unary minus on something other than a number literal (number literals are negated in place)."""
-
-    operand: Any
-
-
-@dataclass(frozen=True)
-class Compare:
+def Compare(op: str, left: Any, right: Any) -> F.Compare:  # noqa: N802
     """``left op right`` with op one of ``eq ne gt ge lt le``."""
-
-    op: str
-    left: Any
-    right: Any
+    return F.Compare(COMPARISON_SYMBOLS[op], left, right)
 
 
-@dataclass(frozen=True)
-class And:
-    left: Any
-    right: Any
+def Arith(op: str, left: Any, right: Any) -> F.Arith:  # noqa: N802
+    """``left op right`` with op one of ``add sub mul div mod``."""
+    return F.Arith(ARITHMETIC_SYMBOLS[op], left, right)
 
 
-@dataclass(frozen=True)
-class Or:
-    left: Any
-    right: Any
+def And(left: Any, right: Any) -> Any:  # noqa: N802
+    """``left and right``, runs of ``and`` as one node."""
+    return F.conjunction([left, right])
 
 
-@dataclass(frozen=True)
-class Not:
-    operand: Any
-
-
-@dataclass(frozen=True)
-class Call:
-    """A built-in function call; ``name`` is lower-case (``geo.intersects``, ``st_within``, ``substring`` …)."""
-
-    name: str
-    args: tuple[Any, ...]
+def Or(left: Any, right: Any) -> Any:  # noqa: N802
+    """``left or right``, runs of ``or`` as one node."""
+    return F.disjunction([left, right])
 
 
 def describe(node: Any) -> str:
     """A short phrase naming what a node is, for messages."""
-    if isinstance(node, Path):
-        return f"the property {'/'.join(node.segments)!r}"
-    if isinstance(node, Call):
+    if isinstance(node, F.Prop):
+        return f"the property {'/'.join(node.steps)!r}"
+    if isinstance(node, F.Call):
         return f"{node.name}(...)"
-    if isinstance(node, Compare | And | Or | Not):
+    if isinstance(node, F.Compare | F.And | F.Or | F.Not):
         return "a condition"
-    if isinstance(node, Arith | Negate):
+    if isinstance(node, F.Arith | F.Negate):
         return "an arithmetic expression"
-    if isinstance(node, Duration):
+    if isinstance(node, F.Duration):
         return "a duration"
-    if isinstance(node, Geometry):
+    if isinstance(node, F.WktGeometry):
         return f"a geometry ({node.shape.geom_type})"
     return literal_phrase(node) or type(node).__name__
 
 
 def is_condition(node: Any) -> bool:
     """Whether a node can be a condition: a comparison, and/or/not, true/false, a boolean function, or a (boolean) property."""
-    if isinstance(node, Compare | And | Or | Not | Path | bool):
+    if isinstance(node, F.Compare | F.And | F.Or | F.Not | F.Prop | bool):
         return True
-    return isinstance(node, Call) and node.name in BOOLEAN_FUNCTIONS
+    return isinstance(node, F.Call) and node.name in BOOLEAN_FUNCTIONS
 
 
 # -- where the text comes from, for messages ----------------------------------
