@@ -60,13 +60,16 @@ def create_user_token(store: Store, user: str, *, expires: datetime | None = Non
     users.get_user(store, user)
     if expires is not None and expires <= datetime.now(UTC):
         raise InputError("the token would expire before it is made", field="expires")
+    return _mint(store, {"role": "user", "user": user, "name": name}, expires)
+
+
+def _mint(store: Store, fields: dict[str, Any], expires: datetime | None) -> tuple[str, str]:
+    """Make a token with the record ``fields`` (and its id, times and state); returns (token_id, token)."""
     token_id = secrets.token_hex(4)
     token = f"vkc_{token_id}_{secrets.token_urlsafe(32)}"
     record = {
         "id": token_id,
-        "role": "user",
-        "user": user,
-        "name": name,
+        **fields,
         "created": datetime.now(UTC).isoformat(),
         "expires": None if expires is None else expires.astimezone(UTC).isoformat(),
         "revoked": None,
@@ -106,20 +109,8 @@ def create_token(
         granted.append(features(collection))
     if not granted:
         granted = list(EDITOR_DEFAULT)
-    token_id = secrets.token_hex(4)
-    token = f"vkc_{token_id}_{secrets.token_urlsafe(32)}"
-    record = {
-        "id": token_id,
-        "role": role,
-        "collection": collection,
-        "scopes": sorted([s.kind, s.resource] for s in set(granted)),
-        "name": name,
-        "created": datetime.now(UTC).isoformat(),
-        "expires": None if expires is None else expires.astimezone(UTC).isoformat(),
-        "revoked": None,
-    }
-    store.put_record(KIND, _digest(token), record)
-    return token_id, token
+    scopes_held = sorted([s.kind, s.resource] for s in set(granted))
+    return _mint(store, {"role": role, "collection": collection, "scopes": scopes_held, "name": name}, expires)
 
 
 def list_tokens(store: Store) -> list[dict[str, Any]]:
@@ -147,15 +138,7 @@ def verify(store: Store, authorization: str | None) -> Grant:
     """
     if not authorization:
         raise AuthenticationError("this request changes data and needs a token: send 'Authorization: Bearer <token>'")
-    scheme, _, token = authorization.partition(" ")
-    token = token.strip()
-    if scheme.lower() == "basic" and token:
-        try:
-            token = base64.b64decode(token, validate=True).decode("utf-8").partition(":")[2]
-        except (binascii.Error, UnicodeDecodeError):
-            raise AuthenticationError("the Basic credentials are not valid base64") from None
-    elif scheme.lower() != "bearer":
-        token = ""
+    token = presented_token(authorization)
     if not token:
         raise AuthenticationError("the Authorization header must be 'Bearer <token>' (or Basic with the token as password)")
     digest = _digest(token)
@@ -173,6 +156,18 @@ def verify(store: Store, authorization: str | None) -> Grant:
         role, scopes = users.scopes_of(user, component_scopes(store))
         return Grant(token_id=record["id"], role=role, scopes=scopes, name=record.get("name", ""), user=record["user"])
     return Grant(token_id=record["id"], role=record["role"], scopes=token_scopes(record), name=record.get("name", ""))
+
+
+def presented_token(authorization: str) -> str:
+    """The token an ``Authorization`` value carries: Bearer, or Basic with the token as password; "" for another scheme."""
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() == "basic" and token:
+        try:
+            return base64.b64decode(token, validate=True).decode("utf-8").partition(":")[2]
+        except (binascii.Error, UnicodeDecodeError):
+            raise AuthenticationError("the Basic credentials are not valid base64") from None
+    return token if scheme.lower() == "bearer" else ""
 
 
 def require(store: Store, authorization: str | None, scope: Scope) -> Grant:

@@ -23,6 +23,7 @@ Users are kept in the store's records (kind ``user``) on both backends.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
@@ -115,7 +116,7 @@ def check_credentials(store: Store, name: str, password: str) -> dict[str, Any] 
     record = store.get_record(KIND, name) if _NAME.fullmatch(name or "") else None
     stored = record.get("password") if record else None
     try:
-        HASHER.verify(stored or _DUMMY, password)
+        HASHER.verify(stored or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if record is None or stored is None or record.get("disabled"):
@@ -123,7 +124,10 @@ def check_credentials(store: Store, name: str, password: str) -> dict[str, Any] 
     return public(record)
 
 
-_DUMMY = HASHER.hash("a password nobody has, to spend the same time on unknown users")
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against for unknown users, so they take as long as known ones (made at first use, not at import)."""
+    return HASHER.hash("a password nobody has, to spend the same time on unknown users")
 
 
 def grant(store: Store, name: str, role: str, target: str = ANY, *, components: Mapping[str, Iterable[Scope]] | None = None) -> dict[str, Any]:

@@ -62,6 +62,10 @@ def _zone(name: str | None) -> tzinfo | None:
     return None if name is None else time_zone(name, "--tz")
 
 
+#: what reading a gzip file cut short, corrupt or not gzip at all raises
+_DAMAGED = (EOFError, OSError, zlib.error)
+
+
 def _open_text(path: str) -> io.TextIOBase:
     try:
         raw = open(path, "rb")  # noqa: SIM115 - closed by the reader's finally
@@ -121,7 +125,7 @@ def _csv_records(text: io.TextIOBase, path: str, dialect: dict[str, str]) -> Ite
         header_line = text.readline()
     except UnicodeDecodeError:
         raise FormatError(f"{path}: not UTF-8 text", field="file") from None
-    except (EOFError, OSError, zlib.error) as exc:
+    except _DAMAGED as exc:
         raise FormatError(f"{path}: not a readable gzip file: {exc}", field="file") from None
     delimiter = dialect["delimiter"] = ";" if header_line.count(";") > header_line.count(",") else ","
     header = [h.strip().lower() for h in next(csv.reader([header_line], delimiter=delimiter), [])]
@@ -147,7 +151,7 @@ def _csv_records(text: io.TextIOBase, path: str, dialect: dict[str, str]) -> Ite
 
     except (UnicodeDecodeError, csv.Error) as exc:
         raise FormatError(f"{path}: line {line + 1} cannot be read: {exc}", field="file") from None
-    except (EOFError, OSError, zlib.error) as exc:  # a gzip file cut short or corrupt
+    except _DAMAGED as exc:
         raise FormatError(f"{path}: the compressed file is damaged near line {line + 1}: {exc}", field="file") from None
 
 
@@ -174,7 +178,7 @@ def _jsonl_records(text: io.TextIOBase, path: str) -> Iterator[tuple[int, tuple[
             yield line, tuple(values), raw.strip()
     except UnicodeDecodeError:
         raise FormatError(f"{path}: line {line + 1} is not UTF-8 text", field="file") from None
-    except (EOFError, OSError, zlib.error) as exc:  # a gzip file cut short or corrupt
+    except _DAMAGED as exc:
         raise FormatError(f"{path}: the compressed file is damaged near line {line + 1}: {exc}", field="file") from None
 
 

@@ -21,7 +21,7 @@ from vkc.errors import InputError
 from vkc.sensors.db import Conn, SensorDb
 from vkc.sensors.entities import ENTITY_TYPES, EntityType, Relation
 from vkc.sensors.queryables import compiler as predicate_compiler
-from vkc.sensors.response_size import ResponseBudget, Size
+from vkc.sensors.response_size import ResponseBudget
 from vkc.sensors.schema import field_columns
 from vkc.sta import query_options as q
 from vkc.store.predicates import PredicateCompiler
@@ -109,9 +109,7 @@ class Reader:
         budget = ResponseBudget(has_expand=bool(opts.expand))
         entities, result = self._page(conn, scope, opts, next_link, default_top, budget)
         self.expand(conn, scope.et, entities, opts.expand, budget)
-        total = Size()
-        for e in entities:
-            budget.attach(total, e["_size"])
+        budget.check_all(e["_size"] for e in entities)
         result["value"] = [self.finish(scope.et, e, opts) for e in entities]
         return result
 
@@ -131,9 +129,7 @@ class Reader:
             raise InputError(f"{what}; components are {', '.join(sorted(known))}", field="$resultFormat")
         budget = ResponseBudget(has_expand=False)
         entities, result = self._page(conn, scope, opts, next_link, DEFAULT_TOP, budget)
-        total = Size()
-        for e in entities:
-            budget.attach(total, e["_size"])
+        budget.check_all(e["_size"] for e in entities)
         blocks: dict[Any, list[list[Any]]] = {}
         for e in entities:
             row = [e["@iot.id"] if c == "id" else e.get(c) for c in components]

@@ -20,6 +20,7 @@ carry), close enough to bound memory, not to predict ``Content-Length``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,12 @@ class ResponseBudget:
         """``child`` is expanded under ``parent``; refuse the request when ``parent`` passes a limit."""
         parent.add(child)
         self.check(parent)
+
+    def check_all(self, sizes: Iterable[Size]) -> None:
+        """Refuse the request when ``sizes`` (a page's entities) together pass a limit."""
+        total = Size()
+        for size in sizes:
+            self.attach(total, size)
 
     def check(self, size: Size) -> None:
         if size.entities > self.max_entities:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
 from vkc.errors import InputError
-from vkc.store.model import RESERVED_NAMES, Collection, EncodedBatch, Field, FieldType
+from vkc.store.model import CONTROL_CHARACTERS, RESERVED_NAMES, Collection, EncodedBatch, Field, FieldType
 from vkc.store.values import column_type, to_sql, widen
 
 
@@ -92,16 +91,13 @@ def column_to_sql(column: list[Any] | None, ftype: FieldType, n: int) -> list[An
     return [to_sql(v, ftype) for v in column]
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
 def check_field_names(fields: Iterable[Field]) -> None:
     seen: set[str] = set()
     for f in fields:
         low = f.name.lower()
         if low in RESERVED_NAMES:
             raise InputError(f"property name {f.name!r} is reserved by the store", field=f.name)
-        control = _CONTROL.search(f.name)
+        control = CONTROL_CHARACTERS.search(f.name)
         if control is not None or not f.name:
             what = "is empty" if control is None else f"holds a control character (U+{ord(control.group()):04X})"
             raise InputError(f"property name {f.name!r} {what}; rename it", field="properties")

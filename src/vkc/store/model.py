@@ -36,7 +36,8 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _T = TypeVar("_T")
 #: The longest feature id the store takes, in characters.
 MAX_FEATURE_ID_LENGTH = 256
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: control characters (C0, DEL and C1): no feature id or property name holds one
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def feature_id_problem(feature_id: str) -> str | None:
@@ -51,7 +52,7 @@ def feature_id_problem(feature_id: str) -> str | None:
         return "a feature id neither begins nor ends with '/'"
     if len(feature_id) > MAX_FEATURE_ID_LENGTH:
         return f"a feature id is at most {MAX_FEATURE_ID_LENGTH} characters, this one {len(feature_id):,}"
-    found = _CONTROL.search(feature_id)
+    found = CONTROL_CHARACTERS.search(feature_id)
     if found is not None:
         return f"a feature id holds no control characters (found U+{ord(found.group()):04X} at character {found.start() + 1})"
     return None
@@ -65,7 +66,7 @@ def first_bad_feature_id(ids: list[str]) -> tuple[int, str] | None:
     suspect = (
         min(map(len, ids)) == 0
         or max(map(len, ids)) > MAX_FEATURE_ID_LENGTH
-        or _CONTROL.search("".join(ids)) is not None
+        or CONTROL_CHARACTERS.search("".join(ids)) is not None
         or edges.startswith("/")
         or edges.endswith("/")
         or "/\x00" in edges

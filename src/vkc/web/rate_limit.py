@@ -11,8 +11,6 @@ turns the limits off (benchmarks on loopback do).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 import re
 import threading
@@ -21,10 +19,11 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from vkc.errors import TooManyRequests
+from vkc.auth import presented_token
+from vkc.errors import AuthenticationError, TooManyRequests
 from vkc.web.problems import problem
 
-_TOKEN_ID = re.compile(rb"vkc_([0-9a-f]{8})_")
+_TOKEN_ID = re.compile(r"vkc_([0-9a-f]{8})_")
 MAX_BUCKETS = 100_000
 
 
@@ -85,11 +84,9 @@ def _token_id(scope: Scope) -> bytes | None:
     header = next((v for k, v in scope["headers"] if k == b"authorization"), None)
     if header is None:
         return None
-    scheme, _, value = header.partition(b" ")
-    if scheme.lower() == b"basic":
-        try:
-            value = base64.b64decode(value.strip(), validate=True)
-        except (binascii.Error, ValueError):
-            return None
-    match = _TOKEN_ID.search(value)
-    return match.group(1) if match else None
+    try:
+        token = presented_token(header.decode("latin-1"))
+    except AuthenticationError:
+        return None
+    match = _TOKEN_ID.match(token)
+    return match.group(1).encode() if match else None
