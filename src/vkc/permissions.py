@@ -20,6 +20,8 @@ collection named ``alerts`` is ``features:alerts``, which is not
 
 from __future__ import annotations
 
+import getpass
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -102,6 +104,15 @@ class Grant:
         return bool(places) and wanted.kind in LOCATED_KINDS and all(any(p.within(s) for s in self.provinces) for p in places)
 
     @property
+    def actor(self) -> str:
+        """Who acts, as the audit trail names them: ``user:<name>``, ``token:<id>``, or ``local:<OS user>`` for a ``vkc`` command."""
+        if self.user is not None:
+            return f"user:{self.user}"
+        if self.token_id == LOCAL_TOKEN_ID:
+            return local_actor()
+        return f"token:{self.token_id}"
+
+    @property
     def provinces(self) -> list[str]:
         """The ``<GSO code>@<date>`` of every province scope held."""
         return sorted(s.resource for s in self.scopes if s.kind == "province" and s.resource)
@@ -120,7 +131,16 @@ class Grant:
             raise PermissionDenied(f"{holder} does not hold the scope {wanted}{where} (held: {held})", scope=str(wanted))
 
 
-#: the grant of whoever runs a ``vkc`` command: they open the store (its file, or its database URL) themselves, so they hold every right
-LOCAL_ADMIN = Grant(token_id="local", role="admin", scopes=frozenset(), name="the local user")
+def local_actor() -> str:
+    """``local:<OS user>``: whoever runs a ``vkc`` command, or the library, with the store in hand."""
+    try:
+        return f"local:{getpass.getuser()}"
+    except (KeyError, OSError):  # a container user with no passwd entry
+        return f"local:uid{os.getuid()}"
 
-__all__ = ["ANY", "LOCAL_ADMIN", "LOCATED_KINDS", "Grant", "Place", "Scope", "ScopeKind", "features", "parse_scope"]
+
+LOCAL_TOKEN_ID = "local"
+#: the grant of whoever runs a ``vkc`` command: they open the store (its file, or its database URL) themselves, so they hold every right
+LOCAL_ADMIN = Grant(token_id=LOCAL_TOKEN_ID, role="admin", scopes=frozenset(), name="the local user")
+
+__all__ = ["ANY", "LOCAL_ADMIN", "local_actor", "LOCATED_KINDS", "Grant", "Place", "Scope", "ScopeKind", "features", "parse_scope"]

@@ -50,7 +50,7 @@ def test_a_store_opened_with_no_components_holds_only_the_kernel_s_tables(tmp_pa
     from vkc.store.gpkg import GeoPackageStore
 
     with GeoPackageStore(tmp_path / "bare.gpkg", components=()) as store:
-        assert set(store.versions) == {"store"}
+        assert set(store.versions) == {"store", "audit"}
         with store.reading() as conn:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert not any(t.startswith(("sta_", "vkc_alert")) for t in tables)

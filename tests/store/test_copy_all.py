@@ -28,7 +28,7 @@ from vkc.sensors.db import SensorDb
 from vkc.sensors.ingest import ingest_rows
 from vkc.sensors.observation_files import ObservationRow
 from vkc.sensors.stations import upsert_stations
-from vkc.store import Query, Store, open_store
+from vkc.store import Query, Store, audit, open_store
 from vkc.store.copy import component_tables, copy_store, copy_table
 from vkc.store.dialect import BBOX_SUFFIXES
 from vkc.store.tables import Table
@@ -167,9 +167,12 @@ def dump_table(store: Store, table: Table) -> list[dict[str, Any]]:
 def dump(store: Store) -> dict[str, Any]:
     """Everything the store holds, table by table, in a form both backends give alike."""
     declared = {t.name: t for t in component_tables(store)}
-    assert platform_tables(store) == {*declared, "vkc_records"}  # the declarations cover every platform table
+    assert platform_tables(store) == {*declared, "vkc_records", audit.TABLE}  # the declarations cover every platform table
     out: dict[str, Any] = {name: dump_table(store, t) for name, t in declared.items()}
     out["vkc_records"] = {kind: store.records(kind) for kind in store.record_kinds()}
+    with store.reading() as conn:
+        out[audit.TABLE] = [e.json() for e in audit.entries(conn)]
+        assert audit.verify(conn).intact
     for c in store.collections():
         out[f"collection {c.name}"] = (
             (c.title, c.description, c.geometry_type, c.fields, c.metadata, c.count),

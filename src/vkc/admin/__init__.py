@@ -18,7 +18,9 @@ from shapely.strtree import STRtree
 
 from vkc.errors import InputError, NotFoundError
 from vkc.parsing import times
+from vkc.permissions import LOCAL_ADMIN
 from vkc.store import Collection, Feature, Field, Store, WriteResult
+from vkc.store.audit import Change
 from vkc.store.model import OPEN_END
 
 REFORM_DATE = date(2025, 7, 1)
@@ -196,7 +198,9 @@ def load_into(store: Store, name: str = "admin_units") -> WriteResult:
     )
     with store.transaction() as tx:
         tx.create_collection(collection, exist_ok=True)
-        return tx.upsert(name, features)
+        result = tx.upsert(name, features)
+        tx.record(Change(LOCAL_ADMIN.actor, "admin.load", f"features:{name}", after={"units": len(features), "source": SOURCE}))
+        return result
 
 
 __all__ = ["AdminUnit", "all_units", "get", "load_into", "locate", "parse_date", "predecessors", "successor", "units"]

@@ -21,8 +21,10 @@ from typing import Any
 from vkc import admin
 from vkc.errors import InputError, NotFoundError
 from vkc.outbound import OutboundPolicy
+from vkc.permissions import LOCAL_ADMIN, Grant
 from vkc.sensors.db import Conn, SensorDb
 from vkc.sensors.read import format_time
+from vkc.store.audit import Change, append
 
 INDICES = ("vn", "us")
 _CONDITION_KEYS = {"index", "above", "province", "stations"}
@@ -56,7 +58,9 @@ def check_condition(condition: Any) -> dict[str, Any]:
     return out
 
 
-def create(db: SensorDb, url: Any, condition: Any, description: str = "", *, policy: OutboundPolicy | None = None) -> dict[str, Any]:
+def create(
+    db: SensorDb, url: Any, condition: Any, description: str = "", *, policy: OutboundPolicy | None = None, by: Grant = LOCAL_ADMIN
+) -> dict[str, Any]:
     """Store a subscription; the result is the only place its ``secret`` is shown.
 
     The URL must lead to public addresses only (or to networks ``policy`` allows;
@@ -74,7 +78,9 @@ def create(db: SensorDb, url: Any, condition: Any, description: str = "", *, pol
             "INSERT INTO vkc_alert_subscriptions (url, condition, secret, description, created, active) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             [url, db.json_in(condition), secret, description, db.time_in(now), True],
         ).fetchone()
-        return {**_get(db, conn, subscription_id), "secret": secret}
+        created = _get(db, conn, subscription_id)
+        append(conn, Change(by.actor, "alerts.subscribe", f"alerts:subscription/{subscription_id}", after=created))  # never the secret
+        return {**created, "secret": secret}
 
 
 _COLUMNS = "id, url, condition, description, created, active"
@@ -107,12 +113,15 @@ def _get(db: SensorDb, conn: Conn, subscription_id: int) -> dict[str, Any]:
     return _public(db, row)
 
 
-def cancel(db: SensorDb, subscription_id: int) -> dict[str, Any]:
+def cancel(db: SensorDb, subscription_id: int, *, by: Grant = LOCAL_ADMIN) -> dict[str, Any]:
     """Stop a subscription; its recorded events stay, and undelivered ones are no longer sent."""
     with db.writing() as conn:
-        _get(db, conn, subscription_id)
+        before = _get(db, conn, subscription_id)
         conn.execute("UPDATE vkc_alert_subscriptions SET active = ? WHERE id = ?", [False, subscription_id])
-        return _get(db, conn, subscription_id)
+        after = _get(db, conn, subscription_id)
+        if before != after:
+            append(conn, Change(by.actor, "alerts.cancel", f"alerts:subscription/{subscription_id}", before, after))
+        return after
 
 
 def deliveries(db: SensorDb, subscription_id: int, *, limit: int = 100) -> list[dict[str, Any]]:

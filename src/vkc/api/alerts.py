@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -15,6 +16,7 @@ from vkc.api.ogc.body import read_json
 from vkc.api.ogc.common import PROBLEM, json_response, store_of
 from vkc.errors import InputError
 from vkc.parsing.numbers import INT64_MAX
+from vkc.permissions import Grant
 from vkc.sensors.db import SensorDb
 
 router = APIRouter(prefix="/api/alerts", tags=["Air quality alerts"])
@@ -29,8 +31,13 @@ SubscriptionId = Annotated[int, Path(ge=1, le=INT64_MAX, description="The subscr
 
 def _db(request: Request) -> SensorDb:
     """The sensor tables, if the token may manage alerts (a store read: for a worker thread)."""
-    auth.require(store_of(request), request.headers.get("authorization"), MANAGE)
-    return SensorDb(store_of(request))
+    return _authorised(request)[0]
+
+
+def _authorised(request: Request) -> tuple[SensorDb, Grant]:
+    """The sensor tables and the grant of a token that may manage alerts (a store read: for a worker thread)."""
+    grant = auth.require(store_of(request), request.headers.get("authorization"), MANAGE)
+    return SensorDb(store_of(request)), grant
 
 
 @router.post(
@@ -41,14 +48,16 @@ def _db(request: Request) -> SensorDb:
     responses=ERRORS,
 )
 async def subscribe(request: Request) -> Response:
-    db = await run_in_threadpool(_db, request)
+    db, grant = await run_in_threadpool(_authorised, request)
     body = await read_json(request)
     if not isinstance(body, dict):
         raise InputError("expected a JSON object with url and condition", field="body")
     unknown = sorted(set(body) - {"url", "condition", "description"})
     if unknown:
         raise InputError(f"unknown {', '.join(unknown)}; a subscription has url, condition and description", field="body")
-    created = await run_in_threadpool(subscriptions.create, db, body.get("url"), body.get("condition"), body.get("description", ""))
+    created = await run_in_threadpool(
+        partial(subscriptions.create, db, body.get("url"), body.get("condition"), body.get("description", ""), by=grant)
+    )
     return json_response(created, status_code=201, headers={"Location": f"{request.url}/{created['id']}"})
 
 
@@ -64,7 +73,8 @@ def get_subscription(subscription_id: SubscriptionId, request: Request) -> Respo
 
 @router.delete("/subscriptions/{subscription_id}", summary="Stop a subscription (its record and events stay)", responses=ERRORS)
 def cancel_subscription(subscription_id: SubscriptionId, request: Request) -> Response:
-    return json_response(subscriptions.cancel(_db(request), subscription_id))
+    db, grant = _authorised(request)
+    return json_response(subscriptions.cancel(db, subscription_id, by=grant))
 
 
 @router.get("/subscriptions/{subscription_id}/events", summary="A subscription's events, newest first, with their delivery state", responses=ERRORS)

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from vkc import auth
 from vkc.api.ogc.body import read_json
 from vkc.api.ogc.common import JSON, PROBLEM, json_response, store_of
+from vkc.permissions import Grant
 from vkc.sensors.scopes import SENSORTHINGS
 from vkc.sta.service import VERSION, SensorThings
 
@@ -41,9 +42,9 @@ def _service(request: Request) -> SensorThings:
     return SensorThings(store_of(request), str(request.base_url).rstrip("/") + PREFIX)
 
 
-def _authorise(request: Request) -> None:
-    """Raise unless the token may write SensorThings (a store read: for a worker thread)."""
-    auth.require(store_of(request), request.headers.get("authorization"), SENSORTHINGS)
+def _authorise(request: Request) -> Grant:
+    """The grant of a token that may write SensorThings, else raise (a store read: for a worker thread)."""
+    return auth.require(store_of(request), request.headers.get("authorization"), SENSORTHINGS)
 
 
 @router.get("", summary="Service root: the entity sets and the conformance classes")
@@ -53,9 +54,9 @@ def service_root(request: Request) -> Response:
 
 @router.post("/CreateObservations", summary="Create many observations at once (dataArray, OGC 18-088 §14)", status_code=201, responses=WRITE_ERRORS)
 async def create_observations(request: Request) -> Response:
-    await run_in_threadpool(_authorise, request)
+    grant = await run_in_threadpool(_authorise, request)
     body = await read_json(request)
-    links = await run_in_threadpool(_service(request).create_observations, body)
+    links = await run_in_threadpool(partial(_service(request).create_observations, body, by=grant))
     return json_response(links, status_code=201)
 
 
@@ -69,17 +70,17 @@ def read(path: str, request: Request) -> Response:
 
 @router.post("/{path:path}", summary="Create an entity (deep insert allowed)", status_code=201, responses=WRITE_ERRORS)
 async def create(path: str, request: Request) -> Response:
-    await run_in_threadpool(_authorise, request)
+    grant = await run_in_threadpool(_authorise, request)
     body = await read_json(request)
-    entity, location = await run_in_threadpool(_service(request).create, path, body)
+    entity, location = await run_in_threadpool(partial(_service(request).create, path, body, by=grant))
     return json_response(entity, status_code=201, headers={"Location": location})
 
 
 async def _update(path: str, request: Request, *, replace: bool) -> Response:
-    await run_in_threadpool(_authorise, request)
+    grant = await run_in_threadpool(_authorise, request)
     body: Any = await read_json(request)
     json_patch = request.headers.get("content-type", "").split(";")[0].strip() == "application/json-patch+json"
-    entity = await run_in_threadpool(partial(_service(request).update, path, body, replace=replace, json_patch=json_patch))
+    entity = await run_in_threadpool(partial(_service(request).update, path, body, replace=replace, json_patch=json_patch, by=grant))
     return json_response(entity)
 
 
@@ -95,6 +96,6 @@ async def put(path: str, request: Request) -> Response:
 
 @router.delete("/{path:path}", summary="Delete an entity (and what cannot exist without it)", status_code=200, responses=WRITE_ERRORS)
 async def delete(path: str, request: Request) -> Response:
-    await run_in_threadpool(_authorise, request)
-    await run_in_threadpool(_service(request).delete, path)
+    grant = await run_in_threadpool(_authorise, request)
+    await run_in_threadpool(partial(_service(request).delete, path, by=grant))
     return Response(status_code=200)

@@ -27,12 +27,16 @@ from typing import Any
 
 from vkc.auth import users
 from vkc.errors import AuthenticationError, InputError, NotFoundError
-from vkc.permissions import ANY, Grant, Scope, ScopeKind, features, parse_scope
+from vkc.permissions import ANY, LOCAL_ADMIN, Grant, Scope, ScopeKind, features, parse_scope
 from vkc.store import Store
+from vkc.store.audit import Change
 from vkc.store.model import check_collection_name
 
 KIND = "token"
 ROLES = ("editor", "admin")
+#: the kernel's own scope kinds, beside those the components declare
+AUDIT_READ = Scope("audit:read")
+KERNEL_KINDS = (ScopeKind("audit:read", "read the audit trail (/api/audit)"),)
 #: what an editor token made without scopes or a collection has always allowed
 EDITOR_DEFAULT = (features(ANY), Scope("sensorthings"), Scope("alerts:manage"))
 
@@ -55,16 +59,23 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_user_token(store: Store, user: str, *, expires: datetime | None = None, name: str = "") -> tuple[str, str]:
-    """Make a token for ``user`` that acts with the user's grants; returns (token_id, token), shown this once."""
+def create_user_token(
+    store: Store, user: str, *, expires: datetime | None = None, name: str = "", by: Grant = LOCAL_ADMIN
+) -> tuple[str, str]:
+    """Make a token for ``user`` that acts with the user's grants; returns (token_id, token), shown this once.
+
+    A user makes their own tokens; an admin makes anyone's.
+    """
+    if by.user != user:
+        by.require(users.MANAGE)
     users.get_user(store, user)
     if expires is not None and expires <= datetime.now(UTC):
         raise InputError("the token would expire before it is made", field="expires")
-    return _mint(store, {"role": "user", "user": user, "name": name}, expires)
+    return _mint(store, {"role": "user", "user": user, "name": name}, expires, by)
 
 
-def _mint(store: Store, fields: dict[str, Any], expires: datetime | None) -> tuple[str, str]:
-    """Make a token with the record ``fields`` (and its id, times and state); returns (token_id, token)."""
+def _mint(store: Store, fields: dict[str, Any], expires: datetime | None, by: Grant) -> tuple[str, str]:
+    """Make a token with the record ``fields`` (and its id, times and state), and its audit entry; returns (token_id, token)."""
     token_id = secrets.token_hex(4)
     token = f"vkc_{token_id}_{secrets.token_urlsafe(32)}"
     record = {
@@ -74,7 +85,7 @@ def _mint(store: Store, fields: dict[str, Any], expires: datetime | None) -> tup
         "expires": None if expires is None else expires.astimezone(UTC).isoformat(),
         "revoked": None,
     }
-    store.put_record(KIND, _digest(token), record)
+    store.put_record(KIND, _digest(token), record, change=Change(by.actor, "token.create", f"token:{token_id}", after=record))
     return token_id, token
 
 
@@ -92,15 +103,17 @@ def create_token(
     kinds: Iterable[ScopeKind] = (),
     name: str = "",
     expires: datetime | None = None,
+    by: Grant = LOCAL_ADMIN,
 ) -> tuple[str, str]:
     """Make a machine token; returns (token_id, token). The token is not kept and cannot be shown again.
 
     ``scopes`` are texts such as ``features:parks`` or ``sensorthings``, checked against ``kinds``
     (the installed components' scope kinds); ``collection`` is short for ``features:<collection>``.
     """
+    by.require(users.MANAGE)
     if role not in ROLES:
         raise InputError(f"unknown role {role!r}; roles: {', '.join(ROLES)}", field="role")
-    granted = [parse_scope(text, kinds) for text in scopes]
+    granted = [parse_scope(text, [*KERNEL_KINDS, *kinds]) for text in scopes]
     for scope in granted:
         if scope.kind == "features" and scope.resource != ANY:
             check_collection_name(scope.resource or "")
@@ -110,7 +123,7 @@ def create_token(
     if not granted:
         granted = list(EDITOR_DEFAULT)
     scopes_held = sorted([s.kind, s.resource] for s in set(granted))
-    return _mint(store, {"role": role, "collection": collection, "scopes": scopes_held, "name": name}, expires)
+    return _mint(store, {"role": role, "collection": collection, "scopes": scopes_held, "name": name}, expires, by)
 
 
 def list_tokens(store: Store) -> list[dict[str, Any]]:
@@ -118,13 +131,15 @@ def list_tokens(store: Store) -> list[dict[str, Any]]:
     return sorted((value for _, value in store.records(KIND)), key=lambda v: v["created"])
 
 
-def revoke_token(store: Store, token_id: str) -> dict[str, Any]:
-    """Revoke a token by its id; revoked tokens stay listed with the time of revocation."""
+def revoke_token(store: Store, token_id: str, *, by: Grant = LOCAL_ADMIN) -> dict[str, Any]:
+    """Revoke a token by its id (its user's, or an admin's doing); revoked tokens stay listed with the time of revocation."""
     for key, value in store.records(KIND):
         if value["id"] == token_id:
+            if by.user is None or value.get("user") != by.user:
+                by.require(users.MANAGE)
             if value["revoked"] is None:
-                value = {**value, "revoked": datetime.now(UTC).isoformat()}
-                store.put_record(KIND, key, value)
+                before, value = value, {**value, "revoked": datetime.now(UTC).isoformat()}
+                store.put_record(KIND, key, value, change=Change(by.actor, "token.revoke", f"token:{token_id}", before, value))
             return value
     raise NotFoundError(f"no token with id {token_id!r}; `vkc token list` shows them", id=token_id)
 

@@ -33,8 +33,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from vkc.errors import ConflictError, InputError, NotFoundError
-from vkc.permissions import ANY, Scope, features
+from vkc.permissions import ANY, LOCAL_ADMIN, Grant, Scope, features
 from vkc.store import Store
+from vkc.store.audit import Change
 from vkc.store.model import check_collection_name
 
 KIND = "user"
@@ -44,6 +45,8 @@ MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
 _NAME = re.compile(r"[a-z0-9][a-z0-9._@-]{1,63}", re.ASCII)
 _PROVINCE = re.compile(r"(\d{2})@(\d{4}-\d{2}-\d{2})", re.ASCII)
+#: managing users and their grants (held by admins; no component declares it)
+MANAGE = Scope("users:manage")
 #: argon2id with the parameters RFC 9106 recommends when memory is scarce (64 MiB, 3 passes)
 HASHER = PasswordHasher()
 
@@ -62,8 +65,9 @@ def check_password(password: str) -> str:
     return password
 
 
-def add_user(store: Store, name: str, *, password: str | None = None, display_name: str = "") -> dict[str, Any]:
+def add_user(store: Store, name: str, *, password: str | None = None, display_name: str = "", by: Grant = LOCAL_ADMIN) -> dict[str, Any]:
     """Make a user (without grants); ConflictError if the name is taken."""
+    by.require(MANAGE)
     check_user_name(name)
     if store.get_record(KIND, name) is not None:
         raise ConflictError(f"user {name!r} exists already", field="name")
@@ -75,8 +79,15 @@ def add_user(store: Store, name: str, *, password: str | None = None, display_na
         "grants": [],
         "created": datetime.now(UTC).isoformat(),
     }
-    store.put_record(KIND, name, record)
-    return public(record)
+    return _save(store, None, record, by, "user.add")
+
+
+def _save(store: Store, before: Mapping[str, Any] | None, after: dict[str, Any], by: Grant, action: str) -> dict[str, Any]:
+    """Store a user's record, with the audit entry of the change (never a password hash); returns the record as it may be shown."""
+    name = after["name"]
+    change = Change(by.actor, action, f"user:{name}", None if before is None else public(before), public(after))
+    store.put_record(KIND, name, after, change=change)
+    return public(after)
 
 
 def get_user(store: Store, name: str) -> dict[str, Any]:
@@ -98,17 +109,17 @@ def public(record: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def set_disabled(store: Store, name: str, disabled: bool) -> dict[str, Any]:
-    record = get_user(store, name)
-    record["disabled"] = datetime.now(UTC).isoformat() if disabled else None
-    store.put_record(KIND, name, record)
-    return public(record)
+def set_disabled(store: Store, name: str, disabled: bool, *, by: Grant = LOCAL_ADMIN) -> dict[str, Any]:
+    by.require(MANAGE)
+    before = get_user(store, name)
+    record = {**before, "disabled": datetime.now(UTC).isoformat() if disabled else None}
+    return _save(store, before, record, by, "user.disable" if disabled else "user.enable")
 
 
-def set_password(store: Store, name: str, password: str) -> None:
-    record = get_user(store, name)
-    record["password"] = HASHER.hash(check_password(password))
-    store.put_record(KIND, name, record)
+def set_password(store: Store, name: str, password: str, *, by: Grant = LOCAL_ADMIN) -> None:
+    by.require(MANAGE)
+    before = get_user(store, name)
+    _save(store, before, {**before, "password": HASHER.hash(check_password(password))}, by, "user.password")
 
 
 def check_credentials(store: Store, name: str, password: str) -> dict[str, Any] | None:
@@ -130,8 +141,11 @@ def _dummy_hash() -> str:
     return HASHER.hash("a password nobody has, to spend the same time on unknown users")
 
 
-def grant(store: Store, name: str, role: str, target: str = ANY, *, components: Mapping[str, Iterable[Scope]] | None = None) -> dict[str, Any]:
+def grant(
+    store: Store, name: str, role: str, target: str = ANY, *, components: Mapping[str, Iterable[Scope]] | None = None, by: Grant = LOCAL_ADMIN
+) -> dict[str, Any]:
     """Give ``name`` the ``role`` on ``target`` (see the module); ``components`` maps component names to the scopes they declare."""
+    by.require(MANAGE)
     record = get_user(store, name)
     if role not in ROLES:
         raise InputError(f"unknown role {role!r}; roles: {', '.join(ROLES)}", field="role")
@@ -139,21 +153,19 @@ def grant(store: Store, name: str, role: str, target: str = ANY, *, components: 
     if role == "admin" and target != ANY:
         raise InputError("admin is a role on everything; grant it without --collection, --component or --province", field="role")
     entry = {"role": role, "target": target}
-    if entry not in record["grants"]:
-        record["grants"] = [*record["grants"], entry]
-        store.put_record(KIND, name, record)
-    return public(record)
+    if entry in record["grants"]:
+        return public(record)
+    return _save(store, record, {**record, "grants": [*record["grants"], entry]}, by, "user.grant")
 
 
-def revoke(store: Store, name: str, role: str, target: str = ANY) -> dict[str, Any]:
+def revoke(store: Store, name: str, role: str, target: str = ANY, *, by: Grant = LOCAL_ADMIN) -> dict[str, Any]:
+    by.require(MANAGE)
     record = get_user(store, name)
     entry = {"role": role, "target": target}
     if entry not in record["grants"]:
         held = ", ".join(f"{g['role']} on {g['target']}" for g in record["grants"]) or "none"
         raise NotFoundError(f"user {name!r} holds no {role} on {target}; they hold: {held}")
-    record["grants"] = [g for g in record["grants"] if g != entry]
-    store.put_record(KIND, name, record)
-    return public(record)
+    return _save(store, record, {**record, "grants": [g for g in record["grants"] if g != entry]}, by, "user.revoke")
 
 
 def check_target(target: str, components: Mapping[str, Iterable[Scope]]) -> str:

@@ -33,13 +33,14 @@ def _register() -> None:
         return
     _registered = True
     from vkc import component
-    from vkc.cli import serve, store, token, user
+    from vkc.cli import audit, serve, store, token, user
 
     app.command("serve")(serve.serve)
     app.add_typer(store.store_app, name="store")
     app.add_typer(store.db_app, name="db")
     app.add_typer(token.token_app, name="token")
     app.add_typer(user.user_app, name="user")
+    app.add_typer(audit.audit_app, name="audit")
     app.command("components")(store.list_components)
     command_line = component.CommandLine(app)
     for c in component.installed():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from vkc.cli.common import DbOption, open_db, print_json
+from vkc.permissions import LOCAL_ADMIN
+from vkc.store.audit import Change
 
 
 def create_index_command(
@@ -13,8 +15,10 @@ def create_index_command(
     db: DbOption = None,
 ) -> None:
     """Index properties that filters test (B-tree; composite when several): idempotent."""
-    with open_db(db, create=False) as store:
-        made = store.create_index(collection, properties)
+    with open_db(db, create=False) as store, store.transaction() as tx:
+        made = tx.create_index(collection, properties)
+        if made:
+            tx.record(Change(LOCAL_ADMIN.actor, "index.create", f"features:{collection}", after={"index": list(properties)}))
     typer.echo(f"{collection}: index on ({', '.join(properties)}) {'created' if made else 'exists already'}")
 
 
@@ -41,6 +45,8 @@ def drop_index_command(
     db: DbOption = None,
 ) -> None:
     """Drop the index on exactly these properties (nothing to do if there is none)."""
-    with open_db(db, create=False) as store:
-        dropped = store.drop_index(collection, properties)
+    with open_db(db, create=False) as store, store.transaction() as tx:
+        dropped = tx.drop_index(collection, properties)
+        if dropped:
+            tx.record(Change(LOCAL_ADMIN.actor, "index.drop", f"features:{collection}", before={"index": list(properties)}))
     typer.echo(f"{collection}: index on ({', '.join(properties)}) {'dropped' if dropped else 'was not there'}")

@@ -5,15 +5,18 @@ from __future__ import annotations
 import csv
 import gc
 import json
+import os
 import sys
 
 import typer
 
 from vkc.cli.common import DbOption, open_db
+from vkc.permissions import LOCAL_ADMIN
 from vkc.sensors.db import SensorDb
 from vkc.sensors.ingest import BATCH, ingest_rows
 from vkc.sensors.observation_files import read_observation_rows
 from vkc.sensors.stations import station_features, upsert_stations
+from vkc.store.audit import Change, append
 
 UNIT_RULE = (
     "Values are stored in one unit per parameter: µg/m³ for PM2.5, PM10, O3, NO2, SO2 and CO "
@@ -33,6 +36,8 @@ def import_stations(
         sdb = SensorDb(store)
         with sdb.writing() as conn:
             created, updated = upsert_stations(sdb, conn, features)
+            after = {"source": os.path.abspath(file), "created": created, "updated": updated}
+            append(conn, Change(LOCAL_ADMIN.actor, "stations.import", "sensorthings:Things", after=after))
     typer.echo(f"{file}: {created} stations created, {updated} updated")
 
 
@@ -61,7 +66,13 @@ def import_observations(
         writer.writerow(["line", "reason", "raw"])
     try:
         with open_db(db) as store:
-            report = ingest_rows(store, rows, batch_size=batch_size, rejected=(lambda *r: writer.writerow(r)) if writer else None)
+            report = ingest_rows(
+                store,
+                rows,
+                batch_size=batch_size,
+                rejected=(lambda *r: writer.writerow(r)) if writer else None,
+                source=os.path.abspath(file),
+            )
     finally:
         if sink:
             sink.close()

@@ -23,7 +23,7 @@ def create(
     expires_days: int | None = typer.Option(None, "--expires-days", min=1, help="The token stops working after this many days (default: user tokens 90, machine tokens never)."),
     collection: str | None = typer.Option(None, "--collection", "-c", help="Short for --scope features:COLLECTION."),
     scope: list[str] | None = typer.Option(
-        None, "--scope", "-s", help="What an editor token may do, repeatable: features:NAME, features:*, sensorthings, alerts:manage (default: all three kinds)."
+        None, "--scope", "-s", help="What an editor token may do, repeatable: features:NAME, features:*, sensorthings, alerts:manage, audit:read (default: the first three)."
     ),
     name: str = typer.Option("", "--name", help="Who or what the token is for (shown in listings)."),
     db: DbOption = None,

@@ -17,7 +17,9 @@ import shapely
 from vkc import admin
 from vkc.demo import synthetic
 from vkc.demo.cities import CITIES
+from vkc.permissions import LOCAL_ADMIN
 from vkc.store import Collection, FeatureBatch, Store
+from vkc.store.audit import Change
 
 DEFAULT_SEED = 2025
 SYNTHETIC_NOTE = (
@@ -69,6 +71,7 @@ def _write(store: Store, name: str, title: str, gtype: str, rows: list[tuple[str
         tx.create_collection(Collection(name=name, title=title, geometry_type=gtype, metadata=metadata), exist_ok=True)
         tx.set_metadata(name, metadata)
         tx.upsert_batch(name, FeatureBatch(ids=[r[0] for r in rows], geometries=geoms, properties=[r[2] for r in rows]))
+        tx.record(Change(LOCAL_ADMIN.actor, "demo.load", f"features:{name}", after={"features": len(rows), **metadata}))
     return len(rows)
 
 

@@ -14,11 +14,13 @@ from importlib import resources
 from typing import Any, NamedTuple
 
 from vkc.demo.air_observations import DEFAULT_SEED, SYNTHETIC_NOTE, synthetic_observations
+from vkc.permissions import LOCAL_ADMIN
 from vkc.sensors import qc
 from vkc.sensors.db import SensorDb
 from vkc.sensors.ingest import IngestReport, ingest_rows
 from vkc.sensors.observation_files import ObservationRow
 from vkc.sensors.stations import station_features, upsert_stations
+from vkc.store.audit import Change, append
 
 #: The demo year: 2025 in local time (Asia/Ho_Chi_Minh, UTC+7), from 2024-12-31 17:00 UTC.
 YEAR_START = datetime(2024, 12, 31, 17, tzinfo=UTC)
@@ -43,8 +45,14 @@ def load_air_demo(store: Any, *, seed: int = DEFAULT_SEED, start: datetime = YEA
         stations = station_features(str(path))
     db = SensorDb(store)
     with db.writing() as conn:
-        upsert_stations(db, conn, stations)
-    report = ingest_rows(store, _rows(stations, start, hours, seed))
+        created, updated = upsert_stations(db, conn, stations)
+        append(
+            conn,
+            Change(
+                LOCAL_ADMIN.actor, "demo.load", "sensorthings:Things", after={"created": created, "updated": updated, "synthetic": False}
+            ),
+        )
+    report = ingest_rows(store, _rows(stations, start, hours, seed), source="synthetic demo observations")
     marks = {"synthetic": True, "generator": "vkc.demo.air_observations", "seed": seed, "note": SYNTHETIC_NOTE}
     with db.writing() as conn:
         keys = [s["id"] for s in stations]
@@ -56,4 +64,5 @@ def load_air_demo(store: Any, *, seed: int = DEFAULT_SEED, start: datetime = YEA
         for ds_id, properties in rows:
             merged = {**(db.json_out(properties) or {}), **marks}
             conn.execute("UPDATE sta_datastreams SET properties = ? WHERE id = ?", [db.json_in(merged), ds_id])
+        append(conn, Change(LOCAL_ADMIN.actor, "demo.mark", "sensorthings:Datastreams", after={"datastreams": len(rows), **marks}))
     return AirDemo(len(stations), report)

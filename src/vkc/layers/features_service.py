@@ -16,6 +16,8 @@ with its new ETag, or raise :mod:`vkc.errors` exceptions.
   PreconditionRequired, a version that is no longer current
   PreconditionFailed. The check and the write are one store transaction that
   holds the feature against other writers, so no update is lost.
+- Every change goes to the audit trail, with the feature before and after,
+  in the transaction of the write (:mod:`vkc.store.audit`).
 - Coordinates come in ``content_crs`` (a CRS URI the API offers; CRS84
   longitude/latitude when None) and are stored as CRS84.
 """
@@ -27,10 +29,22 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from vkc.errors import ConflictError, FeatureNotFound, InputError, PreconditionFailed, PreconditionRequired
-from vkc.layers.documents import check_properties, etag, merge_patch, parse_feature, parse_geometry, parse_time, time_json
+from vkc.layers.documents import (
+    check_properties,
+    etag,
+    feature_json,
+    geometries_json,
+    merge_patch,
+    parse_feature,
+    parse_geometry,
+    parse_time,
+    time_json,
+)
 from vkc.layers.places import FeaturePlace
+from vkc.ogc.crs import CRS84, api_crs
 from vkc.permissions import Grant, features
 from vkc.store import Collection, Feature, Store, Transaction
+from vkc.store.audit import Change
 from vkc.store.values import column_type, widen
 
 
@@ -58,7 +72,7 @@ def create_feature(store: Store, collection: str, doc: Any, grant: Grant, *, con
     with store.transaction() as tx:
         if tx.feature_for_update(collection, feature.id) is not None:
             raise ConflictError(f"feature {feature.id!r} exists already in {collection!r}; use PUT to replace it", collection=collection)
-        return _write(tx, collection, feature)
+        return _write(tx, collection, feature, grant, "feature.create")
 
 
 def replace_feature(
@@ -70,7 +84,7 @@ def replace_feature(
     with store.transaction() as tx:
         current = _current(tx, collection, feature_id, if_match)
         grant.require(features(collection), [FeaturePlace(current.geometry), FeaturePlace(feature.geometry)])
-        return _write(tx, collection, feature)
+        return _write(tx, collection, feature, grant, "feature.replace", current)
 
 
 def update_feature(
@@ -87,7 +101,7 @@ def update_feature(
         time, time_end = parse_time(merge_patch(time_json(current) or {}, patch["time"])) if "time" in patch else (current.time, current.time_end)
         updated = Feature(id=feature_id, geometry=geometry, properties=check_properties(properties), time=time, time_end=time_end)
         grant.require(features(collection), [FeaturePlace(current.geometry), FeaturePlace(updated.geometry)])
-        return _write(tx, collection, updated)
+        return _write(tx, collection, updated, grant, "feature.update", current)
 
 
 def delete_feature(store: Store, collection: str, feature_id: str, grant: Grant, *, if_match: str | None) -> None:
@@ -97,6 +111,7 @@ def delete_feature(store: Store, collection: str, feature_id: str, grant: Grant,
         current = _current(tx, collection, feature_id, if_match)
         grant.require(features(collection), [FeaturePlace(current.geometry)])
         tx.delete(collection, [feature_id])
+        tx.record(Change(grant.actor, "feature.delete", _target(collection, feature_id), audit_json(current)))
 
 
 
@@ -129,10 +144,22 @@ def _current(tx: Transaction, collection: str, feature_id: str, if_match: str | 
     return current
 
 
-def _write(tx: Transaction, collection: str, feature: Feature) -> StoredFeature:
-    """Write one feature whose properties fit the collection's schema; returns it as stored."""
+def _write(tx: Transaction, collection: str, feature: Feature, grant: Grant, action: str, before: Feature | None = None) -> StoredFeature:
+    """Write one feature whose properties fit the collection's schema, and its audit entry; returns it as stored."""
     check_schema(tx.schema(collection), feature.properties)
     tx.upsert(collection, [feature])
     stored = tx.feature_for_update(collection, feature.id)
     assert stored is not None
+    tx.record(
+        Change(grant.actor, action, _target(collection, feature.id), None if before is None else audit_json(before), audit_json(stored))
+    )
     return StoredFeature(stored, etag(stored))
+
+
+def audit_json(feature: Feature) -> dict[str, Any]:
+    """A feature as the audit trail keeps it: a GeoJSON Feature in CRS84."""
+    return feature_json(feature, geometries_json([feature], api_crs(CRS84))[0])
+
+
+def _target(collection: str, feature_id: str) -> str:
+    return f"features:{collection}/{feature_id}"

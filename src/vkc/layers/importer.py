@@ -30,7 +30,9 @@ from vkc.geo import geometry_types as gt
 from vkc.layers import pipeline
 from vkc.layers.prepare import Checks, Prepared, Reject
 from vkc.layers.source import Source, SplitUnsupported
+from vkc.permissions import LOCAL_ADMIN, Grant
 from vkc.store import Collection, Store, Transaction
+from vkc.store.audit import Change
 from vkc.store.model import EncodedBatch, check_collection_name
 
 LOGGER = logging.getLogger(__name__)
@@ -142,8 +144,9 @@ def import_layer(
     options: ImportOptions | None = None,
     *,
     progress: Callable[[int, int], None] | None = None,
+    grant: Grant = LOCAL_ADMIN,
 ) -> ImportReport:
-    """Import ``path`` into ``collection`` (created if needed) in one transaction."""
+    """Import ``path`` into ``collection`` (created if needed) in one transaction, with its audit entry."""
     options = options or ImportOptions()
     path = os.fspath(path)
     check_collection_name(collection)
@@ -173,11 +176,11 @@ def import_layer(
             parallel = os.path.getsize(path) >= PARALLEL_FROM_BYTES
         readers = 2 if parallel and source.splittable else 1
         try:
-            _write_all(store, collection, options, report, spec, readers if parallel else 0, progress)
+            _write_all(store, collection, options, report, spec, readers if parallel else 0, progress, grant)
         except SplitUnsupported:
             # the file stopped being one feature per line part-way: read it again in one piece
             report = ImportReport(collection=collection, path=path, format=source.format, source_crs=label)
-            _write_all(store, collection, options, report, spec, 1, progress)
+            _write_all(store, collection, options, report, spec, 1, progress, grant)
     finally:
         source.close()
         if gc_was_enabled:
@@ -194,8 +197,9 @@ def _write_all(
     spec: pipeline.ReaderSpec,
     readers: int,
     progress: Callable[[int, int], None] | None,
+    grant: Grant,
 ) -> None:
-    """One transaction: batches from reader processes (or this process when ``readers`` is 0) into the store."""
+    """One transaction: batches from reader processes (or this process when ``readers`` is 0) into the store, and the audit entry."""
     size = options.batch_size
     producer = None if readers else spec.producer()
     stream = pipeline.run_in_children(spec, size, readers, options.start_method) if producer is None else producer.run(size)
@@ -207,9 +211,27 @@ def _write_all(
                 if progress:
                     progress(*prepared.progress)
             writer.finish()
+            tx.record(Change(grant.actor, "layer.import", f"features:{collection}", after=_audited(report)))
     finally:
         if producer is not None:
             producer.source.close()
+
+
+def _audited(report: ImportReport) -> dict[str, Any]:
+    """What the audit trail keeps of an import: the file and what became of its features (not the features)."""
+    stat = os.stat(report.path)
+    return {
+        "source": os.path.abspath(report.path),
+        "bytes": stat.st_size,
+        "modified": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(),
+        "format": report.format,
+        "crs": report.source_crs,
+        "read": report.read,
+        "inserted": report.inserted,
+        "updated": report.updated,
+        "repaired": report.repaired,
+        "rejected": len(report.rejected),
+    }
 
 
 class _Writer:

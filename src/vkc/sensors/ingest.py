@@ -15,13 +15,15 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from vkc.permissions import LOCAL_ADMIN, Grant
 from vkc.sensors.bulk import upsert_measurements
 from vkc.sensors.db import SensorDb
 from vkc.sensors.observation_files import ObservationRow, RejectedRow
 from vkc.sensors.stations import DatastreamCache
+from vkc.store.audit import Change, append
 
 BATCH = 50_000
 _REASON_VALUES = re.compile(r"'[^']*'|-?\d[\d.e+-]*")  # reasons are counted without their values
@@ -66,8 +68,13 @@ def ingest_rows(
     batch_size: int = BATCH,
     progress: Callable[[IngestReport], None] | None = None,
     rejected: Callable[[int, str, str], None] | None = None,
+    source: str = "",
+    by: Grant = LOCAL_ADMIN,
 ) -> IngestReport:
-    """Store ``rows``; ``rejected(line, reason, raw)`` is called for every row not stored."""
+    """Store ``rows``; ``rejected(line, reason, raw)`` is called for every row not stored.
+
+    Each batch's transaction holds its audit entry: ``by``'s, naming ``source`` and the rows stored.
+    """
     db = SensorDb(store)
     cache = DatastreamCache(db)
     report = IngestReport()
@@ -85,7 +92,9 @@ def ingest_rows(
         if not batch:
             return
         try:
-            stored, flagged, direct = _write_batch(db, cache, batch, reject, direct)
+            stored, flagged, direct = _write_batch(
+                db, cache, batch, reject, direct, Change(by.actor, "observations.ingest", "sensorthings:Observations"), source
+            )
         except BaseException:
             cache.forget()
             raise
@@ -111,9 +120,15 @@ def ingest_rows(
 
 
 def _write_batch(
-    db: SensorDb, cache: DatastreamCache, batch: list[ObservationRow], reject: Callable[[int, str, str], None], direct: bool
+    db: SensorDb,
+    cache: DatastreamCache,
+    batch: list[ObservationRow],
+    reject: Callable[[int, str, str], None],
+    direct: bool,
+    change: Change,
+    source: str,
 ) -> tuple[int, int, bool]:
-    """Store one batch in one transaction; returns (stored, flagged, whether the direct COPY did it)."""
+    """Store one batch in one transaction with the audit entry ``change`` of it; returns (stored, flagged, whether the direct COPY did it)."""
     rows: list[tuple[Any, ...]] = []
     flagged = 0
     json_in = db.json_in
@@ -132,4 +147,6 @@ def _write_batch(
                 quality = json_in({"qc": "flagged", "reason": reason})
             rows.append((ids[0], t, value, quality, ids[1]))
         done = upsert_measurements(db, conn, rows, direct=direct)
+        lines = [batch[0][0], batch[-1][0]]
+        append(conn, replace(change, after={"source": source, "lines": lines, "stored": len(rows), "flagged": flagged}))
     return len(rows), flagged, done

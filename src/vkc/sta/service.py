@@ -2,7 +2,9 @@
 
 Each method takes a resource path relative to the service root (``…/v1.1``),
 the query options and, for writes, the parsed JSON body; it returns plain
-data for the route to serialise. Every write is one store transaction.
+data for the route to serialise. Every write is one store transaction, with
+its audit entry (the entity before and after; a count for CreateObservations),
+made in the name of ``by``, the grant of whoever writes.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from vkc.errors import InputError, NotFoundError
+from vkc.permissions import LOCAL_ADMIN, Grant
 from vkc.sensors.bulk import ObservationRecord, upsert_observations
 from vkc.sensors.db import SensorDb
 from vkc.sensors.entities import ENTITY_TYPES, EntityType, inverse
@@ -21,6 +24,7 @@ from vkc.sensors.write import Writer, parse_interval, parse_time
 from vkc.sta import query_options as q
 from vkc.sta.json_patch import apply as json_patch_apply
 from vkc.sta.resource_path import Target, resolve
+from vkc.store.audit import Change, append
 
 VERSION = "v1.1"
 CONFORMANCE = (
@@ -82,7 +86,7 @@ class SensorThings:
             return self.reader.page(conn, target.scope, opts, next_link=next_link)
 
     # -- writes --------------------------------------------------------------
-    def create(self, path: str, body: Any) -> tuple[dict[str, Any], str]:
+    def create(self, path: str, body: Any, *, by: Grant = LOCAL_ADMIN) -> tuple[dict[str, Any], str]:
         """POST to a collection; returns the new entity and its URL."""
         target = resolve(path)
         if target.single or target.property is not None or target.ref:
@@ -93,6 +97,7 @@ class SensorThings:
             new_id = self.writer.create(conn, et, body, links=links)
             if et.name == "Location" and "Things" in (links or {}):
                 self.writer.record_location(conn, target.parent[1])  # type: ignore[index]
+            append(conn, Change(by.actor, "sta.create", self._target(et, new_id), after=self._entity(conn, et, new_id)))
         return self._read_back(et, new_id)
 
     def _links_from(self, target: Target) -> dict[str, Any] | None:
@@ -103,7 +108,7 @@ class SensorThings:
             return {inverse(rel).name: parent_id}
         raise InputError(f"cannot create through the to-one relation {rel.name}; post to {rel.target}", field="path")
 
-    def update(self, path: str, body: Any, *, replace: bool, json_patch: bool = False) -> dict[str, Any]:
+    def update(self, path: str, body: Any, *, replace: bool, json_patch: bool = False, by: Grant = LOCAL_ADMIN) -> dict[str, Any]:
         """PATCH (merge), PUT (``replace``) or PATCH with a JSON Patch document (``json_patch``)."""
         et, entity_id = self._single(path)
         if json_patch:
@@ -115,13 +120,35 @@ class SensorThings:
                 raise InputError(f"JSON Patch: {et.name} has no property {unknown[0]!r}", field="body")
             body = {k: patched.get(k) for k in writable if patched.get(k) != writable[k]}
         with self.db.writing() as conn:
+            before = self._entity(conn, et, entity_id)
             self.writer.update(conn, et, entity_id, body, replace=replace)
+            append(
+                conn,
+                Change(
+                    by.actor,
+                    "sta.replace" if replace else "sta.update",
+                    self._target(et, entity_id),
+                    before,
+                    self._entity(conn, et, entity_id),
+                ),
+            )
         return self._read_back(et, entity_id)[0]
 
-    def delete(self, path: str) -> None:
+    def delete(self, path: str, *, by: Grant = LOCAL_ADMIN) -> None:
+        """Delete an entity and what cannot exist without it (the audit entry keeps the entity itself)."""
         et, entity_id = self._single(path)
         with self.db.writing() as conn:
+            before = self._entity(conn, et, entity_id)
             self.writer.delete(conn, et, entity_id)
+            append(conn, Change(by.actor, "sta.delete", self._target(et, entity_id), before))
+
+    def _entity(self, conn: Any, et: EntityType, entity_id: Any) -> dict[str, Any] | None:
+        """An entity as this connection sees it (inside a write: with the transaction's own changes)."""
+        return self.reader.one(conn, resolve(f"{et.set_name}({entity_id})").scope, q.QueryOptions())
+
+    @staticmethod
+    def _target(et: EntityType, entity_id: Any) -> str:
+        return f"sensorthings:{et.set_name}({entity_id})"
 
     def _single(self, path: str) -> tuple[EntityType, Any]:
         target = resolve(path)
@@ -138,7 +165,7 @@ class SensorThings:
         return entity, entity["@iot.selfLink"]
 
     # -- dataArray (OGC 18-088 §14) -----------------------------------------
-    def create_observations(self, body: Any) -> list[str]:
+    def create_observations(self, body: Any, *, by: Grant = LOCAL_ADMIN) -> list[str]:
         """``POST CreateObservations``: every observation of every Datastream block, in one transaction."""
         if not isinstance(body, list):
             raise InputError("CreateObservations: expected a JSON array of {Datastream, components, dataArray} objects", field="body")
@@ -148,6 +175,16 @@ class SensorThings:
             for n, block in enumerate(body):
                 records += self._block(conn, n, block, foi_by_datastream)
             ids = upsert_observations(self.db, conn, records, returning=True)
+            datastreams = sorted({r.datastream_id for r in records})
+            append(
+                conn,
+                Change(
+                    by.actor,
+                    "sta.observations.create",
+                    "sensorthings:Observations",
+                    after={"observations": len(ids), "datastreams": datastreams},
+                ),
+            )
         return [f"{self.base}/Observations({i})" for i in ids]
 
     def _block(self, conn: Any, n: int, block: Any, foi_by_datastream: dict[int, int]) -> list[ObservationRecord]:

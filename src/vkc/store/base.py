@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Self
 
 from vkc.errors import ConflictError
-from vkc.store import indexes
+from vkc.store import audit, indexes
 from vkc.store.checks import check_duplicate_ids, check_geometry_types, needed_fields
 from vkc.store.dialect import Conn, Dialect
 from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Field, Query, WriteResult
@@ -24,6 +24,14 @@ if TYPE_CHECKING:
 
 class Transaction(abc.ABC):
     """Writes that commit together when the ``with`` block ends without error."""
+
+    #: the driver's connection the transaction runs on, and its backend
+    conn: Any
+    dialect: Dialect
+
+    def record(self, change: audit.Change) -> None:
+        """Append ``change`` to the audit trail, committed with this transaction's writes (:mod:`vkc.store.audit`)."""
+        audit.append(Conn(self.conn, self.dialect), change)
 
     @abc.abstractmethod
     def collection(self, name: str) -> Collection:
@@ -207,8 +215,8 @@ class Store(abc.ABC):
 
     # -- small records (access tokens, subscriptions): JSON objects by kind and key ------------
     @abc.abstractmethod
-    def put_record(self, kind: str, key: str, value: dict[str, Any]) -> None:
-        """Insert or replace one record."""
+    def put_record(self, kind: str, key: str, value: dict[str, Any], *, change: audit.Change | None = None) -> None:
+        """Insert or replace one record; ``change`` goes to the audit trail in the same transaction."""
 
     @abc.abstractmethod
     def get_record(self, kind: str, key: str) -> dict[str, Any] | None: ...

@@ -10,6 +10,7 @@
   two stores' :class:`~vkc.store.dialect.Dialect` objects: decoded by the
   source's, encoded by the target's.
 - **Records** (access tokens and the like), every kind.
+- **The audit trail**, entry by entry with its hashes (:func:`vkc.store.audit.copy_trail`).
 
 Ids are kept: rows are upserted on their table's key, so copying again
 replaces rather than doubles, and a second copy changes nothing. Numbers the
@@ -30,7 +31,8 @@ from typing import Any
 import psycopg
 
 from vkc.errors import StoreError, VKCError
-from vkc.store import indexes
+from vkc.permissions import local_actor
+from vkc.store import audit, indexes
 from vkc.store.base import Store
 from vkc.store.dialect import Dialect, Upsert
 from vkc.store.model import Collection, Feature, FeatureBatch, Query
@@ -47,6 +49,7 @@ class CopyCounts:
     collections: dict[str, int] = field(default_factory=dict)
     tables: dict[str, int] = field(default_factory=dict)
     records: dict[str, int] = field(default_factory=dict)
+    audit_entries: int = 0
 
     def lines(self) -> list[str]:
         """One line per collection, table and kind of record, as ``vkc store copy`` prints them."""
@@ -54,6 +57,7 @@ class CopyCounts:
             *(f"{name}: {n} features" for name, n in self.collections.items()),
             *(f"{name}: {n} rows" for name, n in self.tables.items()),
             *(f"records {kind}: {n}" for kind, n in self.records.items()),
+            f"audit trail: {self.audit_entries} entries",
         ]
 
 
@@ -84,6 +88,8 @@ def copy_store(
         records = source.records(kind)
         target.put_records(kind, records)
         counts.records[kind] = len(records)
+    with source.reading() as src, target.writing() as out:
+        counts.audit_entries = audit.copy_trail(src, out, local_actor())
     return counts
 
 

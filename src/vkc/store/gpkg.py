@@ -35,7 +35,7 @@ import orjson
 import shapely
 
 from vkc.errors import FeatureNotFound, InputError, StoreError
-from vkc.store import gpkg_binary, gpkg_schema, indexes, migrations, sqlite_spatial
+from vkc.store import audit, gpkg_binary, gpkg_schema, indexes, migrations, sqlite_spatial
 from vkc.store.base import Store
 from vkc.store.dialect import SQLITE, Conn
 from vkc.store.gpkg_read import read_collection, row_feature, select_list, where_sql
@@ -120,7 +120,7 @@ class GeoPackageStore(Store):
         Opening a current file only reads: no write lock is taken and nothing is committed, so other
         connections' ``PRAGMA data_version`` (and the counts remembered by it) stay as they are.
         """
-        schemas = migrations.schemas(gpkg_schema.MIGRATIONS, self.components)
+        schemas = migrations.schemas(gpkg_schema.MIGRATIONS, self.components, audit=audit.MIGRATIONS)
         conn = Conn(self._writer, SQLITE)
         with self._write_lock:
             if not upgrade:
@@ -294,12 +294,14 @@ class GeoPackageStore(Store):
         return (query.offset + query.limit) * self.count(coll) < _INDEX_ROW_COST * matched * matched
 
     # -- records -----------------------------------------------------------
-    def put_record(self, kind: str, key: str, value: dict[str, Any]) -> None:
-        with self.transaction():
+    def put_record(self, kind: str, key: str, value: dict[str, Any], *, change: audit.Change | None = None) -> None:
+        with self.transaction() as tx:
             self._writer.execute(
                 "INSERT OR REPLACE INTO vkc_records (kind, key, value, updated) VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
                 (kind, key, orjson.dumps(value).decode()),
             )
+            if change is not None:
+                tx.record(change)
 
     def get_record(self, kind: str, key: str) -> dict[str, Any] | None:
         row = self._reader().execute("SELECT value FROM vkc_records WHERE kind = ? AND key = ?", (kind, key)).fetchone()

@@ -21,6 +21,7 @@ from vkc.store.checks import (
     columns_of,
     plan_fields,
 )
+from vkc.store.dialect import SQLITE
 from vkc.store.gpkg_read import read_collection, row_feature, select_list, where_sql
 from vkc.store.gpkg_schema import q, rtree_name
 from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Field, Query, WriteResult, check_collection_name
@@ -33,6 +34,8 @@ def _now() -> str:
 
 class GeoPackageTransaction(Transaction):
     """Writes inside one ``BEGIN IMMEDIATE`` transaction of a :class:`GeoPackageStore`."""
+
+    dialect = SQLITE
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn

@@ -68,9 +68,10 @@ class Schema:
             raise StoreError(f"component {self.component!r}: migrations must be numbered 1, 2, 3, … in order (got {numbers})")
 
 
-def schemas(store_migrations: Sequence[Migration], components: Iterable[Any]) -> list[Schema]:
-    """The schemas a store holds: its own tables (the component ``store``), then each component's that has tables."""
-    return [Schema("store", store_migrations), *(Schema(c.name, c.migrations) for c in components if c.migrations)]
+def schemas(store_migrations: Sequence[Migration], components: Iterable[Any], *, audit: Sequence[Migration] = ()) -> list[Schema]:
+    """The schemas a store holds: its own tables (the component ``store``), the audit trail, then each component's that has tables."""
+    kernel = [Schema("store", store_migrations), *([Schema("audit", audit)] if audit else [])]
+    return [*kernel, *(Schema(c.name, c.migrations) for c in components if c.migrations)]
 
 
 def _versions_ddl(dialect: DialectName) -> str:

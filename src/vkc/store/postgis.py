@@ -25,7 +25,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from vkc.config import redact
 from vkc.errors import CollectionNotFound, FeatureNotFound, StoreError
-from vkc.store import indexes, migrations, postgis_schema
+from vkc.store import audit, indexes, migrations, postgis_schema
 from vkc.store.base import Store
 from vkc.store.dialect import POSTGRES, Conn
 from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Query, selected_fields
@@ -81,7 +81,7 @@ class PostGISStore(Store):
 
     def _migrate(self, upgrade: bool) -> dict[str, int]:
         """Check the database's component versions; create a new database's tables, or upgrade an old one's if asked."""
-        schemas = migrations.schemas(postgis_schema.MIGRATIONS, self.components)
+        schemas = migrations.schemas(postgis_schema.MIGRATIONS, self.components, audit=audit.MIGRATIONS)
         legacy = postgis_schema.legacy_versions
         try:
             with self._pool.connection() as raw, raw.transaction():
@@ -292,13 +292,15 @@ class PostGISStore(Store):
         return found
 
     # -- records -----------------------------------------------------------
-    def put_record(self, kind: str, key: str, value: dict[str, Any]) -> None:
+    def put_record(self, kind: str, key: str, value: dict[str, Any], *, change: audit.Change | None = None) -> None:
         with self.transaction() as tx:
             tx.conn.execute(
                 "INSERT INTO vkc_records (kind, key, value) VALUES (%s, %s, %s) "
                 "ON CONFLICT (kind, key) DO UPDATE SET value = EXCLUDED.value, updated = now()",
                 (kind, key, Jsonb(value)),
             )
+            if change is not None:
+                tx.record(change)
 
     def get_record(self, kind: str, key: str) -> dict[str, Any] | None:
         with self._reading() as conn:

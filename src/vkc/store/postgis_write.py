@@ -22,6 +22,7 @@ from vkc.store.checks import (
     columns_of,
     plan_fields,
 )
+from vkc.store.dialect import POSTGRES
 from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Field, FieldType, Query, WriteResult, check_collection_name
 from vkc.store.postgis_read import read_collection, rows_features, select_list, where_sql
 from vkc.store.postgis_schema import PG_TYPES
@@ -48,6 +49,8 @@ def encode_batch(batch: FeatureBatch) -> EncodedBatch:
 
 
 class PostGISTransaction(Transaction):
+    dialect = POSTGRES
+
     def __init__(self, conn: psycopg.Connection) -> None:
         self.conn = conn
         self._touched: dict[str, list[float]] = {}

@@ -1,0 +1,93 @@
+"""``/api/audit``: the audit trail over HTTP, for holders of the scope ``audit:read`` (admins).
+
+``GET /api/audit`` lists entries newest first, filtered as ``vkc audit list``
+filters them, a page at a time (``before`` is the cursor the ``next`` link
+carries); ``GET /api/audit/verify`` checks the chain as ``vkc audit verify``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from vkc import auth
+from vkc.store import Store, audit
+
+#: reading the trail (who changed what: not for everyone); admins hold it, a machine token may be given it
+READ = auth.AUDIT_READ
+PAGE_MAX = 1000
+
+router = APIRouter(prefix="/api/audit", tags=["audit"])
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "A malformed filter", **_PROBLEM},
+    401: {"description": "No valid bearer token", **_PROBLEM},
+    403: {"description": "The token does not hold audit:read", **_PROBLEM},
+}
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    auth.require(store, request.headers.get("authorization"), READ)
+    return store
+
+
+def _json(body: Any) -> Response:
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+@router.get("", summary="Audit trail entries, newest first", responses=ERRORS)
+async def list_entries(
+    request: Request,
+    actor: Annotated[str | None, Query(max_length=200, description="Only this actor: user:NAME, token:ID, local:OS-USER")] = None,
+    action: Annotated[str | None, Query(max_length=200, description="Only actions starting so (feature. for every feature change)")] = None,
+    target: Annotated[str | None, Query(max_length=2000, description="Only targets starting so (features:parks)")] = None,
+    since: Annotated[datetime | None, Query(description="From this time on (RFC 3339, with offset)")] = None,
+    until: Annotated[datetime | None, Query(description="Before this time (RFC 3339, with offset)")] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="Entries numbered below this (the next page's cursor)")] = None,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 100,
+) -> Response:
+    store = await run_in_threadpool(_store, request)
+    selection = audit.Selection(actor, action, target, since, until, before_seq=before, limit=limit, newest_first=True)
+
+    def read() -> list[dict[str, Any]]:
+        with store.reading() as conn:
+            return [e.json() for e in audit.entries(conn, selection)]
+
+    found = await run_in_threadpool(read)
+    links = []
+    if len(found) == limit and found[-1]["seq"] > 1:
+        query = {k: v for k, v in request.query_params.items() if k != "before"}
+        links.append(
+            {
+                "rel": "next",
+                "href": f"{request.url.remove_query_params(list(request.query_params))}?{urlencode({**query, 'before': found[-1]['seq']})}",
+            }
+        )
+    return _json({"entries": found, "links": links})
+
+
+@router.get("/verify", summary="Check the audit chain: intact, or the first broken entry", responses=ERRORS)
+async def verify_chain(request: Request, head: Annotated[str | None, Query(pattern="^[0-9a-f]{64}$")] = None) -> Response:
+    store = await run_in_threadpool(_store, request)
+
+    def check() -> audit.Verdict:
+        with store.reading() as conn:
+            return audit.verify(conn, head=head)
+
+    verdict = await run_in_threadpool(check)
+    return _json(
+        {
+            "intact": verdict.intact,
+            "entries": verdict.entries,
+            "head": verdict.head,
+            "broken_at": verdict.broken_at,
+            "reason": verdict.reason,
+        }
+    )
