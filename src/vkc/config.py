@@ -11,6 +11,8 @@ from typing import TypedDict, Unpack
 DEFAULT_DATABASE = "vkc.gpkg"
 #: the rate limit ``vkc serve`` applies unless told otherwise (requests a second per address and per token)
 SERVE_RATE_LIMIT = 50.0
+#: the seconds one database statement may run in a ``vkc serve`` server unless told otherwise
+SERVE_STATEMENT_TIMEOUT = 30.0
 DATABASE_ENV = "VKC_DATABASE_URL"
 #: the whole Settings of a server, as JSON, for its worker processes
 SETTINGS_ENV = "VKC_SERVER_SETTINGS"
@@ -40,6 +42,7 @@ class _Overrides(TypedDict, total=False):
     workers: int
     tasks: bool
     rate_limit: float
+    statement_timeout: float
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +59,9 @@ class Settings:
     #: default, for embedded and in-process use): no limit. ``vkc serve`` sets :data:`SERVE_RATE_LIMIT`.
     rate_limit: float = 0.0
     rate_burst: int = 200
+    #: seconds one database statement may run before it is stopped and the request answered 503; 0 (the library's
+    #: default): no limit. ``vkc serve`` sets :data:`SERVE_STATEMENT_TIMEOUT`.
+    statement_timeout: float = 0.0
 
     @classmethod
     def from_env(cls, db: str | None = None, **overrides: Unpack[_Overrides]) -> Settings:

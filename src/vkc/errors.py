@@ -25,7 +25,11 @@ place and the CLI prints ``error: <message>`` with exit status 1 in one place.
     ├── PreconditionFailed        412  precondition-failed   (If-Match names an older version)
     ├── PreconditionRequired      428  precondition-required (a change without If-Match)
     ├── TooManyRequests           429  too-many-requests     (over a rate limit; Retry-After says when to return)
-    └── StoreError                500  store-error       (the database failed, not the input)
+    ├── StoreError                500  store-error       (the database failed, not the input)
+    └── QueryTimeout              503  query-timeout     (a statement ran past the server's limit: ask for less)
+
+A 5xx error's message stays in the server's log; the client gets it only where the class says it
+is the client's to act on (``exposed``).
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ class VKCError(Exception):
     status = 500
     code = "internal"
     title = "Internal error"
+    #: whether a client may read the message of this error even when its status is 5xx
+    exposed = False
 
     def __init__(self, message: str, **detail: object) -> None:
         super().__init__(message)
@@ -180,6 +186,15 @@ class StoreError(VKCError):
     title = "Store error"
 
 
+class QueryTimeout(VKCError):
+    """A statement ran longer than the server allows one (its statement timeout): the request must ask for less."""
+
+    status = 503
+    code = "query-timeout"
+    title = "Query took too long"
+    exposed = True
+
+
 __all__ = [
     "AuthenticationError",
     "NotAcceptable",
@@ -187,6 +202,7 @@ __all__ = [
     "PermissionDenied",
     "PreconditionFailed",
     "PreconditionRequired",
+    "QueryTimeout",
     "CRSError",
     "CollectionNotFound",
     "ConflictError",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from vkc.cli.common import DbOption
-from vkc.config import SERVE_RATE_LIMIT, Settings, resolve_database
+from vkc.config import SERVE_RATE_LIMIT, SERVE_STATEMENT_TIMEOUT, Settings, resolve_database
 
 
 def serve(
@@ -15,8 +15,14 @@ def serve(
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes (each opens the store itself)."),
     no_tasks: bool = typer.Option(False, "--no-tasks", help="Do not run the components' background work (the alert worker) in this server."),
     rate_limit: float = typer.Option(SERVE_RATE_LIMIT, "--rate-limit", min=0, help="Requests a second per client address and per token, in each worker (0: no limit)."),
+    statement_timeout: float = typer.Option(
+        SERVE_STATEMENT_TIMEOUT, "--statement-timeout", min=0, help="Seconds one database statement may run; longer ones are stopped, answered 503 (0: no limit)."
+    ),
 ) -> None:
     """Serve the platform over HTTP: every installed component's API and pages; the alert worker runs beside them."""
     from vkc.web import run_server
 
-    run_server(Settings(database=resolve_database(db), host=host, port=port, workers=workers, tasks=not no_tasks, rate_limit=rate_limit))
+    settings = Settings(
+        database=resolve_database(db), host=host, port=port, workers=workers, tasks=not no_tasks, rate_limit=rate_limit, statement_timeout=statement_timeout
+    )
+    run_server(settings)

@@ -27,24 +27,30 @@ if TYPE_CHECKING:
 
 
 def open_store(
-    url: str | os.PathLike[str], *, create: bool = True, connections: int | None = None, components: Sequence[Component] | None = None
+    url: str | os.PathLike[str],
+    *,
+    create: bool = True,
+    connections: int | None = None,
+    components: Sequence[Component] | None = None,
+    statement_timeout: float | None = None,
 ) -> Store:
     """Open the store at ``url`` (a file path, ``sqlite:///path`` or ``postgresql://...``).
 
     ``connections``: PostGIS keeps exactly this many connections open (servers);
     by default it opens one and grows to four as needed (command-line use).
     ``components``: whose tables the store holds (default: every installed component).
+    ``statement_timeout``: seconds one statement may run (servers; see :mod:`vkc.store.statement_limits`); None: no limit.
     """
     text = os.fspath(url)
     if text.startswith(("postgresql://", "postgres://")):
         from vkc.store.postgis import PostGISStore
 
         if connections is None:
-            return PostGISStore(text, components=components)
-        return PostGISStore(text, min_size=connections, max_size=connections, components=components)
+            return PostGISStore(text, components=components, statement_timeout=statement_timeout)
+        return PostGISStore(text, min_size=connections, max_size=connections, components=components, statement_timeout=statement_timeout)
     from vkc.store.gpkg import GeoPackageStore
 
-    return GeoPackageStore(_sqlite_path(text), create=create, components=components)
+    return GeoPackageStore(_sqlite_path(text), create=create, components=components, statement_timeout=statement_timeout)
 
 
 def upgrade_store(url: str | os.PathLike[str] | None) -> dict[str, int]:

@@ -29,8 +29,8 @@ import psycopg
 import shapely
 from psycopg.types.json import Jsonb
 
-from vkc.errors import StoreError
 from vkc.store.dialect_predicates import PostgresPredicates, PredicateSpelling, SQLitePredicates
+from vkc.store.statement_limits import database_error
 
 DialectName = Literal["postgres", "sqlite"]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -181,7 +181,7 @@ class PostgresDialect(PostgresPredicates, Dialect):
                 while rows := cur.fetchmany(size):
                     yield rows
         except psycopg.Error as exc:
-            raise StoreError(f"the database failed: {str(exc).strip().splitlines()[0]}") from exc
+            raise database_error(exc) from exc
 
     def upsert_many(self, conn: Conn, upsert: Upsert, rows: Sequence[Sequence[Any]], *, fresh: bool = False) -> bool:
         # A fresh table whose values are plain: COPY straight in, under a savepoint (about twice the speed of the upsert).
@@ -268,7 +268,7 @@ class SQLiteDialect(SQLitePredicates, Dialect):
             while rows := cur.fetchmany(size):
                 yield rows
         except sqlite3.Error as exc:
-            raise StoreError(f"the database failed: {str(exc).strip().splitlines()[0]}") from exc
+            raise database_error(exc) from exc
         finally:
             cur.close()
 
@@ -327,7 +327,7 @@ class Conn:
         try:
             return self.raw.execute(self.dialect.adapt(statement), params)
         except (sqlite3.Error, psycopg.Error) as exc:
-            raise StoreError(f"the database failed: {str(exc).strip().splitlines()[0]}") from exc
+            raise database_error(exc) from exc
 
     def __repr__(self) -> str:
         return f"<Conn {self.dialect.name}>"

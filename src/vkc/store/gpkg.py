@@ -41,6 +41,7 @@ from vkc.store.dialect import SQLITE, Conn
 from vkc.store.gpkg_read import read_collection, row_feature, select_list, where_sql
 from vkc.store.gpkg_write import GeoPackageTransaction, encode_batch
 from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Query, selected_fields
+from vkc.store.statement_limits import StatementClock, database_error, is_timeout
 
 if TYPE_CHECKING:
     from vkc.component import Component
@@ -52,7 +53,9 @@ _INDEX_ROW_COST = 4  # reading a row through an index (and sorting it) against s
 _COUNTS_KEPT = 256  # remembered counts per reader thread; all are forgotten when the file changes
 
 
-def _connect(path: str, *, readonly: bool, functions: Sequence[Callable[[sqlite3.Connection], None]] = ()) -> sqlite3.Connection:
+def _connect(
+    path: str, *, readonly: bool, functions: Sequence[Callable[[sqlite3.Connection], None]] = (), statement_timeout: float | None = None
+) -> sqlite3.Connection:
     if readonly:
         uri = Path(path).resolve().as_uri() + "?mode=ro"
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30)
@@ -63,6 +66,8 @@ def _connect(path: str, *, readonly: bool, functions: Sequence[Callable[[sqlite3
     sqlite_spatial.register(conn)
     for register in functions:
         register(conn)
+    if statement_timeout:
+        StatementClock(statement_timeout).install(conn)
     return conn
 
 
@@ -72,13 +77,23 @@ class GeoPackageStore(Store):
     dialect = SQLITE
 
     def __init__(
-        self, path: str | os.PathLike[str], *, create: bool = True, components: Sequence[Component] | None = None, upgrade: bool = False
+        self,
+        path: str | os.PathLike[str],
+        *,
+        create: bool = True,
+        components: Sequence[Component] | None = None,
+        upgrade: bool = False,
+        statement_timeout: float | None = None,
     ) -> None:
-        """Open (or create) the file; ``components`` default to the installed ones; ``upgrade`` applies pending migrations."""
+        """Open (or create) the file; ``components`` default to the installed ones; ``upgrade`` applies pending migrations.
+
+        ``statement_timeout``: seconds one read statement may keep the database busy (None: no limit; writes have none).
+        """
         from vkc.component import installed
 
         self.path = os.fspath(path)
         self.url = self.path
+        self.statement_timeout = statement_timeout
         self.components = tuple(installed() if components is None else components)
         self._functions = [c.sqlite_functions for c in self.components if c.sqlite_functions is not None]
         exists = os.path.exists(self.path)
@@ -141,7 +156,7 @@ class GeoPackageStore(Store):
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = _connect(self.path, readonly=True, functions=self._functions)
+            conn = _connect(self.path, readonly=True, functions=self._functions, statement_timeout=self.statement_timeout)
             self._local.conn = conn
             with self._readers_lock:
                 self._readers.append(conn)
@@ -252,6 +267,8 @@ class GeoPackageStore(Store):
         try:
             cursor = conn.execute(sql, params)
         except sqlite3.OperationalError as exc:
+            if is_timeout(exc):
+                raise database_error(exc) from exc
             raise StoreError(f"query on {coll.name!r} failed: {exc}") from exc
         types = [f.type for f in fields]
         names = [f.name for f in fields]

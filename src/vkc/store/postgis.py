@@ -32,6 +32,7 @@ from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Que
 from vkc.store.postgis_read import feature_by_id_sql, joined_feature, read_collection, rows_features, select_list, where_sql
 from vkc.store.postgis_tiles import mvt_statement
 from vkc.store.postgis_write import PostGISTransaction, encode_batch
+from vkc.store.statement_limits import postgres_options
 
 if TYPE_CHECKING:
     from vkc.component import Component
@@ -48,9 +49,19 @@ class PostGISStore(Store):
     dialect = POSTGRES
 
     def __init__(
-        self, url: str, *, min_size: int = 1, max_size: int = 4, components: Sequence[Component] | None = None, upgrade: bool = False
+        self,
+        url: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 4,
+        components: Sequence[Component] | None = None,
+        upgrade: bool = False,
+        statement_timeout: float | None = None,
     ) -> None:
-        """Connect; ``components`` default to the installed ones; ``upgrade`` applies pending migrations."""
+        """Connect; ``components`` default to the installed ones; ``upgrade`` applies pending migrations.
+
+        ``statement_timeout``: seconds any one statement may run (PostgreSQL's ``statement_timeout``; None: no limit).
+        """
         from vkc.component import installed
 
         self.url = url
@@ -60,7 +71,8 @@ class PostGISStore(Store):
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to {redact(url)}: {str(exc).strip().splitlines()[0]}") from exc
         try:
-            self._pool = ConnectionPool(url, min_size=min_size, max_size=max_size, open=False, kwargs={"autocommit": False})
+            limits = postgres_options(statement_timeout) if statement_timeout else {}
+            self._pool = ConnectionPool(url, min_size=min_size, max_size=max_size, open=False, kwargs={"autocommit": False, **limits})
             self._pool.open(wait=True, timeout=15)
         except psycopg.OperationalError as exc:
             raise StoreError(f"cannot connect to {redact(url)}: {str(exc).strip().splitlines()[0]}") from exc
@@ -69,7 +81,7 @@ class PostGISStore(Store):
         self._closed = False
         self._known_names: set[str] = set()  # read again whenever a name not in it is asked for
         self._estimates: dict[tuple[str, str], tuple[float, tuple[int, float, bool]]] = {}  # see _estimate
-        self._async_pool = AsyncConnectionPool(url, min_size=min_size, max_size=max_size, open=False, kwargs={"autocommit": True})
+        self._async_pool = AsyncConnectionPool(url, min_size=min_size, max_size=max_size, open=False, kwargs={"autocommit": True, **limits})
         self._async_opened = False  # opened by the first async read, on the server's event loop
         self._async_opening = asyncio.Lock()
         try:

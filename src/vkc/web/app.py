@@ -34,7 +34,9 @@ def create_app(settings: Settings, components: Sequence[Component] | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.store = open_store(settings.database, connections=SERVER_CONNECTIONS, components=chosen)
+        app.state.store = open_store(
+            settings.database, connections=SERVER_CONNECTIONS, components=chosen, statement_timeout=settings.statement_timeout or None
+        )
         try:
             yield
         finally:

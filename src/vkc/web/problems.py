@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from vkc.errors import InputError, VKCError
+from vkc.store.statement_limits import database_error
 
 LOGGER = logging.getLogger(__name__)
 
@@ -20,7 +23,7 @@ def problem(exc: VKCError, instance: str | None = None) -> JSONResponse:
         "type": f"https://vkc.example/problems/{exc.code}",
         "title": exc.title,
         "status": exc.status,
-        "detail": exc.message if exc.status < 500 else "the server could not complete the request",
+        "detail": exc.message if exc.status < 500 or exc.exposed else "the server could not complete the request",
     }
     if instance:
         body["instance"] = instance
@@ -37,8 +40,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(VKCError)
     async def _vkc_error(request: Request, exc: VKCError) -> JSONResponse:
         if exc.status >= 500:
-            LOGGER.error("%s: %s", request.url.path, exc)
+            (LOGGER.warning if exc.exposed else LOGGER.error)("%s: %s", request.url.path, exc)
         return problem(exc, request.url.path)
+
+    @app.exception_handler(sqlite3.Error)
+    @app.exception_handler(psycopg.Error)
+    async def _database_error(request: Request, exc: sqlite3.Error | psycopg.Error) -> JSONResponse:
+        """A driver's error that reached the app unwrapped (reads on the driver's own connection): a statement past its limit is 503."""
+        return await _vkc_error(request, database_error(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
