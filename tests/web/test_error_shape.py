@@ -25,6 +25,7 @@ from fastapi.testclient import TestClient
 from starlette.middleware import Middleware
 
 from vkc import auth
+from vkc.auth import users
 from vkc.alerts import subscriptions
 from vkc.api.ogc.body import MAX_BODY
 from vkc.config import Settings
@@ -52,6 +53,8 @@ UNKNOWN = {
     "station": ("no-such-station", 404),
     "subscription_id": ("987654", 404),
     "path": ("Things(987654)", 404),
+    "name": ("nobody", 404),
+    "token_id": ("0000abcd", 404),
 }
 #: query parameter (by its name in the URL) → a bad value; the problem names the parameter
 BAD_QUERY = {
@@ -80,6 +83,7 @@ BAD_QUERY = {
     "action": "a" * 201,
     "target": "a" * 2001,
     "head": "not-a-digest",
+    "role": "r" * 33,
 }
 #: what a query parameter needs beside it to be checked at all (filter-crs only counts with a filter)
 COMPANION = {"bbox-crs": {"bbox": "105,20,106,21"}, "filter-lang": {"filter": "rank > 1"}, "filter-crs": {"filter": "rank > 1"}}
@@ -135,6 +139,8 @@ def world(seeded_url: str):
             "zones only": auth.create_token(store, "editor", collection="zones", name="zones only")[1],
             "admin": auth.create_token(store, "admin", name="auditor")[1],
         }
+        users.add_user(store, "lan")
+        lan_token_id = auth.create_user_token(store, "lan")[0]
     served: set = set()
     app = create_app(Settings(database=seeded_url))
     app.user_middleware.append(Middleware(_Recorder, served=served))
@@ -143,6 +149,7 @@ def world(seeded_url: str):
         known = {
             "collectionId": "places", "featureId": "p03", "tileMatrixSetId": "WebMercatorQuad", "tileMatrix": "0", "tileRow": "0", "tileCol": "0",
             "datastream_id": str(ds), "station": "hn-1", "subscription_id": str(sub["id"]), "path": "Things",
+            "name": "lan", "token_id": lan_token_id,
         }
         yield World(client, known, tokens, served, app)
 
@@ -171,12 +178,12 @@ def int_params(route) -> set[str]:
 
 
 def needs_token(template: str) -> bool:
-    return template.startswith(("/api/alerts", "/api/audit"))
+    return template.startswith(("/api/alerts", "/api/audit", "/api/users"))
 
 
 def reader_token(template: str, world: World) -> str:
-    """The token that may read a route: the audit trail is for admins, alert subscriptions for editors."""
-    return world.tokens["admin" if template.startswith("/api/audit") else "editor"]
+    """The token that may use a route: the audit trail and the users are for admins, alert subscriptions for editors."""
+    return world.tokens["admin" if template.startswith(("/api/audit", "/api/users")) else "editor"]
 
 
 def read_cases(route, world: World, missing: list[str]) -> list[Case]:
@@ -251,6 +258,11 @@ GOOD_BODY = {
     ("PATCH", "/sta/v1.1/{path:path}"): b'{"name": "u"}',
     ("PUT", "/sta/v1.1/{path:path}"): b'{"name": "u", "description": "d"}',
     ("POST", "/api/alerts/subscriptions"): b'{"url": "https://93.184.215.14/h", "condition": {"index": "us", "above": 100}}',
+    ("POST", "/api/users"): b'{"name": "new-user"}',
+    ("PATCH", "/api/users/{name}"): b'{"disabled": false}',
+    ("PUT", "/api/users/{name}/password"): b'{"password": "a long enough passphrase"}',
+    ("POST", "/api/users/{name}/grants"): b'{"role": "viewer"}',
+    ("POST", "/api/users/{name}/tokens"): b"{}",
 }
 #: (method, route) → the known values its write cases use (SensorThings writes name one entity, or a collection for POST)
 WRITE_KNOWN = {
@@ -269,7 +281,7 @@ def write_cases(method: str, route, world: World, missing: list[str]) -> list[Ca
     except KeyError as exc:
         missing.append(f"{method} {template}: no known value of path parameter {exc}")
         return []
-    editor = {"Authorization": f"Bearer {world.tokens['editor']}"}
+    editor = {"Authorization": f"Bearer {reader_token(template, world)}"}
     good = GOOD_BODY.get((method, template))
     if method != "DELETE" and good is None:
         missing.append(f"{method} {template}: no body it accepts")

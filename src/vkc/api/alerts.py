@@ -12,12 +12,12 @@ from starlette.concurrency import run_in_threadpool
 from vkc import auth
 from vkc.alerts import subscriptions
 from vkc.alerts.scopes import MANAGE
-from vkc.api.ogc.body import read_json
 from vkc.api.ogc.common import PROBLEM, json_response, store_of
 from vkc.errors import InputError
 from vkc.parsing.numbers import INT64_MAX
 from vkc.permissions import Grant
 from vkc.sensors.db import SensorDb
+from vkc.web.body import read_json
 
 router = APIRouter(prefix="/api/alerts", tags=["Air quality alerts"])
 ERRORS: dict[int | str, dict[str, Any]] = {

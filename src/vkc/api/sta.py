@@ -14,11 +14,11 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from vkc import auth
-from vkc.api.ogc.body import read_json
 from vkc.api.ogc.common import JSON, PROBLEM, json_response, store_of
 from vkc.permissions import Grant
 from vkc.sensors.scopes import SENSORTHINGS
 from vkc.sta.service import VERSION, SensorThings
+from vkc.web.body import read_json
 
 PREFIX = f"/sta/{VERSION}"
 router = APIRouter(prefix=PREFIX, tags=["SensorThings API 1.1"])

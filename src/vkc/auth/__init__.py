@@ -33,6 +33,8 @@ from vkc.store.audit import Change
 from vkc.store.model import check_collection_name
 
 KIND = "token"
+#: how long a user's token lasts unless its maker says otherwise
+USER_TOKEN_DAYS = 90
 ROLES = ("editor", "admin")
 #: the kernel's own scope kinds, beside those the components declare
 AUDIT_READ = Scope("audit:read")

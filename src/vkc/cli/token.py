@@ -10,9 +10,6 @@ from vkc import auth
 from vkc.cli.common import DbOption, open_db
 from vkc.errors import InputError
 
-#: how long a user's token lasts unless --expires-days says otherwise
-USER_TOKEN_DAYS = 90
-
 token_app = typer.Typer(help="Access tokens for writing through the APIs (only their hashes are stored).", no_args_is_help=True)
 
 
@@ -36,7 +33,7 @@ def create(
     if user is not None:
         if collection or scope:
             raise InputError("a user's token holds the user's grants; grant more with `vkc user grant`, not --scope", field="scope")
-        expires = datetime.now(UTC) + timedelta(days=expires_days or USER_TOKEN_DAYS)
+        expires = datetime.now(UTC) + timedelta(days=expires_days or auth.USER_TOKEN_DAYS)
         with open_db(db) as store:
             token_id, token = auth.create_user_token(store, user, expires=expires, name=name)
         typer.echo(token)

@@ -1,4 +1,4 @@
-"""The application factory: the kernel's error mapping, OpenAPI and audit routes, and every installed component's routers.
+"""The application factory: the kernel's error mapping, OpenAPI, audit and user routes, and every installed component's routers.
 
 Nothing here knows a component: routers, conformance classes and server
 tasks come from :func:`vkc.component.installed` (or the components given).
@@ -16,7 +16,7 @@ from vkc import __version__
 from vkc.component import Component, installed
 from vkc.config import Settings
 from vkc.store import open_store
-from vkc.web import audit_routes
+from vkc.web import audit_routes, user_routes
 from vkc.web.http import HttpSemantics
 from vkc.web.openapi import openapi_document
 from vkc.web.problems import install_error_handlers, problem
@@ -48,6 +48,7 @@ def create_app(settings: Settings, components: Sequence[Component] | None = None
     app.state.components = chosen
     app.state.conformance = conformance(chosen)
     app.include_router(audit_routes.router)
+    app.include_router(user_routes.router)
     for c in chosen:
         for router in c.routers() if c.routers is not None else ():
             app.include_router(router)

@@ -1,15 +1,9 @@
-"""Request bodies over HTTP: read with a size limit, parsed as JSON (what they must hold: :mod:`vkc.layers.documents`)."""
+"""The bodies of Part 4 writes as the OpenAPI document describes them; read by :func:`vkc.web.body.read_json` (what they must hold: :mod:`vkc.layers.documents`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from vkc.web.body import MAX_BODY, read_json
 
-import orjson
-from fastapi import Request
-
-from vkc.errors import InputError, PayloadTooLarge, UnsupportedMediaType
-
-MAX_BODY = 16 * 1024 * 1024
 REQUEST_BODY = {
     "required": True,
     "content": {
@@ -19,33 +13,4 @@ REQUEST_BODY = {
 }
 PATCH_BODY = {"required": True, "content": {"application/merge-patch+json": {"schema": {"type": "object"}}, "application/json": {"schema": {"type": "object"}}}}
 
-
-def is_json_type(content_type: str) -> bool:
-    """Whether a Content-Type is JSON: ``application/json`` or any ``…/…+json`` (GeoJSON, merge patch, JSON Patch)."""
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
-
-
-async def read_json(request: Request) -> Any:
-    """The body as JSON; 415 for a Content-Type that is not JSON (none is taken as JSON), 413 past ``MAX_BODY`` (checked while reading)."""
-    content_type = request.headers.get("content-type")
-    if content_type is not None and not is_json_type(content_type):
-        raise UnsupportedMediaType(
-            f"the body is {content_type.split(';', 1)[0].strip()!r}; send JSON (application/json, application/geo+json …)", field="Content-Type"
-        )
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY:
-        raise PayloadTooLarge(f"the body has {declared} bytes; at most {MAX_BODY} are accepted")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise PayloadTooLarge(f"the body is larger than {MAX_BODY} bytes")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
-    if not raw:
-        raise InputError("the request has no body; send a GeoJSON Feature", field="body")
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InputError(f"the body is not JSON: {exc}", field="body") from None
+__all__ = ["MAX_BODY", "PATCH_BODY", "REQUEST_BODY", "read_json"]

@@ -1,0 +1,203 @@
+"""``/api/users``: users, their grants and tokens over HTTP, as ``vkc user`` and ``vkc token --user`` manage them.
+
+Admins (the scope ``users:manage``) manage everyone; a user reads their own
+record, changes their own password (giving the current one) and makes,
+lists and revokes their own tokens. Every change is an audit entry in the
+name of whoever made it (:mod:`vkc.auth.users` records it). Password hashes
+and tokens never appear in an answer, but for the one answer that makes a
+token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, TypeVar
+
+import orjson
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from vkc import auth
+from vkc.auth import users
+from vkc.errors import InputError, NotFoundError
+from vkc.permissions import Grant
+from vkc.store import Store
+from vkc.web.body import read_json
+
+router = APIRouter(prefix="/api/users", tags=["users"])
+UserName = Annotated[str, Path(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9._@-]+$", description="The user's name")]
+TokenId = Annotated[str, Path(pattern=r"^[0-9a-f]{8}$", description="The token's id (the 8 hex digits after vkc_)")]
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "A malformed body or value", **_PROBLEM},
+    401: {"description": "No valid bearer token", **_PROBLEM},
+    403: {"description": "The token may not manage users (users:manage), nor is it this user's", **_PROBLEM},
+    404: {"description": "No such user, grant or token", **_PROBLEM},
+}
+T = TypeVar("T")
+
+
+def _json(body: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status_code, media_type="application/json", headers=headers)
+
+
+async def _authenticated(request: Request) -> Grant:
+    """The grant of the request's token (401 without a valid one), before anything else is read."""
+    return await run_in_threadpool(auth.verify, request.app.state.store, request.headers.get("authorization"))
+
+
+async def _run(request: Request, grant: Grant, work: Callable[[Store, Grant], T]) -> T:
+    """``work(store, grant)`` in a worker thread."""
+    return await run_in_threadpool(work, request.app.state.store, grant)
+
+
+def _self_or_manager(grant: Grant, name: str) -> None:
+    if grant.user != name:
+        grant.require(users.MANAGE)
+
+
+def _object(body: Any, allowed: set[str]) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise InputError("expected a JSON object", field="body")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise InputError(f"unknown {', '.join(unknown)}; known: {', '.join(sorted(allowed))}", field=unknown[0])
+    return body
+
+
+def _text(body: dict[str, Any], key: str, *, required: bool = False) -> str | None:
+    value = body.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise InputError(f"{key}: expected text", field=key)
+    return value
+
+
+@router.get("", summary="Every user (admins)", responses=ERRORS)
+async def list_users(request: Request) -> Response:
+    def work(store: Store, grant: Grant) -> list[dict[str, Any]]:
+        grant.require(users.MANAGE)
+        return users.list_users(store)
+
+    return _json({"users": await _run(request, await _authenticated(request), work)})
+
+
+@router.post("", summary="Add a user (admins)", status_code=201, responses={**ERRORS, 409: {"description": "The name is taken", **_PROBLEM}})
+async def add_user(request: Request) -> Response:
+    grant = await _authenticated(request)
+    body = _object(await read_json(request), {"name", "display_name", "password"})
+
+    def work(store: Store, grant: Grant) -> dict[str, Any]:
+        name = _text(body, "name", required=True) or ""
+        display = _text(body, "display_name") or ""
+        return users.add_user(store, name, password=_text(body, "password"), display_name=display, by=grant)
+
+    created = await _run(request, grant, work)
+    return _json(created, 201, {"Location": f"{request.url}/{created['name']}"})
+
+
+@router.get("/{name}", summary="One user (admins, or the user)", responses=ERRORS)
+async def get_user(request: Request, name: UserName) -> Response:
+    def work(store: Store, grant: Grant) -> dict[str, Any]:
+        _self_or_manager(grant, name)
+        return users.public(users.get_user(store, name))
+
+    return _json(await _run(request, await _authenticated(request), work))
+
+
+@router.patch("/{name}", summary="Disable or enable a user (admins)", responses=ERRORS)
+async def change_user(request: Request, name: UserName) -> Response:
+    grant = await _authenticated(request)
+    body = _object(await read_json(request), {"disabled"})
+    if not isinstance(body.get("disabled"), bool):
+        raise InputError("disabled: expected true or false", field="disabled")
+
+    def work(store: Store, grant: Grant) -> dict[str, Any]:
+        return users.set_disabled(store, name, body["disabled"], by=grant)
+
+    return _json(await _run(request, grant, work))
+
+
+@router.put("/{name}/password", summary="Set a password (admins; a user for themselves, with the current one)", status_code=204, responses=ERRORS)
+async def set_password(request: Request, name: UserName) -> Response:
+    grant = await _authenticated(request)
+    body = _object(await read_json(request), {"password", "current"})
+
+    def work(store: Store, grant: Grant) -> None:
+        password = _text(body, "password", required=True) or ""
+        if grant.user == name and not grant.allows(users.MANAGE):
+            if users.check_credentials(store, name, _text(body, "current") or "") is None:
+                raise InputError("current: that is not your current password", field="current")
+        users.set_password(store, name, password, by=grant)
+
+    await _run(request, grant, work)
+    return Response(status_code=204)
+
+
+@router.post("/{name}/grants", summary="Grant a role on a target (admins)", responses=ERRORS)
+async def add_grant(request: Request, name: UserName) -> Response:
+    grant = await _authenticated(request)
+    body = _object(await read_json(request), {"role", "target"})
+
+    def work(store: Store, grant: Grant) -> dict[str, Any]:
+        role, target = _text(body, "role", required=True) or "", _text(body, "target") or "*"
+        return users.grant(store, name, role, target, components=auth.component_scopes(store), by=grant)
+
+    return _json(await _run(request, grant, work))
+
+
+@router.delete("/{name}/grants", summary="Revoke a grant (admins)", responses=ERRORS)
+async def revoke_grant(
+    request: Request,
+    name: UserName,
+    role: Annotated[str | None, Query(max_length=32, description="The role granted (required)")] = None,
+    target: Annotated[str, Query(max_length=200, description="collection:NAME, component:NAME, province:CODE@DATE, or *")] = "*",
+) -> Response:
+    def work(store: Store, grant: Grant) -> dict[str, Any]:
+        grant.require(users.MANAGE)
+        users.get_user(store, name)
+        if not role:
+            raise InputError("role: name the role of the grant to revoke", field="role")
+        return users.revoke(store, name, role, target, by=grant)
+
+    return _json(await _run(request, await _authenticated(request), work))
+
+
+@router.get("/{name}/tokens", summary="The user's tokens, never the tokens themselves (admins, or the user)", responses=ERRORS)
+async def list_tokens(request: Request, name: UserName) -> Response:
+    def work(store: Store, grant: Grant) -> list[dict[str, Any]]:
+        _self_or_manager(grant, name)
+        users.get_user(store, name)
+        return [t for t in auth.list_tokens(store) if t.get("user") == name]
+
+    return _json({"tokens": await _run(request, await _authenticated(request), work)})
+
+
+@router.post("/{name}/tokens", summary="Make a token for the user, shown in this answer only (admins, or the user)", status_code=201, responses=ERRORS)
+async def create_token(request: Request, name: UserName) -> Response:
+    grant = await _authenticated(request)
+    body = _object(await read_json(request), {"name", "expires_days"})
+    days = body.get("expires_days", auth.USER_TOKEN_DAYS)
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 366:
+        raise InputError("expires_days: a whole number of days, 1 to 366", field="expires_days")
+    expires = datetime.now(UTC) + timedelta(days=days)
+
+    def work(store: Store, grant: Grant) -> dict[str, Any]:
+        token_id, token = auth.create_user_token(store, name, expires=expires, name=_text(body, "name") or "", by=grant)
+        return {"id": token_id, "token": token, "user": name, "expires": expires.isoformat()}
+
+    return _json(await _run(request, grant, work), 201)
+
+
+@router.delete("/{name}/tokens/{token_id}", summary="Revoke one of the user's tokens (admins, or the user)", responses=ERRORS)
+async def revoke_token(request: Request, name: UserName, token_id: TokenId) -> Response:
+    def work(store: Store, grant: Grant) -> dict[str, Any]:
+        _self_or_manager(grant, name)
+        if not any(t["id"] == token_id and t.get("user") == name for t in auth.list_tokens(store)):
+            raise NotFoundError(f"user {name!r} has no token {token_id!r}", id=token_id)
+        return auth.revoke_token(store, token_id, by=grant)
+
+    return _json(await _run(request, await _authenticated(request), work))

@@ -1,0 +1,81 @@
+"""/api/users: admins manage users, grants and tokens; a user reads themself and keeps their own password and tokens."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from vkc import auth
+from vkc.config import Settings
+from vkc.store import audit, open_store
+from vkc.web import create_app
+
+USERS = "/api/users"
+
+
+@pytest.fixture
+def api(seeded_url: str):
+    with open_store(seeded_url) as store:
+        admin_id, admin = auth.create_token(store, "admin", name="ops")
+    with TestClient(create_app(Settings(database=seeded_url))) as client:
+        yield client, {"Authorization": f"Bearer {admin}"}, admin_id, seeded_url
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_an_admin_manages_users_grants_and_tokens(api) -> None:
+    client, admin, admin_id, url = api
+    r = client.post(USERS, json={"name": "lan", "display_name": "Nguyễn Lan", "password": "a long enough passphrase"}, headers=admin)
+    assert r.status_code == 201, r.text
+    assert r.headers["location"].endswith("/api/users/lan") and r.json()["has_password"] and "password" not in r.json()
+    assert client.post(USERS, json={"name": "lan"}, headers=admin).status_code == 409
+    r = client.post(f"{USERS}/lan/grants", json={"role": "editor", "target": "collection:places"}, headers=admin)
+    assert r.status_code == 200 and r.json()["grants"] == [{"role": "editor", "target": "collection:places"}]
+    bad = client.post(f"{USERS}/lan/grants", json={"role": "owner"}, headers=admin)
+    assert bad.status_code == 400 and bad.json()["field"] == "role"
+    assert [u["name"] for u in client.get(USERS, headers=admin).json()["users"]] == ["lan"]
+    made = client.post(f"{USERS}/lan/tokens", json={"name": "laptop", "expires_days": 30}, headers=admin)
+    assert made.status_code == 201 and made.json()["token"].startswith("vkc_")
+    token = made.json()["token"]
+    feature = {"type": "Feature", "id": "n1", "geometry": {"type": "Point", "coordinates": [105.8, 21.0]}, "properties": {"name": "mới"}}
+    assert client.post("/ogc/collections/places/items", json=feature, headers=bearer(token)).status_code == 201
+    r = client.delete(f"{USERS}/lan/grants", params={"role": "editor", "target": "collection:places"}, headers=admin)
+    assert r.status_code == 200 and r.json()["grants"] == []
+    assert client.post("/ogc/collections/places/items", json={**feature, "id": "n2"}, headers=bearer(token)).status_code == 403
+    assert client.patch(f"{USERS}/lan", json={"disabled": True}, headers=admin).json()["disabled"]
+    assert client.get(f"{USERS}/lan", headers=bearer(token)).status_code == 401
+    with open_store(url) as store, store.reading() as conn:
+        done = [(e.actor, e.action) for e in audit.entries(conn, audit.Selection(action="user."))]
+    assert done == [(f"token:{admin_id}", a) for a in ("user.add", "user.grant", "user.revoke", "user.disable")]
+
+
+def test_a_user_reads_themself_keeps_their_password_and_tokens_and_nothing_else(api) -> None:
+    client, admin, _, _ = api
+    for name in ("lan", "minh"):
+        client.post(USERS, json={"name": name, "password": "a long enough passphrase"}, headers=admin)
+    own = bearer(client.post(f"{USERS}/lan/tokens", json={}, headers=admin).json()["token"])
+    assert client.get(f"{USERS}/lan", headers=own).json()["name"] == "lan"
+    for method, path in (("get", USERS), ("get", f"{USERS}/minh"), ("post", f"{USERS}/minh/tokens"), ("get", f"{USERS}/minh/tokens")):
+        r = client.request(method, path, headers=own, json={} if method == "post" else None)
+        assert r.status_code == 403 and "users:manage" in r.json()["detail"], (method, path, r.text)
+    denied = client.post(f"{USERS}/lan/grants", json={"role": "admin"}, headers=own)  # nobody grants themself a role
+    assert denied.status_code == 403
+    wrong = client.put(f"{USERS}/lan/password", json={"password": "another long passphrase", "current": "a guess"}, headers=own)
+    assert wrong.status_code == 400 and wrong.json()["field"] == "current"
+    right = client.put(f"{USERS}/lan/password", json={"password": "another long passphrase", "current": "a long enough passphrase"}, headers=own)
+    assert right.status_code == 204
+    second = client.post(f"{USERS}/lan/tokens", json={"name": "phone"}, headers=own)
+    assert second.status_code == 201
+    listed = client.get(f"{USERS}/lan/tokens", headers=own).json()["tokens"]
+    assert {t["name"] for t in listed} == {"", "phone"} and "vkc_" not in str(listed)
+    assert client.delete(f"{USERS}/lan/tokens/{second.json()['id']}", headers=own).json()["revoked"]
+    assert client.get(f"{USERS}/lan", headers=bearer(second.json()["token"])).status_code == 401
+    assert client.delete(f"{USERS}/lan/tokens/0000abcd", headers=own).status_code == 404
+
+
+def test_anonymous_requests_are_refused(api) -> None:
+    client, *_ = api
+    assert client.get(USERS).status_code == 401
+    assert client.post(USERS, json={"name": "x1"}).status_code == 401
