@@ -300,15 +300,16 @@ def test_geometry_literals(literal, wkt):
 @pytest.mark.parametrize(
     ("literal", "fragment"),
     [
-        ("geography'POINT(1)'", "invalid WKT in the geography literal"),
-        ("geometry'FOO(1 2)'", "invalid WKT in the geometry literal"),
-        ("geography'POINT(1 2) extra'", "invalid WKT"),
+        ("geography'POINT(1)'", "the geography literal is not valid WKT: write e.g."),
+        ("geometry'FOO(1 2)'", "the geometry literal is not valid WKT"),
+        ("geography'POINT(1 2) extra'", "not valid WKT"),
         ("geography''", "empty geography literal"),
         ("geography'SRID=3857;POINT(1 2)'", "only SRID=4326"),
     ],
 )
 def test_bad_geometry_literals(literal, fragment):
-    filter_fails(f"st_within(location, {literal})", fragment, "at position 21")
+    message = filter_fails(f"st_within(location, {literal})", fragment, "at position 21")
+    assert "Exception" not in str(message)  # no GEOS parser text reaches the client
 
 
 # -- property paths ----------------------------------------------------------------

@@ -123,8 +123,12 @@ class ODataLexer(Lexer):
             raise self.source.error(f"empty {prefix} literal; write e.g. {prefix}'POINT(105.85 21.03)'", start)
         try:
             shape = shapely.from_wkt(wkt)
-        except (ShapelyError, ValueError, TypeError) as exc:
-            raise self.source.error(f"invalid WKT in the {prefix} literal ({exc})", start) from None
+        except (ShapelyError, ValueError, TypeError):  # GEOS's own words stay here: they name its internals, not the fix
+            raise self.source.error(
+                f"the {prefix} literal is not valid WKT: write e.g. {prefix}'POINT(105.85 21.03)' or "
+                f"{prefix}'POLYGON((105.8 21.0, 105.9 21.0, 105.9 21.1, 105.8 21.0))' (rings closed, at least 4 positions)",
+                start,
+            ) from None
         return Geometry(wkt, shape)
 
     def duration(self, body: str, start: int) -> Duration:
