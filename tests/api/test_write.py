@@ -161,7 +161,8 @@ def test_an_id_with_a_slash_inside_is_written_read_replaced_and_deleted(client, 
 @pytest.mark.parametrize(
     ("feature_id", "words"),
     [
-        ("a\x00b", "no control characters (found U+0000 at character 2)"),
+        ("a\x00b", "no control or invisible characters (found U+0000 at character 2)"),
+        ("p\u202e10", "no control or invisible characters (found U+202E at character 2)"),
         ("line\r\nSet-Cookie: x=1", "found U+000D"),
         ("x" * 1_000_000, "at most 256 characters, this one 1,000,000"),
         ("/leading", "neither begins nor ends with '/'"),

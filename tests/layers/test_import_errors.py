@@ -68,7 +68,7 @@ def _bad_cases(tmp_path: Path) -> list[tuple[Path, ImportOptions, type, list[str
         (_write(tmp_path, "longid.geojson", json.dumps(feature_collection([dict(point_feature(9, *HANOI), id="x" * 300)]))), ImportOptions(), InputError, ["feature #1", "at most 256"]),
         (_write(tmp_path, "deep.geojson", '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":' + "[" * 100_000 + "]" * 100_000 + "}}]}"), ImportOptions(), FormatError, ["deep.geojson", "nests more than 256 levels deep"]),
         (_write(tmp_path, "deepprop.geojson", '{"type": "FeatureCollection", "features": [\n' + json.dumps(dict(point_feature(9, *HANOI), properties={"a": json.loads("[" * 300 + "]" * 300)})) + "\n]}"), ImportOptions(), InputError, ["cannot be stored as JSON"]),  # one feature per line: the fast reader
-        (_write(tmp_path, "nulkey.geojson", json.dumps(feature_collection([dict(point_feature(9, *HANOI), properties={"a\x00b": 1})]))), ImportOptions(), InputError, ["control character (U+0000)"]),
+        (_write(tmp_path, "nulkey.geojson", json.dumps(feature_collection([dict(point_feature(9, *HANOI), properties={"a\x00b": 1})]))), ImportOptions(), InputError, ["control or invisible character (U+0000)"]),
         (_write(tmp_path, "slashid.geojson", json.dumps(feature_collection([dict(point_feature(9, *HANOI), id="HN/")]))), ImportOptions(), InputError, ["feature #1", "ends with '/'"]),
     ]
 

@@ -25,9 +25,9 @@ from fastapi.testclient import TestClient
 from starlette.middleware import Middleware
 
 from vkc import auth
-from vkc.auth import users
 from vkc.alerts import subscriptions
 from vkc.api.ogc.body import MAX_BODY
+from vkc.auth import users
 from vkc.config import Settings
 from vkc.sensors.db import SensorDb
 from vkc.sensors.ingest import ingest_rows

@@ -99,7 +99,7 @@ def check_field_names(fields: Iterable[Field]) -> None:
             raise InputError(f"property name {f.name!r} is reserved by the store", field=f.name)
         control = CONTROL_CHARACTERS.search(f.name)
         if control is not None or not f.name:
-            what = "is empty" if control is None else f"holds a control character (U+{ord(control.group()):04X})"
+            what = "is empty" if control is None else f"holds a control or invisible character (U+{ord(control.group()):04X})"
             raise InputError(f"property name {f.name!r} {what}; rename it", field="properties")
         if low in seen:
             raise InputError(f"property {f.name!r} appears twice (names are case-insensitive)", field=f.name)

@@ -36,8 +36,10 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _T = TypeVar("_T")
 #: The longest feature id the store takes, in characters.
 MAX_FEATURE_ID_LENGTH = 256
-#: control characters (C0, DEL and C1): no feature id or property name holds one
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: control characters (C0, DEL and C1) and the invisible ones that change how text shows (zero-width spaces and
+#: joiners, bidirectional overrides and isolates, the byte-order mark): no feature id or property name holds one,
+#: so that two names that look alike are alike
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 def feature_id_problem(feature_id: str) -> str | None:
@@ -54,7 +56,7 @@ def feature_id_problem(feature_id: str) -> str | None:
         return f"a feature id is at most {MAX_FEATURE_ID_LENGTH} characters, this one {len(feature_id):,}"
     found = CONTROL_CHARACTERS.search(feature_id)
     if found is not None:
-        return f"a feature id holds no control characters (found U+{ord(found.group()):04X} at character {found.start() + 1})"
+        return f"a feature id holds no control or invisible characters (found U+{ord(found.group()):04X} at character {found.start() + 1})"
     return None
 
 
