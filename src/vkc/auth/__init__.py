@@ -20,6 +20,8 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import logging
+import re
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -32,6 +34,9 @@ from vkc.store import Store
 from vkc.store.audit import Change
 from vkc.store.model import check_collection_name
 
+LOGGER = logging.getLogger(__name__)
+#: the public part of a token: ``vkc_<id>_``
+_ID = re.compile(r"vkc_([0-9a-f]{8})_")
 KIND = "token"
 #: how long a user's token lasts unless its maker says otherwise
 USER_TOKEN_DAYS = 90
@@ -161,18 +166,25 @@ def verify(store: Store, authorization: str | None) -> Grant:
     digest = _digest(token)
     record = store.get_record(KIND, digest)
     if record is None:
-        raise AuthenticationError("the token is not valid")
+        raise _refused("the token is not valid", token)
     if record["revoked"] is not None:
-        raise AuthenticationError("the token was revoked")  # which token and when is for its owner to list, not for whoever holds it
+        raise _refused("the token was revoked", token)  # which token and when is for its owner to list, not for whoever holds it
     if record.get("expires") and datetime.fromisoformat(record["expires"]) <= datetime.now(UTC):
-        raise AuthenticationError("the token has expired")
+        raise _refused("the token has expired", token)
     if record.get("user") is not None:
         user = store.get_record(users.KIND, record["user"])
         if user is None or user.get("disabled"):
-            raise AuthenticationError("the token's user is disabled")
+            raise _refused("the token's user is disabled", token)
         role, scopes = users.scopes_of(user, component_scopes(store))
         return Grant(token_id=record["id"], role=role, scopes=scopes, name=record.get("name", ""), user=record["user"])
     return Grant(token_id=record["id"], role=record["role"], scopes=token_scopes(record), name=record.get("name", ""))
+
+
+def _refused(reason: str, token: str) -> AuthenticationError:
+    """The error for a token refused, logged with the token's id (its public part) and never the token."""
+    shown = _ID.match(token)
+    LOGGER.warning("refused a token (%s): %s", f"id {shown[1]}" if shown else "not a vkc token", reason)
+    return AuthenticationError(reason)
 
 
 def presented_token(authorization: str) -> str:

@@ -1,0 +1,66 @@
+"""What a real server logs while tokens, passwords and webhook secrets pass through it: refusals, never a secret."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from vkc import auth
+from vkc.store import open_store
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_server_log_holds_refusals_and_no_secret(seeded_url: str, tmp_path: Path) -> None:
+    with open_store(seeded_url) as store:
+        _, admin = auth.create_token(store, "admin")
+        revoked_id, revoked = auth.create_token(store, "editor")
+        auth.revoke_token(store, revoked_id)
+    port, log = _free_port(), tmp_path / "server.log"
+    env = {**os.environ, "VKC_OUTBOUND_ALLOW": ""}
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "vkc", "serve", "--db", seeded_url, "--port", str(port), "--no-tasks", "--rate-limit", "0"],
+            stdout=out, stderr=subprocess.STDOUT, env=env,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    httpx.get(f"{base}/health", timeout=1)
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline and server.poll() is None, log.read_text()
+                    time.sleep(0.1)
+            as_admin = {"Authorization": f"Bearer {admin}"}
+            password = "correct horse battery staple"
+            assert httpx.post(f"{base}/api/users", json={"name": "lan", "password": password}, headers=as_admin).status_code == 201
+            made = httpx.post(f"{base}/api/users/lan/tokens", json={}, headers=as_admin).json()["token"]
+            sub = httpx.post(f"{base}/api/alerts/subscriptions", json={"url": "https://93.184.215.14/h", "condition": {"above": 100}}, headers=as_admin)
+            secret = sub.json()["secret"]
+            assert httpx.get(f"{base}/api/users/lan", headers={"Authorization": f"Bearer {made}"}).status_code == 200
+            assert httpx.get(f"{base}/api/users/lan", headers={"Authorization": f"Bearer {revoked}"}).status_code == 401
+            wrong = "vkc_0badc0de_" + "x" * 43
+            assert httpx.get(f"{base}/api/users/lan", headers={"Authorization": f"Bearer {wrong}"}).status_code == 401
+            assert httpx.get(f"{base}/api/users/lan", auth=("lan", password)).status_code == 401  # a password is no token
+        finally:
+            server.terminate()
+            server.wait(30)
+    text = log.read_text(errors="replace")
+    for name, value in {"admin token": admin, "user token": made, "revoked token": revoked, "wrong token": wrong, "password": password, "webhook secret": secret}.items():
+        assert value not in text, f"the {name} is in the server's log"
+        assert value.split("_")[-1] not in text, f"the secret part of the {name} is in the server's log"
+    assert f"refused a token (id {revoked_id}): the token was revoked" in text
+    assert "refused a token (id 0badc0de): the token is not valid" in text
+    assert "GET /api/users/lan" in text  # the access log was on: the test read a real log
