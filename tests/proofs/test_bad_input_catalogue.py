@@ -134,6 +134,7 @@ API_CASES = [
     Api("$expand twelve levels down", "GET", f"{STA}/Things", 400, params={"$expand": "/".join(["Datastreams/Thing"] * 6)}),
     Api("$skip past 2^63", "GET", f"{STA}/Things", 400, params={"$skip": str(2**63)}),
     Api("entity id past 2^63", "GET", f"{STA}/Things({2**63})", 400),
+    Api("$ref of nothing (found by the fuzzer)", "GET", f"{STA}/$ref", 400),
     Api("navigation 200 steps long", "GET", f"{STA}/Things(1)" + "/Datastreams(1)/Thing" * 100, 400),
     Api("Location at longitude 500", "POST", f"{STA}/Locations", 400,
         body={"name": "x", "description": "y", "encodingType": "application/geo+json", "location": {"type": "Point", "coordinates": [500, 21]}}),

@@ -55,6 +55,8 @@ def resolve(path: str) -> Target:
         ref, parts = True, parts[:-1]
     elif parts[-1] == "$value":
         value, parts = True, parts[:-1]
+    if not parts:
+        raise InputError(f"{path}: $ref and $value follow an entity or a property, e.g. Things(1)/$ref", field="path")
     m = _SEGMENT.match(parts[0])
     if m is None or m.group(1) not in ENTITY_TYPES:
         raise NotFoundError(f"no entity set {parts[0]!r}; the sets are {', '.join(ENTITY_TYPES)}")
