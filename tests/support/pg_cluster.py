@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -31,7 +33,9 @@ def _as_postgres(args: list[str]) -> list[str]:
 
 
 class Cluster:
-    def __init__(self) -> None:
+    """A throwaway server; ``durable=False`` (the suite's) trades durability for speed, ``durable=True`` keeps PostgreSQL's defaults (crash tests)."""
+
+    def __init__(self, *, durable: bool = False) -> None:
         if not (BIN / "initdb").exists():
             raise RuntimeError("PostgreSQL 15 is not installed: run `make test`, which installs it from Debian packages")
         self.dir = Path(tempfile.mkdtemp(prefix="vkc-pg-"))
@@ -40,7 +44,8 @@ class Cluster:
         self.data = self.dir / "data"
         self.port = _free_port()
         subprocess.run(_as_postgres([str(BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8"]), check=True, capture_output=True)
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        self.durable = durable
+        options = self._options() + ("" if durable else " -c synchronous_commit=off -c full_page_writes=off")
         subprocess.run(_as_postgres([str(BIN / "pg_ctl"), "-D", str(self.data), "-w", "-l", str(self.dir / "log"), "-o", options, "start"]), check=True, capture_output=True)
         self.psql("postgres", f"CREATE DATABASE {TEMPLATE}")
         self.psql(TEMPLATE, "CREATE EXTENSION postgis")
@@ -63,9 +68,27 @@ class Cluster:
         """Stop the server at once, as a crash would."""
         subprocess.run(_as_postgres([str(BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"]), check=True, capture_output=True)
 
+    def _options(self) -> str:
+        return f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1" + ("" if self.durable else " -c fsync=off")
+
     def start(self) -> None:
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        subprocess.run(_as_postgres([str(BIN / "pg_ctl"), "-D", str(self.data), "-w", "-l", str(self.dir / "log"), "-o", options, "start"]), check=True, capture_output=True)
+        run = subprocess.run(_as_postgres([str(BIN / "pg_ctl"), "-D", str(self.data), "-w", "-l", str(self.dir / "log"), "-o", self._options(), "start"]), capture_output=True, text=True)
+        if run.returncode != 0:
+            log = (self.dir / "log").read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"PostgreSQL did not start: {run.stdout}{run.stderr}\n{log}")
+
+    def kill_9(self) -> None:
+        """SIGKILL to the postmaster and every process it started: no shutdown at all, not even an immediate one."""
+        pid = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+        for victim in [pid, *map(int, children)]:
+            try:
+                os.kill(victim, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 10  # until every one is gone (and has let go of the shared memory)
+        while time.monotonic() < deadline and any(Path(f"/proc/{v}").exists() for v in [pid, *map(int, children)]):
+            time.sleep(0.05)
 
     def stop(self) -> None:
         subprocess.run(_as_postgres([str(BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"]), capture_output=True)
