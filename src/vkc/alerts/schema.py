@@ -1,8 +1,9 @@
-"""Tables of the alerts: subscriptions, each subscription's state per station, and the outbox of events.
+"""Tables of the alerts: subscriptions, each subscription's state per station, the outbox of events, and the delivery leases.
 
 Times follow the sensor tables (``timestamptz`` in PostgreSQL, integer
 microseconds UTC in SQLite). An event's ``event_id`` is unique, so a crossing
-found twice is recorded once.
+found twice is recorded once. A subscription has at most one lease
+(:mod:`vkc.alerts.lease`): the worker that may deliver its events, until when.
 """
 
 from __future__ import annotations
@@ -28,4 +29,15 @@ def ddl(dialect: DialectName) -> list[str]:
              attempts integer NOT NULL DEFAULT 0, next_attempt {time} NOT NULL, delivered {time},
              last_status integer, last_error text)""",
         "CREATE INDEX IF NOT EXISTS vkc_alert_outbox_pending ON vkc_alert_outbox (subscription_id, id) WHERE delivered IS NULL",
+    ]
+
+
+def lease_ddl(dialect: DialectName) -> list[str]:
+    """Statements creating the table of delivery leases (migration 2): one row per subscription a worker holds."""
+    pg = dialect == "postgres"
+    time, ref = ("timestamptz", " REFERENCES vkc_alert_subscriptions (id)") if pg else ("INTEGER", "")
+    return [
+        f"""CREATE TABLE IF NOT EXISTS vkc_alert_leases (
+             subscription_id bigint NOT NULL PRIMARY KEY{ref}, holder text NOT NULL,
+             taken {time} NOT NULL, expires {time} NOT NULL)""",
     ]

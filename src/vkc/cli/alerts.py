@@ -63,10 +63,14 @@ def run(
     once: bool = typer.Option(False, "--once", help="One round, then stop."),
     db: DbOption = None,
 ) -> None:
-    """Find crossings and deliver due events, every --interval seconds (run one worker per store)."""
+    """Find crossings and deliver due events, every --interval seconds.
+
+    Several workers may run on one store: each subscription's events are sent by one of them at a time (a lease).
+    """
 
     def report(new: int, sent: DeliveryReport) -> None:
-        typer.echo(f"{new} new events; {sent.delivered} delivered, {sent.failed} failed (will retry), {sent.waiting} waiting")
+        held = f"; {sent.held} subscriptions held by another worker" if sent.held else ""
+        typer.echo(f"{new} new events; {sent.delivered} delivered, {sent.failed} failed (will retry), {sent.waiting} waiting{held}")
 
     with open_db(db, create=False) as store:
         worker.run(SensorDb(store), interval=interval, once=once, report=report)
