@@ -41,7 +41,8 @@ STATIONS = [
     {"id": "hcm-1", "name": "HCM", "geometry": {"type": "Point", "coordinates": [106.70, 10.78]}, "properties": {"city": "TP HCM"}},
 ]
 #: the store's own bookkeeping, not data: versions, collections' schemas (compared through the Store API), PostgreSQL's extent log
-BOOKKEEPING = {"vkc_components", "vkc_collections", "vkc_extent_log", "vkc_schema_version"}
+#: tables a copy does not carry as rows: the store's own bookkeeping, and delivery leases (they name the source's workers)
+BOOKKEEPING = {"vkc_components", "vkc_collections", "vkc_extent_log", "vkc_schema_version", "vkc_alert_leases"}
 
 
 # -- the store -------------------------------------------------------------------------------
