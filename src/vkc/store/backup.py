@@ -524,6 +524,8 @@ def _prepare_target(control: psycopg.Connection[Any], manifest: Manifest, target
         except psycopg.Error as exc:
             raise StoreError(f"cannot create the postgis extension in {redact(target)}: {_first_line(exc)}") from exc
         for signature, definition in manifest.functions.items():
+            if not definition.startswith(f"CREATE OR REPLACE FUNCTION {signature.split('(', 1)[0]}("):
+                raise FormatError(f"the manifest's definition of {signature} is not the definition of a function", field="file")
             found = _one(control, "SELECT pg_get_functiondef(to_regprocedure(%s))", (signature,))
             if found is None:
                 control.execute(definition.encode())
