@@ -33,7 +33,7 @@ def _register() -> None:
         return
     _registered = True
     from vkc import component
-    from vkc.cli import audit, serve, store, token, user
+    from vkc.cli import audit, backup, serve, store, token, user
 
     app.command("serve")(serve.serve)
     app.add_typer(store.store_app, name="store")
@@ -41,6 +41,8 @@ def _register() -> None:
     app.add_typer(token.token_app, name="token")
     app.add_typer(user.user_app, name="user")
     app.add_typer(audit.audit_app, name="audit")
+    app.command("backup")(backup.backup)
+    app.command("restore")(backup.restore)
     app.command("components")(store.list_components)
     command_line = component.CommandLine(app)
     for c in component.installed():
