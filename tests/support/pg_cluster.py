@@ -32,6 +32,14 @@ def _as_postgres(args: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
 
 
+def _parent(proc: Path) -> int | None:
+    """The parent pid of the process ``/proc/<pid>`` (None if it is gone)."""
+    try:
+        return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 class Cluster:
     """A throwaway server; ``durable=False`` (the suite's) trades durability for speed, ``durable=True`` keeps PostgreSQL's defaults (crash tests)."""
 
@@ -80,14 +88,14 @@ class Cluster:
     def kill_9(self) -> None:
         """SIGKILL to the postmaster and every process it started: no shutdown at all, not even an immediate one."""
         pid = int((self.data / "postmaster.pid").read_text().split()[0])
-        children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-        for victim in [pid, *map(int, children)]:
+        children = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent(p) == pid]
+        for victim in [pid, *children]:
             try:
                 os.kill(victim, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         deadline = time.monotonic() + 10  # until every one is gone (and has let go of the shared memory)
-        while time.monotonic() < deadline and any(Path(f"/proc/{v}").exists() for v in [pid, *map(int, children)]):
+        while time.monotonic() < deadline and any(Path(f"/proc/{v}").exists() for v in [pid, *children]):
             time.sleep(0.05)
 
     def stop(self) -> None:
