@@ -195,7 +195,14 @@ class QueryTimeout(VKCError):
     exposed = True
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type's name if it has none): how a driver's error is quoted."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 __all__ = [
+    "first_line",
     "AuthenticationError",
     "NotAcceptable",
     "PayloadTooLarge",

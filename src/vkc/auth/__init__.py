@@ -138,16 +138,21 @@ def list_tokens(store: Store) -> list[dict[str, Any]]:
     return sorted((value for _, value in store.records(KIND)), key=lambda v: v["created"])
 
 
-def revoke_token(store: Store, token_id: str, *, by: Grant = LOCAL_ADMIN) -> dict[str, Any]:
-    """Revoke a token by its id (its user's, or an admin's doing); revoked tokens stay listed with the time of revocation."""
+def revoke_token(store: Store, token_id: str, *, user: str | None = None, by: Grant = LOCAL_ADMIN) -> dict[str, Any]:
+    """Revoke a token by its id (its user's, or an admin's doing); revoked tokens stay listed with the time of revocation.
+
+    ``user``: the token must be that user's (NotFoundError otherwise, as for an id nobody has).
+    """
     for key, value in store.records(KIND):
-        if value["id"] == token_id:
+        if value["id"] == token_id and (user is None or value.get("user") == user):
             if by.user is None or value.get("user") != by.user:
                 by.require(users.MANAGE)
             if value["revoked"] is None:
                 before, value = value, {**value, "revoked": datetime.now(UTC).isoformat()}
                 store.put_record(KIND, key, value, change=Change(by.actor, "token.revoke", f"token:{token_id}", before, value))
             return value
+    if user is not None:
+        raise NotFoundError(f"user {user!r} has no token {token_id!r}", id=token_id)
     raise NotFoundError(f"no token with id {token_id!r}; `vkc token list` shows them", id=token_id)
 
 

@@ -97,8 +97,10 @@ class SensorThings:
             new_id = self.writer.create(conn, et, body, links=links)
             if et.name == "Location" and "Things" in (links or {}):
                 self.writer.record_location(conn, target.parent[1])  # type: ignore[index]
-            append(conn, Change(by.actor, "sta.create", self._target(et, new_id), after=self._entity(conn, et, new_id)))
-        return self._read_back(et, new_id)
+            created = self._entity(conn, et, new_id)
+            append(conn, Change(by.actor, "sta.create", self._target(et, new_id), after=created))
+        assert created is not None
+        return created, created["@iot.selfLink"]
 
     def _links_from(self, target: Target) -> dict[str, Any] | None:
         if target.parent is None:
@@ -122,17 +124,10 @@ class SensorThings:
         with self.db.writing() as conn:
             before = self._entity(conn, et, entity_id)
             self.writer.update(conn, et, entity_id, body, replace=replace)
-            append(
-                conn,
-                Change(
-                    by.actor,
-                    "sta.replace" if replace else "sta.update",
-                    self._target(et, entity_id),
-                    before,
-                    self._entity(conn, et, entity_id),
-                ),
-            )
-        return self._read_back(et, entity_id)[0]
+            after = self._entity(conn, et, entity_id)
+            append(conn, Change(by.actor, "sta.replace" if replace else "sta.update", self._target(et, entity_id), before, after))
+        assert after is not None
+        return after
 
     def delete(self, path: str, *, by: Grant = LOCAL_ADMIN) -> None:
         """Delete an entity and what cannot exist without it (the audit entry keeps the entity itself)."""

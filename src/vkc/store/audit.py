@@ -25,7 +25,7 @@ change last in its transaction.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -117,16 +117,15 @@ def append(conn: Conn, change: Change) -> Entry:
     at = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
     unsealed = Entry(seq, at, change.actor, change.action, change.target, canonical(change.before), canonical(change.after), prev, "")
     entry = Entry(**{**unsealed.__dict__, "hash": unsealed.digest()})
+    _insert(conn, entry)
+    return entry
+
+
+def _insert(conn: Conn, entry: Entry) -> None:
     conn.execute(
         f"INSERT INTO {TABLE} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (entry.seq, entry.at, entry.actor, entry.action, entry.target, entry.before, entry.after, entry.prev, entry.hash),
     )
-    return entry
-
-
-def append_all(conn: Conn, changes: Sequence[Change]) -> None:
-    for change in changes:
-        append(conn, change)
 
 
 @dataclass(frozen=True)
@@ -225,10 +224,7 @@ def copy_trail(source: Conn, target: Conn, actor: str) -> int:
             return 0
     copied = 0
     for entry in entries(source, Selection(after_seq=have)):
-        target.execute(
-            f"INSERT INTO {TABLE} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (entry.seq, entry.at, entry.actor, entry.action, entry.target, entry.before, entry.after, entry.prev, entry.hash),
-        )
+        _insert(target, entry)
         copied += 1
     return have + copied
 

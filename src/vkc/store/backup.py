@@ -50,7 +50,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from vkc.config import redact
-from vkc.errors import ConflictError, FormatError, InputError, StoreError, VKCError
+from vkc.errors import ConflictError, FormatError, InputError, StoreError, VKCError, first_line
 from vkc.store import audit, open_store
 from vkc.store.base import Store
 from vkc.store.dialect import POSTGRES, SQLITE, Conn
@@ -266,7 +266,7 @@ def _dump_postgis(store: Store, payload: Path) -> _Dump:
             _run(args, store.url, "pg_dump")  # while the snapshot's transaction is open
             raw.rollback()
     except psycopg.Error as exc:
-        raise StoreError(f"cannot back up {redact(store.url)}: {_first_line(exc)}") from exc
+        raise StoreError(f"cannot back up {redact(store.url)}: {first_line(exc)}") from exc
     return _Dump(verdict, schema, tables, functions, left_out)
 
 
@@ -475,7 +475,7 @@ def _restore_postgis(tar: tarfile.TarFile, manifest: Manifest, source: Path, tar
         try:
             control = psycopg.connect(target, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to {redact(target)}: {_first_line(exc)}") from exc
+            raise StoreError(f"cannot connect to {redact(target)}: {first_line(exc)}") from exc
         with control:
             control.execute("SELECT pg_advisory_lock(hashtext(%s))", (_RESTORE_LOCK,))  # one restore at a time: no race past the checks
             made = _prepare_target(control, manifest, target)
@@ -522,7 +522,7 @@ def _prepare_target(control: psycopg.Connection[Any], manifest: Manifest, target
         try:
             control.execute("CREATE EXTENSION IF NOT EXISTS postgis")
         except psycopg.Error as exc:
-            raise StoreError(f"cannot create the postgis extension in {redact(target)}: {_first_line(exc)}") from exc
+            raise StoreError(f"cannot create the postgis extension in {redact(target)}: {first_line(exc)}") from exc
         for signature, definition in manifest.functions.items():
             if not definition.startswith(f"CREATE OR REPLACE FUNCTION {signature.split('(', 1)[0]}("):
                 raise FormatError(f"the manifest's definition of {signature} is not the definition of a function", field="file")
@@ -562,7 +562,7 @@ def _undo(control: psycopg.Connection[Any], manifest: Manifest, made: _Made) -> 
     except psycopg.Error as exc:
         left = [*(f"table {t}" for t in made.tables), *(f"function {f}" for f in made.functions)]
         left += ["extension postgis"] if made.extension else []
-        return f"removing what the restore made failed ({_first_line(exc)}): left {', '.join(left) or 'nothing'}"
+        return f"removing what the restore made failed ({first_line(exc)}): left {', '.join(left) or 'nothing'}"
     removed = [
         *(["the restored tables"] if made.tables else []),
         *(["the functions it created"] if made.functions else []),
@@ -631,11 +631,6 @@ def _disk_errors(what: str) -> Iterator[None]:
         yield
     except OSError as exc:
         raise StoreError(f"{what}: {exc.strerror or exc}{f' ({exc.filename})' if exc.filename else ''}") from exc
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _sha256(path: Path) -> str:

@@ -30,7 +30,7 @@ from typing import Any
 
 import psycopg
 
-from vkc.errors import StoreError, VKCError
+from vkc.errors import StoreError, VKCError, first_line
 from vkc.permissions import local_actor
 from vkc.store import audit, indexes
 from vkc.store.base import Store
@@ -155,7 +155,7 @@ def copy_table(source: Store, target: Store, table: Table, *, batch: int = BATCH
             except _BatchFailed as failed:  # rolled back: find the row, in a transaction rolled back too
                 raise _row_error(target, plan, decoded, params, failed.__cause__) from failed.__cause__
             except (psycopg.Error, sqlite3.Error) as exc:  # the commit itself
-                raise StoreError(f"copying table {table.name}: a batch of {len(rows)} rows failed: {_reason(exc)}", table=table.name) from exc
+                raise StoreError(f"copying table {table.name}: a batch of {len(rows)} rows failed: {first_line(exc)}", table=table.name) from exc
             count += len(rows)
             if progress:
                 progress(table.name, count)
@@ -311,20 +311,15 @@ def _row_error(target: Store, plan: _Plan, decoded: Sequence[Sequence[Any]], par
                 try:
                     target.dialect.upsert_many(out, plan.upsert, [p])
                 except _DB_ERRORS as row_exc:
-                    found = plan.error(row, _reason(row_exc))
+                    found = plan.error(row, first_line(row_exc))
                     break
             raise _RolledBack
     except _RolledBack:
         pass
     if found is None:  # every row goes in alone: the batch failed as a whole
-        reason = _reason(exc) if exc is not None else "unknown"
+        reason = first_line(exc) if exc is not None else "unknown"
         return StoreError(f"copying table {plan.table.name}: a batch of {len(params)} rows failed: {reason}", table=plan.table.name)
     return found
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 __all__ = ["BATCH", "CopyCounts", "component_tables", "copy_collection", "copy_store", "copy_table"]

@@ -41,7 +41,7 @@ from vkc.store.dialect import SQLITE, Conn
 from vkc.store.gpkg_read import read_collection, row_feature, select_list, where_sql
 from vkc.store.gpkg_write import GeoPackageTransaction, encode_batch
 from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Query, selected_fields
-from vkc.store.statement_limits import StatementClock, database_error, is_timeout
+from vkc.store.statement_limits import StatementClock, database_error
 
 if TYPE_CHECKING:
     from vkc.component import Component
@@ -267,9 +267,7 @@ class GeoPackageStore(Store):
         try:
             cursor = conn.execute(sql, params)
         except sqlite3.OperationalError as exc:
-            if is_timeout(exc):
-                raise database_error(exc) from exc
-            raise StoreError(f"query on {coll.name!r} failed: {exc}") from exc
+            raise database_error(exc, f"query on {coll.name!r}") from exc
         types = [f.type for f in fields]
         names = [f.name for f in fields]
         box = shapely.box(*query.bbox) if query.bbox is not None else None  # exactly when ``exact``

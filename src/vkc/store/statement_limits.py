@@ -22,7 +22,7 @@ import time
 
 import psycopg
 
-from vkc.errors import QueryTimeout, StoreError, VKCError
+from vkc.errors import QueryTimeout, StoreError, VKCError, first_line
 
 #: virtual-machine instructions between two calls of the progress handler (a fraction of a millisecond)
 STEPS = 10_000
@@ -65,13 +65,13 @@ def is_timeout(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and str(exc) == "interrupted"
 
 
-def database_error(exc: sqlite3.Error | psycopg.Error) -> VKCError:
-    """The platform's error for a driver's: a statement past its limit is the caller's to narrow (503), the rest the store's (500)."""
+def database_error(exc: sqlite3.Error | psycopg.Error, what: str = "the database") -> VKCError:
+    """The platform's error for a driver's: a statement past its limit is the caller's to narrow (503), the rest the store's (500, "``what`` failed")."""
     if is_timeout(exc):
         return QueryTimeout(
             "the query ran longer than this server allows one statement; ask for less: a smaller area or page, a more selective filter"
         )
-    return StoreError(f"the database failed: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}")
+    return StoreError(f"{what} failed: {first_line(exc)}")
 
 
 __all__ = ["PAUSE", "STEPS", "StatementClock", "database_error", "is_timeout", "postgres_options"]

@@ -11,24 +11,23 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from vkc import auth
 from vkc.store import Store, audit
+from vkc.web.body import PROBLEM_CONTENT, json_response
 
 #: reading the trail (who changed what: not for everyone); admins hold it, a machine token may be given it
 READ = auth.AUDIT_READ
 PAGE_MAX = 1000
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "A malformed filter", **_PROBLEM},
-    401: {"description": "No valid bearer token", **_PROBLEM},
-    403: {"description": "The token does not hold audit:read", **_PROBLEM},
+    400: {"description": "A malformed filter", **PROBLEM_CONTENT},
+    401: {"description": "No valid bearer token", **PROBLEM_CONTENT},
+    403: {"description": "The token does not hold audit:read", **PROBLEM_CONTENT},
 }
 
 
@@ -36,10 +35,6 @@ def _store(request: Request) -> Store:
     store: Store = request.app.state.store
     auth.require(store, request.headers.get("authorization"), READ)
     return store
-
-
-def _json(body: Any) -> Response:
-    return Response(orjson.dumps(body), media_type="application/json")
 
 
 @router.get("", summary="Audit trail entries, newest first", responses=ERRORS)
@@ -70,7 +65,7 @@ async def list_entries(
                 "href": f"{request.url.remove_query_params(list(request.query_params))}?{urlencode({**query, 'before': found[-1]['seq']})}",
             }
         )
-    return _json({"entries": found, "links": links})
+    return json_response({"entries": found, "links": links})
 
 
 @router.get("/verify", summary="Check the audit chain: intact, or the first broken entry", responses=ERRORS)
@@ -82,7 +77,7 @@ async def verify_chain(request: Request, head: Annotated[str | None, Query(patte
             return audit.verify(conn, head=head)
 
     verdict = await run_in_threadpool(check)
-    return _json(
+    return json_response(
         {
             "intact": verdict.intact,
             "entries": verdict.entries,

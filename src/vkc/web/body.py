@@ -1,4 +1,4 @@
-"""Request bodies over HTTP, for every API: read with a size limit, parsed as JSON."""
+"""JSON bodies over HTTP, for every API: requests read with a size limit and parsed, answers serialised."""
 
 from __future__ import annotations
 
@@ -6,10 +6,18 @@ from typing import Any
 
 import orjson
 from fastapi import Request
+from fastapi.responses import Response
 
 from vkc.errors import InputError, PayloadTooLarge, UnsupportedMediaType
 
 MAX_BODY = 16 * 1024 * 1024
+#: how a route's OpenAPI ``responses`` declare an error answer
+PROBLEM_CONTENT: dict[str, Any] = {"content": {"application/problem+json": {}}}
+
+
+def json_response(body: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """``body`` as JSON (orjson: UTF-8, times as RFC 3339)."""
+    return Response(orjson.dumps(body), status_code=status_code, media_type="application/json", headers=headers)
 
 
 def is_json_type(content_type: str) -> bool:

@@ -14,33 +14,27 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
-import orjson
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from vkc import auth
 from vkc.auth import users
-from vkc.errors import InputError, NotFoundError
+from vkc.errors import InputError
 from vkc.permissions import Grant
 from vkc.store import Store
-from vkc.web.body import read_json
+from vkc.web.body import PROBLEM_CONTENT, json_response, read_json
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 UserName = Annotated[str, Path(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9._@-]+$", description="The user's name")]
 TokenId = Annotated[str, Path(pattern=r"^[0-9a-f]{8}$", description="The token's id (the 8 hex digits after vkc_)")]
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "A malformed body or value", **_PROBLEM},
-    401: {"description": "No valid bearer token", **_PROBLEM},
-    403: {"description": "The token may not manage users (users:manage), nor is it this user's", **_PROBLEM},
-    404: {"description": "No such user, grant or token", **_PROBLEM},
+    400: {"description": "A malformed body or value", **PROBLEM_CONTENT},
+    401: {"description": "No valid bearer token", **PROBLEM_CONTENT},
+    403: {"description": "The token may not manage users (users:manage), nor is it this user's", **PROBLEM_CONTENT},
+    404: {"description": "No such user, grant or token", **PROBLEM_CONTENT},
 }
 T = TypeVar("T")
-
-
-def _json(body: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status_code=status_code, media_type="application/json", headers=headers)
 
 
 async def _authenticated(request: Request) -> Grant:
@@ -82,10 +76,10 @@ async def list_users(request: Request) -> Response:
         grant.require(users.MANAGE)
         return users.list_users(store)
 
-    return _json({"users": await _run(request, await _authenticated(request), work)})
+    return json_response({"users": await _run(request, await _authenticated(request), work)})
 
 
-@router.post("", summary="Add a user (admins)", status_code=201, responses={**ERRORS, 409: {"description": "The name is taken", **_PROBLEM}})
+@router.post("", summary="Add a user (admins)", status_code=201, responses={**ERRORS, 409: {"description": "The name is taken", **PROBLEM_CONTENT}})
 async def add_user(request: Request) -> Response:
     grant = await _authenticated(request)
     body = _object(await read_json(request), {"name", "display_name", "password"})
@@ -96,7 +90,7 @@ async def add_user(request: Request) -> Response:
         return users.add_user(store, name, password=_text(body, "password"), display_name=display, by=grant)
 
     created = await _run(request, grant, work)
-    return _json(created, 201, {"Location": f"{request.url}/{created['name']}"})
+    return json_response(created, 201, {"Location": f"{request.url}/{created['name']}"})
 
 
 @router.get("/{name}", summary="One user (admins, or the user)", responses=ERRORS)
@@ -105,7 +99,7 @@ async def get_user(request: Request, name: UserName) -> Response:
         _self_or_manager(grant, name)
         return users.public(users.get_user(store, name))
 
-    return _json(await _run(request, await _authenticated(request), work))
+    return json_response(await _run(request, await _authenticated(request), work))
 
 
 @router.patch("/{name}", summary="Disable or enable a user (admins)", responses=ERRORS)
@@ -118,7 +112,7 @@ async def change_user(request: Request, name: UserName) -> Response:
     def work(store: Store, grant: Grant) -> dict[str, Any]:
         return users.set_disabled(store, name, body["disabled"], by=grant)
 
-    return _json(await _run(request, grant, work))
+    return json_response(await _run(request, grant, work))
 
 
 @router.put("/{name}/password", summary="Set a password (admins; a user for themselves, with the current one)", status_code=204, responses=ERRORS)
@@ -146,7 +140,7 @@ async def add_grant(request: Request, name: UserName) -> Response:
         role, target = _text(body, "role", required=True) or "", _text(body, "target") or "*"
         return users.grant(store, name, role, target, components=auth.component_scopes(store), by=grant)
 
-    return _json(await _run(request, grant, work))
+    return json_response(await _run(request, grant, work))
 
 
 @router.delete("/{name}/grants", summary="Revoke a grant (admins)", responses=ERRORS)
@@ -163,7 +157,7 @@ async def revoke_grant(
             raise InputError("role: name the role of the grant to revoke", field="role")
         return users.revoke(store, name, role, target, by=grant)
 
-    return _json(await _run(request, await _authenticated(request), work))
+    return json_response(await _run(request, await _authenticated(request), work))
 
 
 @router.get("/{name}/tokens", summary="The user's tokens, never the tokens themselves (admins, or the user)", responses=ERRORS)
@@ -173,7 +167,7 @@ async def list_tokens(request: Request, name: UserName) -> Response:
         users.get_user(store, name)
         return [t for t in auth.list_tokens(store) if t.get("user") == name]
 
-    return _json({"tokens": await _run(request, await _authenticated(request), work)})
+    return json_response({"tokens": await _run(request, await _authenticated(request), work)})
 
 
 @router.post("/{name}/tokens", summary="Make a token for the user, shown in this answer only (admins, or the user)", status_code=201, responses=ERRORS)
@@ -189,15 +183,13 @@ async def create_token(request: Request, name: UserName) -> Response:
         token_id, token = auth.create_user_token(store, name, expires=expires, name=_text(body, "name") or "", by=grant)
         return {"id": token_id, "token": token, "user": name, "expires": expires.isoformat()}
 
-    return _json(await _run(request, grant, work), 201)
+    return json_response(await _run(request, grant, work), 201)
 
 
 @router.delete("/{name}/tokens/{token_id}", summary="Revoke one of the user's tokens (admins, or the user)", responses=ERRORS)
 async def revoke_token(request: Request, name: UserName, token_id: TokenId) -> Response:
     def work(store: Store, grant: Grant) -> dict[str, Any]:
         _self_or_manager(grant, name)
-        if not any(t["id"] == token_id and t.get("user") == name for t in auth.list_tokens(store)):
-            raise NotFoundError(f"user {name!r} has no token {token_id!r}", id=token_id)
-        return auth.revoke_token(store, token_id, by=grant)
+        return auth.revoke_token(store, token_id, user=name, by=grant)
 
-    return _json(await _run(request, await _authenticated(request), work))
+    return json_response(await _run(request, await _authenticated(request), work))
