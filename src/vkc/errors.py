@@ -26,6 +26,7 @@ place and the CLI prints ``error: <message>`` with exit status 1 in one place.
     ├── PreconditionRequired      428  precondition-required (a change without If-Match)
     ├── TooManyRequests           429  too-many-requests     (over a rate limit; Retry-After says when to return)
     ├── StoreError                500  store-error       (the database failed, not the input)
+    ├── UpstreamError             502  upstream-error    (a server the platform relies on failed: the sign-in provider)
     └── QueryTimeout              503  query-timeout     (a statement ran past the server's limit: ask for less)
 
 A 5xx error's message stays in the server's log; the client gets it only where the class says it
@@ -186,6 +187,15 @@ class StoreError(VKCError):
     title = "Store error"
 
 
+class UpstreamError(VKCError):
+    """A server the platform asks on the client's behalf (the OpenID Connect provider) failed or answered nonsense."""
+
+    status = 502
+    code = "upstream-error"
+    title = "Upstream server failed"
+    exposed = True
+
+
 class QueryTimeout(VKCError):
     """A statement ran longer than the server allows one (its statement timeout): the request must ask for less."""
 
@@ -219,6 +229,8 @@ __all__ = [
     "InputError",
     "NotFoundError",
     "StoreError",
+    "TooManyRequests",
+    "UpstreamError",
     "VKCError",
 ]
 

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from vkc import auth
 from vkc.alerts import subscriptions
 from vkc.alerts.scopes import MANAGE
 from vkc.api.ogc.common import PROBLEM, json_response, store_of
@@ -17,6 +16,7 @@ from vkc.errors import InputError
 from vkc.parsing.numbers import INT64_MAX
 from vkc.permissions import Grant
 from vkc.sensors.db import SensorDb
+from vkc.web import credentials
 from vkc.web.body import read_json
 
 router = APIRouter(prefix="/api/alerts", tags=["Air quality alerts"])
@@ -36,7 +36,7 @@ def _db(request: Request) -> SensorDb:
 
 def _authorised(request: Request) -> tuple[SensorDb, Grant]:
     """The sensor tables and the grant of a token that may manage alerts (a store read: for a worker thread)."""
-    grant = auth.require(store_of(request), request.headers.get("authorization"), MANAGE)
+    grant = credentials.require(store_of(request), request, MANAGE)
     return SensorDb(store_of(request)), grant
 
 

@@ -13,11 +13,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from vkc import auth
 from vkc.api.ogc.common import JSON, PROBLEM, json_response, store_of
 from vkc.permissions import Grant
 from vkc.sensors.scopes import SENSORTHINGS
 from vkc.sta.service import VERSION, SensorThings
+from vkc.web import credentials
 from vkc.web.body import read_json
 
 PREFIX = f"/sta/{VERSION}"
@@ -44,7 +44,7 @@ def _service(request: Request) -> SensorThings:
 
 def _authorise(request: Request) -> Grant:
     """The grant of a token that may write SensorThings, else raise (a store read: for a worker thread)."""
-    return auth.require(store_of(request), request.headers.get("authorization"), SENSORTHINGS)
+    return credentials.require(store_of(request), request, SENSORTHINGS)
 
 
 @router.get("", summary="Service root: the entity sets and the conformance classes")

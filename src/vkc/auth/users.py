@@ -51,8 +51,12 @@ MANAGE = Scope("users:manage")
 HASHER = PasswordHasher()
 
 
+def is_user_name(name: str) -> bool:
+    return isinstance(name, str) and _NAME.fullmatch(name) is not None
+
+
 def check_user_name(name: str) -> str:
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
+    if not is_user_name(name):
         raise InputError(
             f"user name {name!r}: 2 to 64 of lower-case letters, digits and . _ @ -, starting with a letter or digit", field="name"
         )
@@ -124,9 +128,17 @@ def set_password(store: Store, name: str, password: str, *, by: Grant = LOCAL_AD
     _save(store, before, {**before, "password": HASHER.hash(check_password(password))}, by, "user.password")
 
 
+def link_identity(store: Store, name: str, issuer: str, subject: str) -> dict[str, Any]:
+    """Link ``name`` to the subject an OpenID Connect provider knows them by: the user's own doing, at their first sign-in there."""
+    before = get_user(store, name)
+    identities = {**before.get("identities", {}), issuer: subject}
+    themself = Grant(token_id="oidc", role="editor", scopes=frozenset(), user=name)
+    return _save(store, before, {**before, "identities": identities}, themself, "user.link")
+
+
 def check_credentials(store: Store, name: str, password: str) -> dict[str, Any] | None:
     """The user if ``password`` is theirs and they are not disabled; None otherwise (the same time spent either way)."""
-    record = store.get_record(KIND, name) if _NAME.fullmatch(name or "") else None
+    record = store.get_record(KIND, name) if is_user_name(name) else None
     stored = record.get("password") if record else None
     try:
         HASHER.verify(stored or _dummy_hash(), password)

@@ -18,6 +18,9 @@ from vkc.store.checks import check_duplicate_ids, check_geometry_types, needed_f
 from vkc.store.dialect import Conn, Dialect
 from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Field, Query, WriteResult
 
+#: the prefix of record kinds that hold short-lived state, which copies leave behind
+TRANSIENT_KIND = "transient:"
+
 if TYPE_CHECKING:
     from vkc.component import Component
 
@@ -214,12 +217,18 @@ class Store(abc.ABC):
         """Release what the async methods opened on the current event loop (nothing here)."""
 
     # -- small records (access tokens, subscriptions): JSON objects by kind and key ------------
+    # A kind named ``transient:<name>`` holds state that lives for hours (sign-in sessions, failed
+    # sign-ins): ``vkc store copy`` leaves it behind (:data:`TRANSIENT_KIND`).
     @abc.abstractmethod
     def put_record(self, kind: str, key: str, value: dict[str, Any], *, change: audit.Change | None = None) -> None:
         """Insert or replace one record; ``change`` goes to the audit trail in the same transaction."""
 
     @abc.abstractmethod
     def get_record(self, kind: str, key: str) -> dict[str, Any] | None: ...
+
+    @abc.abstractmethod
+    def delete_record(self, kind: str, key: str) -> bool:
+        """Remove one record; whether there was one."""
 
     @abc.abstractmethod
     def records(self, kind: str) -> list[tuple[str, dict[str, Any]]]:

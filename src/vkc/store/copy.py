@@ -33,7 +33,7 @@ import psycopg
 from vkc.errors import StoreError, VKCError, first_line
 from vkc.permissions import local_actor
 from vkc.store import audit, indexes
-from vkc.store.base import Store
+from vkc.store.base import TRANSIENT_KIND, Store
 from vkc.store.dialect import Dialect, Upsert
 from vkc.store.model import Collection, Feature, FeatureBatch, Query
 from vkc.store.tables import Table
@@ -85,6 +85,8 @@ def copy_store(
     for table in component_tables(target) if tables is None else tables:
         counts.tables[table.name] = copy_table(source, target, table, progress=progress)
     for kind in source.record_kinds():
+        if kind.startswith(TRANSIENT_KIND):
+            continue  # sign-in sessions and the like belong to the store they were made in
         records = source.records(kind)
         target.put_records(kind, records)
         counts.records[kind] = len(records)

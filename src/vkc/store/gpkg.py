@@ -322,6 +322,10 @@ class GeoPackageStore(Store):
         row = self._reader().execute("SELECT value FROM vkc_records WHERE kind = ? AND key = ?", (kind, key)).fetchone()
         return None if row is None else orjson.loads(row[0])
 
+    def delete_record(self, kind: str, key: str) -> bool:
+        with self.transaction():
+            return self._writer.execute("DELETE FROM vkc_records WHERE kind = ? AND key = ?", (kind, key)).rowcount > 0
+
     def records(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
         rows = self._reader().execute("SELECT key, value FROM vkc_records WHERE kind = ? ORDER BY key", (kind,))
         return [(k, orjson.loads(v)) for k, v in rows]

@@ -319,6 +319,11 @@ class PostGISStore(Store):
             row = conn.execute("SELECT value FROM vkc_records WHERE kind = %s AND key = %s", (kind, key)).fetchone()
         return None if row is None else row[0]
 
+    def delete_record(self, kind: str, key: str) -> bool:
+        with self.transaction() as tx:
+            deleted: int = tx.conn.execute("DELETE FROM vkc_records WHERE kind = %s AND key = %s", (kind, key)).rowcount
+        return deleted > 0
+
     def records(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
         with self._reading() as conn:
             return [(k, v) for k, v in conn.execute("SELECT key, value FROM vkc_records WHERE kind = %s ORDER BY key", (kind,))]

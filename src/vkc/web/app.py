@@ -1,4 +1,4 @@
-"""The application factory: the kernel's error mapping, OpenAPI, audit and user routes, and every installed component's routers.
+"""The application factory: the kernel's error mapping, OpenAPI, audit, user and sign-in routes, and every installed component's routers.
 
 Nothing here knows a component: routers, conformance classes and server
 tasks come from :func:`vkc.component.installed` (or the components given).
@@ -13,10 +13,11 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from vkc import __version__
+from vkc.auth import oidc
 from vkc.component import Component, installed
 from vkc.config import Settings
 from vkc.store import open_store
-from vkc.web import audit_routes, user_routes
+from vkc.web import audit_routes, signin_routes, user_routes
 from vkc.web.http import HttpSemantics
 from vkc.web.openapi import openapi_document
 from vkc.web.problems import install_error_handlers, problem
@@ -28,8 +29,12 @@ from vkc.web.security import CORS, SecurityHeaders
 SERVER_CONNECTIONS = 4
 
 
-def create_app(settings: Settings, components: Sequence[Component] | None = None) -> FastAPI:
-    """Build the application for ``settings``; the store opens at start-up and closes at shutdown."""
+def create_app(settings: Settings, components: Sequence[Component] | None = None, *, provider: oidc.Provider | None = None) -> FastAPI:
+    """Build the application for ``settings``; the store opens at start-up and closes at shutdown.
+
+    ``provider``: the OpenID Connect provider people may sign in with; by default the one the
+    environment configures (:meth:`vkc.auth.oidc.Provider.from_env`), if any.
+    """
     chosen = tuple(installed() if components is None else components)
 
     @asynccontextmanager
@@ -47,7 +52,9 @@ def create_app(settings: Settings, components: Sequence[Component] | None = None
     app.state.settings = settings
     app.state.components = chosen
     app.state.conformance = conformance(chosen)
+    app.state.oidc = provider if provider is not None else oidc.Provider.from_env()
     app.include_router(audit_routes.router)
+    app.include_router(signin_routes.router)
     app.include_router(user_routes.router)
     for c in chosen:
         for router in c.routers() if c.routers is not None else ():

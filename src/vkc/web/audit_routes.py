@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from vkc import auth
 from vkc.store import Store, audit
+from vkc.web import credentials
 from vkc.web.body import PROBLEM_CONTENT, json_response
 
 #: reading the trail (who changed what: not for everyone); admins hold it, a machine token may be given it
@@ -33,7 +34,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 def _store(request: Request) -> Store:
     store: Store = request.app.state.store
-    auth.require(store, request.headers.get("authorization"), READ)
+    credentials.require(store, request, READ)
     return store
 
 

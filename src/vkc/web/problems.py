@@ -31,7 +31,11 @@ def problem(exc: VKCError, instance: str | None = None) -> JSONResponse:
     if field is not None and exc.status < 500:
         body["field"] = str(field)
         body["invalid-params"] = [{"name": str(field), "reason": exc.message}]
-    return JSONResponse(body, status_code=exc.status, media_type="application/problem+json")
+    response = JSONResponse(body, status_code=exc.status, media_type="application/problem+json")
+    retry_after = exc.detail.get("retry_after")
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def install_error_handlers(app: FastAPI) -> None:

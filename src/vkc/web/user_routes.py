@@ -23,6 +23,7 @@ from vkc.auth import users
 from vkc.errors import InputError
 from vkc.permissions import Grant
 from vkc.store import Store
+from vkc.web import credentials
 from vkc.web.body import PROBLEM_CONTENT, json_response, read_json
 
 router = APIRouter(prefix="/api/users", tags=["users"])
@@ -39,7 +40,7 @@ T = TypeVar("T")
 
 async def _authenticated(request: Request) -> Grant:
     """The grant of the request's token (401 without a valid one), before anything else is read."""
-    return await run_in_threadpool(auth.verify, request.app.state.store, request.headers.get("authorization"))
+    return await run_in_threadpool(credentials.grant_of, request.app.state.store, request)
 
 
 async def _run(request: Request, grant: Grant, work: Callable[[Store, Grant], T]) -> T:

@@ -18,7 +18,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from vkc import auth
 from vkc.api.ogc.body import PATCH_BODY, REQUEST_BODY, read_json
 from vkc.api.ogc.collections import NOT_FOUND
 from vkc.api.ogc.common import GEOJSON, PROBLEM, base_url, json_response, store_of
@@ -27,6 +26,7 @@ from vkc.layers import features_service as service
 from vkc.layers.documents import feature_json, geometries_json
 from vkc.ogc.crs import CRS84, api_crs
 from vkc.permissions import Grant, features
+from vkc.web import credentials
 
 router = APIRouter()
 
@@ -42,7 +42,7 @@ VERSIONED = {412: _problem("If-Match names an older version"), 428: _problem("If
 def _grant(request: Request, collection: str) -> Grant:
     store = store_of(request)
     store.schema(collection)  # 404 before 401 tells nothing a reader could not see
-    grant = auth.verify(store, request.headers.get("authorization"))
+    grant = credentials.grant_of(store, request)
     grant.require_somewhere(features(collection))  # a province grant is judged by the service, where the feature lies
     return grant
 

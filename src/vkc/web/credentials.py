@@ -1,0 +1,74 @@
+"""Who a request acts for: the bearer token it sends, or else the portal session its cookie names.
+
+Every route that needs a credential asks here (:func:`grant_of`,
+:func:`require`), so tokens and sessions are judged the same way
+everywhere. A request with a session cookie that changes something (any
+method but GET, HEAD and OPTIONS) must also send the session's CSRF token in
+``X-CSRF-Token`` (``GET /api/session`` gives it to the portal's scripts; the
+portal's forms carry it in a hidden field, checked by their own routes).
+
+The cookie is ``__Host-vkc_session`` over TLS (``Secure``, bound to the
+host) and ``vkc_session`` on plain HTTP (a server on loopback or behind no
+proxy); each is ``HttpOnly`` and ``SameSite=Lax``, and only the one of the
+request's scheme is read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from vkc import auth
+from vkc.auth import sessions
+from vkc.errors import PermissionDenied
+from vkc.permissions import Grant, Scope
+from vkc.store import Store
+
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def session_cookie(request: Request) -> str:
+    """The name of the session cookie for the request's scheme."""
+    return "__Host-vkc_session" if request.url.scheme == "https" else "vkc_session"
+
+
+def session_secret(request: Request) -> str | None:
+    return request.cookies.get(session_cookie(request)) or None
+
+
+def grant_of(store: Store, request: Request) -> Grant:
+    """The grant of the request's bearer token, else of its session (with the CSRF token for a change); AuthenticationError without either."""
+    authorization = request.headers.get("authorization")
+    secret = session_secret(request)
+    if authorization or secret is None:
+        return auth.verify(store, authorization)
+    grant, record = sessions.session_grant(store, secret)
+    if request.method not in _SAFE_METHODS and not sessions.csrf_matches(record, request.headers.get(CSRF_HEADER)):
+        raise PermissionDenied(f"a change made in a signed-in session needs the session's CSRF token in the {CSRF_HEADER} header", scope="csrf")
+    return grant
+
+
+def require(store: Store, request: Request, scope: Scope) -> Grant:
+    """The request's grant if it covers ``scope``; raises AuthenticationError or PermissionDenied."""
+    grant = grant_of(store, request)
+    grant.require(scope)
+    return grant
+
+
+def set_session_cookie(response: Response, request: Request, secret: str, expires: datetime) -> None:
+    response.set_cookie(
+        session_cookie(request),
+        secret,
+        expires=expires,
+        path="/",
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def clear_session_cookie(response: Response, request: Request) -> None:
+    response.delete_cookie(session_cookie(request), path="/", secure=request.url.scheme == "https", httponly=True, samesite="lax")

@@ -1,0 +1,184 @@
+"""Signing in to the portal: the sign-in page, sign-out, the OpenID Connect round trip, and ``/api/session``.
+
+The library does the work (:mod:`vkc.auth.sessions`, :mod:`vkc.auth.oidc`);
+this module speaks HTTP. Forms are protected against cross-site requests
+twice: the cookies are ``SameSite=Lax``, and every form carries a token the
+route checks — the sign-in form a random one also set as a cookie (so a page
+elsewhere cannot sign a visitor in as someone else), the sign-out form the
+session's own CSRF token. A form posted from another origin (its ``Origin``
+header names one) is refused outright.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from vkc.auth import oidc, sessions
+from vkc.errors import AuthenticationError, NotFoundError, PermissionDenied, TooManyRequests, VKCError
+from vkc.store import Store
+from vkc.web import credentials
+from vkc.web.body import PROBLEM_CONTENT, json_response, read_form
+
+LOGGER = logging.getLogger(__name__)
+router = APIRouter(tags=["sign-in"])
+_TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+_PENDING_COOKIE = "vkc_oidc"
+
+
+def _form_cookie(request: Request) -> str:
+    return "__Host-vkc_signin" if request.url.scheme == "https" else "vkc_signin"
+
+
+def _pending_cookie(request: Request) -> str:
+    return f"__Host-{_PENDING_COOKIE}" if request.url.scheme == "https" else _PENDING_COOKIE
+
+
+def local_path(value: str | None) -> str:
+    """Where to go after signing in: a path on this server (never another site, ``//host`` included), else ``/``."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")) or any(c in value for c in "\r\n\t\\"):
+        return "/"
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else "/"
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def _provider(request: Request) -> oidc.Provider | None:
+    provider: oidc.Provider | None = request.app.state.oidc
+    return provider
+
+
+def _page(request: Request, status: int, next_path: str, message: str = "", token: str | None = None, headers: dict[str, str] | None = None) -> HTMLResponse:
+    token = token or request.cookies.get(_form_cookie(request)) or secrets.token_urlsafe(32)
+    provider = _provider(request)
+    response = _TEMPLATES.TemplateResponse(
+        request,
+        "signin.html",
+        {"csrf": token, "next": next_path, "message": message, "provider": provider.label if provider else None, "next_query": quote(next_path, safe="")},
+        status_code=status,
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
+    secure = request.url.scheme == "https"
+    response.set_cookie(_form_cookie(request), token, max_age=3600, path="/", secure=secure, httponly=True, samesite="strict")
+    return response
+
+
+def _same_origin(request: Request) -> None:
+    origin = request.headers.get("origin")
+    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+        raise PermissionDenied("a form posted from another site is refused", scope="csrf")
+
+
+@router.get("/signin", response_class=HTMLResponse, include_in_schema=False)
+def signin_page(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002 (the query parameter's name)
+    return _page(request, 200, local_path(next))
+
+
+@router.post("/signin", include_in_schema=False)
+async def signin(request: Request) -> Response:
+    _same_origin(request)
+    form = await read_form(request)
+    next_path = local_path(form.get("next"))
+    expected = request.cookies.get(_form_cookie(request))
+    if not expected or not secrets.compare_digest(expected.encode(), form.get("csrf", "").encode()):
+        return _page(request, 403, next_path, "The form has expired: sign in again · Biểu mẫu đã hết hạn · 양식이 만료되었습니다")
+    address = request.client.host if request.client else ""
+    try:
+        session = await run_in_threadpool(sessions.sign_in, _store(request), form.get("name", ""), form.get("password", ""), address=address)
+    except TooManyRequests as exc:
+        return _page(request, 429, next_path, exc.message, expected, headers={"Retry-After": str(exc.detail.get("retry_after", 60))})
+    except AuthenticationError as exc:
+        return _page(request, 401, next_path, exc.message, expected)
+    response = RedirectResponse(next_path, status_code=303)
+    credentials.set_session_cookie(response, request, session.secret, session.expires)
+    response.delete_cookie(_form_cookie(request), path="/", secure=request.url.scheme == "https", httponly=True, samesite="strict")
+    return response
+
+
+@router.post("/signout", include_in_schema=False)
+async def signout(request: Request) -> Response:
+    _same_origin(request)
+    form = await read_form(request)
+    secret = credentials.session_secret(request)
+    response = RedirectResponse("/", status_code=303)
+    if secret is not None:
+        store = _store(request)
+        try:
+            _, record = await run_in_threadpool(sessions.session_grant, store, secret)
+        except AuthenticationError:
+            pass  # ended already
+        else:
+            if not sessions.csrf_matches(record, form.get("csrf")):
+                raise PermissionDenied("the sign-out form is not this session's", scope="csrf")
+            await run_in_threadpool(sessions.end_session, store, secret)
+    credentials.clear_session_cookie(response, request)
+    return response
+
+
+@router.get(
+    "/api/session",
+    summary="Who is signed in in this browser, and the CSRF token its scripts send with changes (X-CSRF-Token)",
+    responses={401: {"description": "Not signed in", **PROBLEM_CONTENT}},
+)
+def current_session(request: Request) -> Response:
+    secret = credentials.session_secret(request)
+    if secret is None:
+        raise AuthenticationError("not signed in")
+    grant, record = sessions.session_grant(_store(request), secret)
+    body: dict[str, Any] = {
+        "user": grant.user,
+        "role": grant.role,
+        "scopes": sorted(str(s) for s in grant.scopes),
+        "via": record["via"],
+        "created": record["created"],
+        "expires": record["expires"],
+        "csrf": record["csrf"],
+    }
+    return json_response(body, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/signin/oidc", include_in_schema=False)
+def oidc_start(request: Request, next: str = "/") -> Response:  # noqa: A002
+    provider = _provider(request)
+    if provider is None:
+        raise NotFoundError("no OpenID Connect provider is configured here (VKC_OIDC_ISSUER)")
+    url, key = oidc.start(_store(request), provider, str(request.url_for("oidc_callback")), local_path(next))
+    response = RedirectResponse(url, status_code=302)
+    max_age = int(oidc.PENDING_FOR.total_seconds())
+    response.set_cookie(_pending_cookie(request), key, max_age=max_age, path="/", secure=request.url.scheme == "https", httponly=True, samesite="lax")
+    return response
+
+
+@router.get("/signin/oidc/callback", name="oidc_callback", include_in_schema=False)
+def oidc_callback(request: Request) -> Response:
+    provider = _provider(request)
+    if provider is None:
+        raise NotFoundError("no OpenID Connect provider is configured here (VKC_OIDC_ISSUER)")
+    store = _store(request)
+    try:
+        identity = oidc.finish(store, provider, request.cookies.get(_pending_cookie(request)), dict(request.query_params))
+        user = oidc.user_for(store, provider, identity)
+        session = sessions.open_session(store, user, via=f"oidc:{provider.issuer}")
+    except VKCError as exc:
+        if exc.status >= 500:
+            LOGGER.warning("OpenID Connect sign-in failed: %s", exc)
+        status = exc.status if exc.status < 500 else 502
+        response: Response = _page(request, status, "/", exc.message)
+    else:
+        LOGGER.info("user %s signed in through %s", user, provider.issuer)
+        response = RedirectResponse(identity.next_path, status_code=303)
+        credentials.set_session_cookie(response, request, session.secret, session.expires)
+    response.delete_cookie(_pending_cookie(request), path="/", secure=request.url.scheme == "https", httponly=True, samesite="lax")
+    return response
