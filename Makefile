@@ -5,6 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 RUNTIME_STAMP := $(VENV)/.installed-runtime
+NODE_STAMP := node_modules/.installed
 DEMO_DB ?= demo.gpkg
 APT    := apt-get -o DPkg::Lock::Timeout=300
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -23,6 +24,12 @@ $(STAMP): $(RUNTIME_STAMP)
 
 venv: $(STAMP)
 
+# The npm packages of package-lock.json (the tests' OpenID Connect provider), with the machine's Node.js (Debian's if it has none).
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "installing Node.js and npm from Debian"; $(SUDO) $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) $(APT) install -y -qq --no-install-recommends nodejs npm; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 # Installs the pinned Debian packages that are missing (needs root or sudo).
 system-deps:
 	@missing=""; for spec in $$(grep -v '^#' deps/debian-packages.txt); do \
@@ -38,7 +45,7 @@ demo: $(RUNTIME_STAMP)
 	@[ ! -f $(DEMO_DB) ] || $(BIN)/vkc db upgrade --db $(DEMO_DB)  # a demo store of an older vkc
 	$(BIN)/vkc demo --db $(DEMO_DB)
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps $(NODE_STAMP)
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 -q
@@ -54,4 +61,4 @@ lock:
 	 /tmp/vkc-lock/bin/pip freeze --exclude-editable | grep -v '^-e') > requirements.lock
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache node_modules

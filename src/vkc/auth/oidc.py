@@ -36,6 +36,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -81,7 +82,7 @@ class Provider:
         secret_file = env.get("VKC_OIDC_CLIENT_SECRET_FILE", "")
         if secret_file:
             try:
-                secret = open(secret_file, encoding="utf-8").read().strip()  # noqa: SIM115 (read at once)
+                secret = Path(secret_file).read_text(encoding="utf-8").strip()
             except OSError as exc:
                 raise InputError(f"VKC_OIDC_CLIENT_SECRET_FILE: cannot read {secret_file}: {exc.strerror}", field="VKC_OIDC_CLIENT_SECRET_FILE") from None
         missing = [name for name, value in (("VKC_OIDC_CLIENT_ID", client_id), ("VKC_OIDC_CLIENT_SECRET", secret)) if not value]
