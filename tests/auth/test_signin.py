@@ -188,3 +188,14 @@ def test_copies_of_a_store_leave_sessions_and_failed_sign_ins_behind(seeded_url:
             assert target.records(sessions.KIND) == [] and target.records(sessions.FAILURES) == []
             assert target.get_record(users.KIND, "lan") is not None
     assert not any(kind.startswith("transient:") for kind in counts.records)
+
+
+def test_the_landing_page_says_who_is_signed_in_and_signs_them_out(portal) -> None:
+    client, _ = portal
+    assert 'href="/signin"' in client.get("/").text
+    sign_in(client)
+    page = client.get("/").text
+    assert "lan ·" in page and 'action="/signout"' in page
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]
+    assert client.post("/signout", data={"csrf": csrf}).status_code == 303
+    assert 'href="/signin"' in client.get("/").text

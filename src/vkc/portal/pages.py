@@ -11,7 +11,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from vkc import __version__
+from vkc.auth import sessions
+from vkc.errors import AuthenticationError
 from vkc.store import Store
+from vkc.web import credentials
 
 _TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 router = APIRouter()
@@ -19,7 +22,20 @@ router = APIRouter()
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def landing(request: Request) -> HTMLResponse:
-    return _TEMPLATES.TemplateResponse(request, "landing.html", summary(request.app.state.store))
+    store = request.app.state.store
+    return _TEMPLATES.TemplateResponse(request, "landing.html", {**summary(store), "signed_in": signed_in(store, request)})
+
+
+def signed_in(store: Store, request: Request) -> dict[str, str] | None:
+    """Who is signed in in this browser, and the CSRF token of their sign-out form; None if nobody is."""
+    secret = credentials.session_secret(request)
+    if secret is None:
+        return None
+    try:
+        grant, record = sessions.session_grant(store, secret)
+    except AuthenticationError:
+        return None
+    return {"user": grant.user or "", "csrf": record["csrf"]}
 
 
 @router.get("/summary", summary="What the store holds: collections with counts and extents, admin units")
