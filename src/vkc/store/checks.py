@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from vkc.errors import InputError
-from vkc.store.model import CONTROL_CHARACTERS, RESERVED_NAMES, Collection, EncodedBatch, Field, FieldType
+from vkc.store.model import CONTROL_CHARACTERS, MAX_NAME_BYTES, RESERVED_NAMES, Collection, EncodedBatch, Field, FieldType
 from vkc.store.values import column_type, to_sql, widen
 
 
@@ -101,6 +101,13 @@ def check_field_names(fields: Iterable[Field]) -> None:
         if control is not None or not f.name:
             what = "is empty" if control is None else f"holds a control or invisible character (U+{ord(control.group()):04X})"
             raise InputError(f"property name {f.name!r} {what}; rename it", field="properties")
+        size = len(f.name.encode("utf-8"))
+        if size > MAX_NAME_BYTES:
+            raise InputError(
+                f"property name {f.name!r} is {size} bytes in UTF-8; the store keeps names of at most {MAX_NAME_BYTES} "
+                "(PostgreSQL's limit, where letters with Vietnamese diacritics take 2 or 3 bytes each): shorten it",
+                field=f.name,
+            )
         if low in seen:
             raise InputError(f"property {f.name!r} appears twice (names are case-insensitive)", field=f.name)
         seen.add(low)

@@ -39,6 +39,9 @@ MAX_FEATURE_ID_LENGTH = 256
 #: control characters (C0, DEL and C1) and the invisible ones that change how text shows (zero-width spaces and
 #: joiners, bidirectional overrides and isolates, the byte-order mark): no feature id or property name holds one,
 #: so that two names that look alike are alike
+#: the longest name the store keeps for a property, in UTF-8 bytes: PostgreSQL cuts identifiers
+#: past 63 bytes (NAMEDATALEN - 1) without a word, so longer names would be read back cut or collide
+MAX_NAME_BYTES = 63
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from psycopg import sql
@@ -9,6 +10,7 @@ from psycopg import sql
 from vkc.geo.geometry_types import OGC_NAMES
 from vkc.store.dialect import Conn
 from vkc.store.migrations import Migration
+from vkc.store.model import MAX_NAME_BYTES
 
 PG_TYPES = {
     "integer": "bigint",
@@ -79,6 +81,17 @@ def legacy_versions(conn: Conn) -> dict[str, int] | None:
     return versions
 
 
+def derived_name(table: str, suffix: str) -> str:
+    """The name of an index of ``table``: ``vkc_<table>_<suffix>``, which no collection can be named (indexes and
+    tables share one name space), its table's name cut and a digest of it added past PostgreSQL's 63 bytes, so
+    that two long collection names that begin alike never share an index name either."""
+    name = f"vkc_{table}_{suffix}"
+    if len(name.encode()) <= MAX_NAME_BYTES:
+        return name
+    digest = hashlib.sha1(table.encode()).hexdigest()[:8]
+    return f"vkc_{table[: MAX_NAME_BYTES - len(suffix) - 14]}_{digest}_{suffix}"
+
+
 def create_feature_table(conn: Any, table: str, geometry_type: str, columns: list[tuple[str, str]]) -> None:
     t = sql.Identifier(table)
     cols = sql.SQL("").join(sql.SQL(", {} {}").format(sql.Identifier(n), sql.SQL(PG_TYPES[ty])) for n, ty in columns)
@@ -88,6 +101,6 @@ def create_feature_table(conn: Any, table: str, geometry_type: str, columns: lis
             "geom geometry({g}, 4326), vkc_time timestamptz, vkc_time_end timestamptz{cols})"
         ).format(t=t, g=sql.SQL(GEOMETRY_TYPMOD[geometry_type]), cols=cols)
     )
-    conn.execute(sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(sql.Identifier(f"{table}_geom_gist"), t))
-    conn.execute(sql.SQL("CREATE INDEX {} ON {} (vkc_time)").format(sql.Identifier(f"{table}_time"), t))
-    conn.execute(sql.SQL("CREATE INDEX {} ON {} (vkc_time_end)").format(sql.Identifier(f"{table}_time_end"), t))
+    conn.execute(sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(sql.Identifier(derived_name(table, "geom_gist")), t))
+    conn.execute(sql.SQL("CREATE INDEX {} ON {} (vkc_time)").format(sql.Identifier(derived_name(table, "time")), t))
+    conn.execute(sql.SQL("CREATE INDEX {} ON {} (vkc_time_end)").format(sql.Identifier(derived_name(table, "time_end")), t))

@@ -25,7 +25,7 @@ from vkc.store.checks import (
 from vkc.store.dialect import POSTGRES
 from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Field, FieldType, Query, WriteResult, check_collection_name
 from vkc.store.postgis_read import read_collection, rows_features, select_list, where_sql
-from vkc.store.postgis_schema import PG_TYPES
+from vkc.store.postgis_schema import PG_TYPES, derived_name
 from vkc.store.values import format_datetime
 
 _MULTI = {"MULTIPOINT", "MULTILINESTRING", "MULTIPOLYGON"}
@@ -178,7 +178,13 @@ class PostGISTransaction(Transaction):
             return
         self._checked.add(name)
         if self.conn.execute(sql.SQL("SELECT 1 FROM {} LIMIT 1").format(sql.Identifier(name))).fetchone() is None:
-            self.conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(f"{name}_geom_gist")))
+            # the geometry index, under whatever name it was made (before index names began with vkc_: <table>_geom_gist)
+            found = self.conn.execute(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s AND indexdef LIKE %s",
+                (name, "% USING gist (geom)"),
+            ).fetchall()
+            for (index,) in found:
+                self.conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index)))
             self._deferred_index.add(name)
 
     def _write(self, coll: Collection, batch: EncodedBatch) -> WriteResult:
@@ -232,7 +238,7 @@ class PostGISTransaction(Transaction):
     def finish(self) -> None:
         """Before commit: build deferred indexes, record how the written collections' extents changed."""
         for name in self._deferred_index:
-            self.conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gist (geom)").format(sql.Identifier(f"{name}_geom_gist"), sql.Identifier(name)))
+            self.conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gist (geom)").format(sql.Identifier(derived_name(name, "geom_gist")), sql.Identifier(name)))
         for name in self._shrunk:
             self.conn.execute("DELETE FROM vkc_extent_log WHERE name = %s", (name,))
             self.conn.execute(
