@@ -73,7 +73,7 @@ def test_a_wrong_password_says_nothing_about_the_name(portal) -> None:
     client, _ = portal
     known, unknown = sign_in(client, password="not the password at all"), sign_in(client, name="nobody")
     assert known.status_code == unknown.status_code == 401
-    assert "the user name or the password is wrong" in known.text and "the user name or the password is wrong" in unknown.text
+    assert "the user name, the password or the one-time code is wrong" in known.text and "the user name, the password or the one-time code is wrong" in unknown.text
     assert client.get("/api/session").status_code == 401
 
 

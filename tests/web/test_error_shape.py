@@ -269,6 +269,8 @@ GOOD_BODY = {
     ("PUT", "/api/users/{name}/password"): b'{"password": "a long enough passphrase"}',
     ("POST", "/api/users/{name}/grants"): b'{"role": "viewer"}',
     ("POST", "/api/users/{name}/tokens"): b"{}",
+    ("POST", "/api/users/{name}/mfa"): b"{}",
+    ("POST", "/api/users/{name}/mfa/confirm"): b'{"code": "000000"}',
 }
 #: (method, route) → the known values its write cases use (SensorThings writes name one entity, or a collection for POST)
 WRITE_KNOWN = {

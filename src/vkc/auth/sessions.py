@@ -11,7 +11,7 @@ under). A session acts with its user's grants as they are at each request,
 as a user's token does.
 
 Failed sign-ins are counted per user name, known or not (so a lock-out tells
-nobody whether a name exists): after :data:`LOCK_AFTER` failures in a row
+nobody whether a name exists), a wrong one-time code alike: after :data:`LOCK_AFTER` failures in a row
 the name is locked for :data:`LOCK_FIRST`, doubling with each further failure
 up to :data:`LOCK_MOST`; while locked, no password is even tried. A
 successful sign-in clears the count.
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from vkc.auth import component_scopes, users
+from vkc.auth import component_scopes, second_factor, users
 from vkc.errors import AuthenticationError, TooManyRequests
 from vkc.permissions import Grant
 from vkc.store import Store
@@ -77,18 +77,25 @@ def _stamp(user: dict[str, Any]) -> str:
     return hashlib.sha256((user.get("password") or "").encode()).hexdigest()[:16]
 
 
-def sign_in(store: Store, name: str, password: str, *, address: str = "") -> Session:
-    """A new session for ``name`` if ``password`` is theirs; AuthenticationError, or SignInLocked while the name is locked."""
+def sign_in(store: Store, name: str, password: str, *, code: str = "", address: str = "") -> Session:
+    """A new session for ``name`` if ``password`` is theirs (and ``code`` their authenticator's, once they have enrolled one).
+
+    AuthenticationError for a wrong password or code, or an admin without a second factor;
+    SignInLocked while the name is locked.
+    """
     now = datetime.now(UTC)
     failures = store.get_record(FAILURES, name) or {}
     locked_until = failures.get("locked_until")
     if locked_until and datetime.fromisoformat(locked_until) > now:
         raise SignInLocked(max(1, int((datetime.fromisoformat(locked_until) - now).total_seconds()) + 1))
     user = users.check_credentials(store, name, password)
-    if user is None:
+    record = users.get_user(store, name) if user is not None else None
+    if record is None or (second_factor.enrolled(record) and not second_factor.check(store, record, code)):
         _count_failure(store, name, failures, now)
         LOGGER.warning("failed sign-in for %r from %s", name, address or "an unknown address")
-        raise AuthenticationError("the user name or the password is wrong")
+        raise AuthenticationError("the user name, the password or the one-time code is wrong")
+    if second_factor.required(record) and not second_factor.enrolled(record):
+        raise AuthenticationError(f"an admin signs in with a one-time code as well: enrol an authenticator app first (`vkc user mfa enrol {name}`)")
     if failures:
         store.delete_record(FAILURES, name)
     _forget_stale(store, now)

@@ -83,10 +83,10 @@ def add_user(store: Store, name: str, *, password: str | None = None, display_na
         "grants": [],
         "created": datetime.now(UTC).isoformat(),
     }
-    return _save(store, None, record, by, "user.add")
+    return save(store, None, record, by, "user.add")
 
 
-def _save(store: Store, before: Mapping[str, Any] | None, after: dict[str, Any], by: Grant, action: str) -> dict[str, Any]:
+def save(store: Store, before: Mapping[str, Any] | None, after: dict[str, Any], by: Grant, action: str) -> dict[str, Any]:
     """Store a user's record, with the audit entry of the change (never a password hash); returns the record as it may be shown."""
     name = after["name"]
     change = Change(by.actor, action, f"user:{name}", None if before is None else public(before), public(after))
@@ -107,9 +107,11 @@ def list_users(store: Store) -> list[dict[str, Any]]:
 
 
 def public(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A user's record as it may be shown: whether a password is set, never its hash."""
-    out = {k: v for k, v in record.items() if k != "password"}
+    """A user's record as it may be shown: whether a password and a second factor are set, never the hash or the secret."""
+    out = {k: v for k, v in record.items() if k not in ("password", "totp")}
     out["has_password"] = record.get("password") is not None
+    totp = record.get("totp")
+    out["second_factor"] = None if not totp else "confirmed" if totp.get("confirmed") else "pending"
     return out
 
 
@@ -117,7 +119,7 @@ def set_disabled(store: Store, name: str, disabled: bool, *, by: Grant = LOCAL_A
     by.require(MANAGE)
     before = get_user(store, name)
     record = {**before, "disabled": datetime.now(UTC).isoformat() if disabled else None}
-    return _save(store, before, record, by, "user.disable" if disabled else "user.enable")
+    return save(store, before, record, by, "user.disable" if disabled else "user.enable")
 
 
 def set_password(store: Store, name: str, password: str, *, by: Grant = LOCAL_ADMIN) -> None:
@@ -125,7 +127,7 @@ def set_password(store: Store, name: str, password: str, *, by: Grant = LOCAL_AD
     if by.user != name:
         by.require(MANAGE)
     before = get_user(store, name)
-    _save(store, before, {**before, "password": HASHER.hash(check_password(password))}, by, "user.password")
+    save(store, before, {**before, "password": HASHER.hash(check_password(password))}, by, "user.password")
 
 
 def link_identity(store: Store, name: str, issuer: str, subject: str) -> dict[str, Any]:
@@ -133,7 +135,7 @@ def link_identity(store: Store, name: str, issuer: str, subject: str) -> dict[st
     before = get_user(store, name)
     identities = {**before.get("identities", {}), issuer: subject}
     themself = Grant(token_id="oidc", role="editor", scopes=frozenset(), user=name)
-    return _save(store, before, {**before, "identities": identities}, themself, "user.link")
+    return save(store, before, {**before, "identities": identities}, themself, "user.link")
 
 
 def check_credentials(store: Store, name: str, password: str) -> dict[str, Any] | None:
@@ -169,7 +171,7 @@ def grant(
     entry = {"role": role, "target": target}
     if entry in record["grants"]:
         return public(record)
-    return _save(store, record, {**record, "grants": [*record["grants"], entry]}, by, "user.grant")
+    return save(store, record, {**record, "grants": [*record["grants"], entry]}, by, "user.grant")
 
 
 def revoke(store: Store, name: str, role: str, target: str = ANY, *, by: Grant = LOCAL_ADMIN) -> dict[str, Any]:
@@ -179,7 +181,7 @@ def revoke(store: Store, name: str, role: str, target: str = ANY, *, by: Grant =
     if entry not in record["grants"]:
         held = ", ".join(f"{g['role']} on {g['target']}" for g in record["grants"]) or "none"
         raise NotFoundError(f"user {name!r} holds no {role} on {target}; they hold: {held}")
-    return _save(store, record, {**record, "grants": [g for g in record["grants"] if g != entry]}, by, "user.revoke")
+    return save(store, record, {**record, "grants": [g for g in record["grants"] if g != entry]}, by, "user.revoke")
 
 
 def check_target(target: str, components: Mapping[str, Iterable[Scope]]) -> str:

@@ -6,12 +6,14 @@ import sys
 
 import typer
 
-from vkc.auth import component_scopes, users
+from vkc.auth import component_scopes, second_factor, users
 from vkc.cli.common import DbOption, open_db, print_json
 from vkc.errors import InputError
 from vkc.permissions import ANY
 
 user_app = typer.Typer(help="Users and their grants: viewer, editor, verifier, admin on a collection, component or province.", no_args_is_help=True)
+mfa_app = typer.Typer(help="A user's second factor: one-time codes from an authenticator app (TOTP), needed by admins to sign in to the portal.", no_args_is_help=True)
+user_app.add_typer(mfa_app, name="mfa")
 
 
 def _target(collection: str | None, component: str | None, province: str | None) -> str:
@@ -98,3 +100,26 @@ def _dated(province: str | None) -> str | None:
     from datetime import date
 
     return f"{province}@{date.today().isoformat()}"
+
+
+@mfa_app.command("enrol")
+def mfa_enrol(name: str = typer.Argument(..., help="The user."), db: DbOption = None) -> None:
+    """Make a one-time-code secret for a user: prints its otpauth URI (for the app's QR scanner) and the secret, this once."""
+    with open_db(db, create=False) as store:
+        made = second_factor.enrol(store, name)
+    typer.echo(made["uri"])
+    typer.echo(f"secret {made['secret']}: enter it in the app, or the URI above; then `vkc user mfa confirm {name} CODE`", err=True)
+
+
+@mfa_app.command("confirm")
+def mfa_confirm(name: str = typer.Argument(..., help="The user."), code: str = typer.Argument(..., help="The app's current 6-digit code."), db: DbOption = None) -> None:
+    """Confirm an enrolment with a code from the app; from now on the user's password sign-ins need one."""
+    with open_db(db, create=False) as store:
+        print_json(second_factor.confirm(store, name, code))
+
+
+@mfa_app.command("remove")
+def mfa_remove(name: str = typer.Argument(..., help="The user."), db: DbOption = None) -> None:
+    """Remove a user's second factor (a lost phone); they enrol again."""
+    with open_db(db, create=False) as store:
+        print_json(second_factor.remove(store, name))

@@ -96,7 +96,9 @@ async def signin(request: Request) -> Response:
         return _page(request, 403, next_path, "The form has expired: sign in again · Biểu mẫu đã hết hạn · 양식이 만료되었습니다")
     address = request.client.host if request.client else ""
     try:
-        session = await run_in_threadpool(sessions.sign_in, _store(request), form.get("name", ""), form.get("password", ""), address=address)
+        session = await run_in_threadpool(
+            sessions.sign_in, _store(request), form.get("name", ""), form.get("password", ""), code=form.get("code", ""), address=address
+        )
     except TooManyRequests as exc:
         return _page(request, 429, next_path, exc.message, expected, headers={"Retry-After": str(exc.detail.get("retry_after", 60))})
     except AuthenticationError as exc:

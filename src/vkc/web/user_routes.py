@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from vkc import auth
-from vkc.auth import users
+from vkc.auth import second_factor, users
 from vkc.errors import InputError
 from vkc.permissions import Grant
 from vkc.store import Store
@@ -192,5 +192,40 @@ async def revoke_token(request: Request, name: UserName, token_id: TokenId) -> R
     def work(store: Store, grant: Grant) -> dict[str, Any]:
         _self_or_manager(grant, name)
         return auth.revoke_token(store, token_id, user=name, by=grant)
+
+    return json_response(await _run(request, await _authenticated(request), work))
+
+
+@router.post(
+    "/{name}/mfa",
+    summary="Enrol an authenticator app: a new one-time-code secret and its otpauth URI, shown in this answer only (admins, or the user)",
+    status_code=201,
+    responses={**ERRORS, 409: {"description": "A confirmed second factor exists: an admin removes it first", **PROBLEM_CONTENT}},
+)
+async def enrol_second_factor(request: Request, name: UserName) -> Response:
+    grant = await _authenticated(request)
+    _object(await read_json(request), set())  # {}: nothing to say yet, as for a token
+
+    def work(store: Store, grant: Grant) -> dict[str, str]:
+        return second_factor.enrol(store, name, by=grant)
+
+    return json_response(await _run(request, grant, work), 201, {"Cache-Control": "no-store"})
+
+
+@router.post("/{name}/mfa/confirm", summary="Confirm the enrolment with a code from the app (admins, or the user)", responses=ERRORS)
+async def confirm_second_factor(request: Request, name: UserName) -> Response:
+    grant = await _authenticated(request)
+    body = _object(await read_json(request), {"code"})
+
+    def work(store: Store, grant: Grant) -> dict[str, Any]:
+        return second_factor.confirm(store, name, _text(body, "code", required=True) or "", by=grant)
+
+    return json_response(await _run(request, grant, work))
+
+
+@router.delete("/{name}/mfa", summary="Remove the user's second factor, for a lost phone (admins)", responses=ERRORS)
+async def remove_second_factor(request: Request, name: UserName) -> Response:
+    def work(store: Store, grant: Grant) -> dict[str, Any]:
+        return second_factor.remove(store, name, by=grant)
 
     return json_response(await _run(request, await _authenticated(request), work))
