@@ -163,3 +163,15 @@ def test_a_grant_on_a_unit_ends_with_the_unit(api, seeded_url):
     phu_ly = [105.918, 20.541]  # Phủ Lý, Hà Nam's capital until the reform, now in Ninh Bình
     r = api.post(ITEMS.format("places"), json=placed("pl1", phu_ly), headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 403
+
+
+@pytest.mark.parametrize("password", ["passwordpassword", "123456789012", "iloveyou1234", "Password1234", "qwertyuiopasdf"])
+def test_passwords_guessed_first_are_refused_with_the_reason(seeded_url, password: str) -> None:
+    with open_store(seeded_url) as store:
+        with pytest.raises(InputError, match="that password is too easy to guess") as refused:
+            users.add_user(store, "lan.nguyen", password=password)
+        assert refused.value.detail["field"] == "password" and store.get_record(users.KIND, "lan.nguyen") is None
+        users.add_user(store, "lan.nguyen")
+        with pytest.raises(InputError, match="too easy to guess"):
+            users.set_password(store, "lan.nguyen", password)
+        users.set_password(store, "lan.nguyen", "một mật khẩu dài")  # a few words, in any language

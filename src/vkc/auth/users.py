@@ -63,9 +63,22 @@ def check_user_name(name: str) -> str:
     return name
 
 
-def check_password(password: str) -> str:
+def check_password(password: str, *, about: Iterable[str] = ()) -> str:
+    """``password`` if it is long enough and not among the passwords guessed first.
+
+    The guessing is zxcvbn's: its lists of the passwords most used in public breaches, common words and
+    names, keyboard patterns, repeats and dates, and ``about`` (the user's name, their display name). A
+    password under 10⁶ guesses is refused with zxcvbn's reason (OWASP ASVS 2.1.7); only the first
+    100 characters are weighed, which decides every password long enough to be in doubt.
+    """
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise InputError(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters", field="password")
+    from zxcvbn import zxcvbn  # type: ignore[import-untyped]  # (no type hints shipped) its dictionaries load at first use
+
+    verdict = zxcvbn(password[:100], user_inputs=[*about, "vkc"])
+    if verdict["score"] < 2:
+        reason = verdict["feedback"].get("warning") or "it is among the passwords guessed first"
+        raise InputError(f"that password is too easy to guess ({reason.rstrip('.')}): a few unrelated words make a strong one", field="password")
     return password
 
 
@@ -78,7 +91,7 @@ def add_user(store: Store, name: str, *, password: str | None = None, display_na
     record: dict[str, Any] = {
         "name": name,
         "display_name": display_name,
-        "password": None if password is None else HASHER.hash(check_password(password)),
+        "password": None if password is None else HASHER.hash(check_password(password, about=(name, display_name))),
         "disabled": None,
         "grants": [],
         "created": datetime.now(UTC).isoformat(),
@@ -127,7 +140,8 @@ def set_password(store: Store, name: str, password: str, *, by: Grant = LOCAL_AD
     if by.user != name:
         by.require(MANAGE)
     before = get_user(store, name)
-    save(store, before, {**before, "password": HASHER.hash(check_password(password))}, by, "user.password")
+    about = (name, before.get("display_name") or "")
+    save(store, before, {**before, "password": HASHER.hash(check_password(password, about=about))}, by, "user.password")
 
 
 def link_identity(store: Store, name: str, issuer: str, subject: str) -> dict[str, Any]:
