@@ -27,7 +27,7 @@ import psycopg
 import pytest
 
 from vkc import auth
-from vkc.errors import ConflictError, FormatError, InputError, StoreError, VKCError
+from vkc.errors import AuthenticationError, ConflictError, FormatError, InputError, StoreError, VKCError
 from vkc.sensors.db import SensorDb
 from vkc.sensors.ingest import ingest_rows
 from vkc.sensors.observation_files import ObservationRow
@@ -386,3 +386,21 @@ def test_cli_prints_what_it_did_and_refuses_bad_input_with_exit_1(store_url: str
         assert r.returncode == 1, (args, r.stdout, r.stderr)
         assert r.stderr.startswith("error: ") and message in r.stderr and r.stderr.count("error:") == 1, r.stderr
     assert os.path.exists(target) if backend == "gpkg" else platform_relations(target)
+
+
+def test_a_restore_signs_everybody_out(store_url: str, new_target, tmp_path: Path) -> None:
+    from vkc.auth import sessions, users
+
+    build(store_url)
+    with open_store(store_url) as store:
+        users.add_user(store, "lan", password="a long enough passphrase")
+        session = sessions.sign_in(store, "lan", "a long enough passphrase")
+        sessions.session_grant(store, session.secret)  # valid in the store backed up
+    file = tmp_path / "city.vkcbak"
+    backup(store_url, file)
+    target = new_target()
+    restore(file, target)
+    with open_store(target, create=False) as restored:
+        assert restored.records(sessions.KIND) == [] and restored.get_record(users.KIND, "lan") is not None
+        with pytest.raises(AuthenticationError):
+            sessions.session_grant(restored, session.secret)
