@@ -199,3 +199,10 @@ def test_the_landing_page_says_who_is_signed_in_and_signs_them_out(portal) -> No
     csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]
     assert client.post("/signout", data={"csrf": csrf}).status_code == 303
     assert 'href="/signin"' in client.get("/").text
+
+
+def test_the_401_without_any_credential_says_what_the_request_needs_it_for(client) -> None:
+    read = client.get("/api/alerts/subscriptions")
+    assert read.status_code == 401 and read.json()["detail"].startswith("this request reads what is not public and needs a token")
+    write = client.post("/ogc/collections/places/items", json=FEATURE)
+    assert write.status_code == 401 and write.json()["detail"].startswith("this request changes data and needs a token")

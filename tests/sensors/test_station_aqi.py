@@ -131,6 +131,23 @@ def test_daily_uses_local_days_and_the_18_hour_rule(client) -> None:
     assert short["vn"]["aqi"] is None and short["vn"]["sub"] == {}
 
 
+def test_plain_dates_are_local_days_everywhere(client) -> None:
+    by_instants = client.get("/api/aqi/stations/hn-1/daily", params={"from": "2025-01-14T17:00:00Z", "to": "2025-01-15T17:00:00Z"}).json()
+    by_dates = client.get("/api/aqi/stations/hn-1/daily", params={"from": "2025-01-15", "to": "2025-01-15"})
+    assert by_dates.status_code == 200, by_dates.text
+    assert by_dates.json()["days"] == by_instants["days"] and by_dates.json()["from"] == "2025-01-14T17:00:00.000Z"
+    hours = client.get("/api/aqi/stations/hn-1/hourly", params={"from": "2025-01-15", "to": "2025-01-15"}).json()["hours"]
+    assert len(hours) == 24 and hours[0]["time"] == "2025-01-14T17:00:00.000Z"  # the local day, midnight to midnight
+    latest = client.get("/api/aqi/stations/hn-1", params={"at": "2025-01-15"}).json()
+    assert latest["time"] == "2025-01-15T16:00:00.000Z"  # the day's last hour, not the next day's first
+    (ds,) = [d["@iot.id"] for d in client.get("/sta/v1.1/Datastreams").json()["value"] if d["name"].startswith("HN-1") and "2.5" in d["name"]]
+    day = client.get(f"/api/datastreams/{ds}/aggregate", params={"interval": "1d", "from": "2025-01-15", "to": "2025-01-15"})
+    assert day.status_code == 200, day.text
+    assert [p["count"] for p in day.json()["periods"]] == [24]
+    bad = client.get("/api/aqi/stations/hn-1/daily", params={"from": "2025-02-30"})
+    assert bad.status_code == 400 and "is not a date" in bad.json()["detail"] and bad.json()["field"] == "from"
+
+
 @pytest.mark.parametrize(
     ("path", "params", "status", "words"),
     [
@@ -166,3 +183,13 @@ def test_cli_station_latest_and_date(vkc, store_url, client) -> None:
     assert r.returncode == 0 and json.loads(r.stdout)["vn"]["sub"]["pm25"] == 53
     r = vkc(["aqi", "hn-1", "--date", "15/01/2025", "--db", store_url])
     assert r.returncode == 1 and "--date" in r.stderr
+
+
+def test_cli_says_when_there_is_no_data_for_the_day_or_time_asked(vkc, store_url, client) -> None:
+    del client  # only for the data it stored
+    r = vkc(["aqi", "hn-1", "--date", "2024-06-01", "--db", store_url])
+    assert r.returncode == 1 and "no daily index for 2024-06-01" in r.stderr and r.stdout == ""
+    r = vkc(["aqi", "dn-1", "--date", "2025-01-15", "--db", store_url])  # 17 hours: one short of a day
+    assert r.returncode == 1 and "at least 18 of its 24 hourly means" in r.stderr
+    r = vkc(["aqi", "hn-1", "--at", "2024-01-01T00:00:00Z", "--db", store_url])
+    assert r.returncode == 1 and "has no observation of a pollutant before 2024-01-01T00:00:00Z" in r.stderr

@@ -13,19 +13,26 @@ from vkc.parsing.numbers import INT64_MAX
 from vkc.sensors import aggregate as agg
 from vkc.sensors import station_aqi
 from vkc.sensors.db import SensorDb
-from vkc.sensors.write import parse_time
 
 router = APIRouter(prefix="/api", tags=["Sensor data"])
 
 
-def optional_time(text: str | None, name: str) -> datetime | None:
-    return parse_time(text, name) if text else None
+def optional_time(text: str | None, name: str, tz: str = agg.DEFAULT_ZONE, *, end: bool = False) -> datetime | None:
+    """A time with zone, or a plain date meaning that local day in ``tz`` (as ``vkc aqi --date`` and OGC ``datetime`` take it)."""
+    return agg.time_or_day(text, name, tz, end=end) if text else None
 
 
-def time_range(start: str | None, end: str | None, *, default_days: int = 7) -> tuple[datetime, datetime]:
-    """``from``/``to`` as aware times; ``to`` defaults to now and ``from`` to ``default_days`` before it."""
-    t1 = parse_time(end, "to") if end else datetime.now(UTC)
-    t0 = parse_time(start, "from") if start else t1 - timedelta(days=default_days)
+def at_time(text: str | None) -> datetime | None:
+    """``at``: a time with zone, or a local date meaning its last instant."""
+    value = optional_time(text, "at", end=True)
+    is_day = value is not None and len(text or "") == 10  # a date: the start of the next day came back
+    return value - timedelta(microseconds=1) if is_day and value is not None else value
+
+
+def time_range(start: str | None, end: str | None, tz: str, *, default_days: int = 7) -> tuple[datetime, datetime]:
+    """``from``/``to`` as aware times (dates: local days in ``tz``, ``to`` included); ``to`` defaults to now and ``from`` to ``default_days`` before it."""
+    t1 = optional_time(end, "to", tz, end=True) or datetime.now(UTC)
+    t0 = optional_time(start, "from", tz) or t1 - timedelta(days=default_days)
     return t0, t1
 
 
@@ -39,11 +46,11 @@ def aggregate(
     request: Request,
     interval: str = Query("1h", description="1h, 1d or 1mo"),
     fn: str = Query("mean", description="mean, min, max, count or p95"),
-    start: str | None = Query(None, alias="from", description="ISO 8601 time with zone; default: 7 days before `to`"),
-    end: str | None = Query(None, alias="to", description="ISO 8601 time with zone; default: now"),
+    start: str | None = Query(None, alias="from", description="ISO 8601 time with zone, or a local date in `tz`; default: 7 days before `to`"),
+    end: str | None = Query(None, alias="to", description="ISO 8601 time with zone, or a local date in `tz` (that day included); default: now"),
     tz: str = Query(agg.DEFAULT_ZONE, description="IANA time zone of days and months"),
 ) -> Response:
-    t0, t1 = time_range(start, end)
+    t0, t1 = time_range(start, end, tz)
     periods = agg.aggregate(SensorDb(store_of(request)), datastream_id, interval=interval, fn=fn, start=t0, end=t1, tz=tz)
     rules = {
         "1h": "an hour with at least one observation is valid",
@@ -57,9 +64,9 @@ _AQI_ERRORS = {
     400: {"description": "Bad time, range or zone", "content": {PROBLEM: {}}},
     404: {"description": "No station with pollutant Datastreams", "content": {PROBLEM: {}}},
 }
-_AT = Query(None, description="ISO 8601 time with zone: the latest hour at or before it (default: now)")
-_FROM = Query(None, alias="from", description="ISO 8601 time with zone")
-_TO = Query(None, alias="to", description="ISO 8601 time with zone; default: the end of the station's newest hour with data")
+_AT = Query(None, description="ISO 8601 time with zone, or a local date (its end): the latest hour at or before it (default: now)")
+_FROM = Query(None, alias="from", description="ISO 8601 time with zone, or a local date (YYYY-MM-DD, Asia/Ho_Chi_Minh unless tz says)")
+_TO = Query(None, alias="to", description="ISO 8601 time with zone, or a local date (that day included); default: the end of the station's newest hour with data")
 GEOJSON = "application/geo+json"
 
 
@@ -71,19 +78,19 @@ GEOJSON = "application/geo+json"
     tags=["Air quality"],
 )
 def aqi_stations(request: Request, at: str | None = _AT) -> Response:
-    body = station_aqi.latest_geojson(SensorDb(store_of(request)), at=optional_time(at, "at"))
+    body = station_aqi.latest_geojson(SensorDb(store_of(request)), at=at_time(at))
     return json_response(body, GEOJSON)
 
 
 @router.get("/aqi/stations/{station}", summary="Latest hourly VN_AQI and US EPA AQI of one station, with advice", responses=_AQI_ERRORS, tags=["Air quality"])
 def aqi_station(station: str, request: Request, at: str | None = _AT) -> Response:
-    (entry,) = station_aqi.latest(SensorDb(store_of(request)), at=optional_time(at, "at"), station=station)
+    (entry,) = station_aqi.latest(SensorDb(store_of(request)), at=at_time(at), station=station)
     return json_response(entry)
 
 
 @router.get("/aqi/stations/{station}/hourly", summary="Hourly VN_AQI and US EPA AQI of a station (NowCast for PM)", responses=_AQI_ERRORS, tags=["Air quality"])
 def aqi_hourly(station: str, request: Request, start: str | None = _FROM, end: str | None = _TO) -> Response:
-    body = station_aqi.hourly(SensorDb(store_of(request)), station, optional_time(start, "from"), optional_time(end, "to"))
+    body = station_aqi.hourly(SensorDb(store_of(request)), station, optional_time(start, "from"), optional_time(end, "to", end=True))
     return json_response(body)
 
 
@@ -95,5 +102,5 @@ def aqi_daily(
     end: str | None = _TO,
     tz: str = Query(agg.DEFAULT_ZONE, description="IANA time zone of the days"),
 ) -> Response:
-    body = station_aqi.daily(SensorDb(store_of(request)), station, optional_time(start, "from"), optional_time(end, "to"), tz)
+    body = station_aqi.daily(SensorDb(store_of(request)), station, optional_time(start, "from", tz), optional_time(end, "to", tz, end=True), tz)
     return json_response(body)

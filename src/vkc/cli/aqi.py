@@ -16,7 +16,7 @@ from typer.core import TyperGroup
 
 from vkc import airquality
 from vkc.cli.common import DbOption, open_db, print_json
-from vkc.errors import InputError
+from vkc.errors import InputError, NotFoundError
 from vkc.parsing import times
 from vkc.sensors import aggregate, station_aqi
 from vkc.sensors.db import SensorDb
@@ -52,6 +52,8 @@ def station(
         sdb = SensorDb(store)
         if day is None:
             (entry,) = station_aqi.latest(sdb, at=parse_time(at, "--at") if at else None, station=station_id)
+            if entry["time"] is None:
+                raise NotFoundError(f"station {station_id!r} has no observation of a pollutant {'before ' + at if at else 'yet'}", station=station_id)
             print_json(entry)
             return
         try:
@@ -62,6 +64,12 @@ def station(
         start = datetime.combine(d, time(), local).astimezone(UTC)
         result = station_aqi.daily(sdb, station_id, start, start + timedelta(hours=1), tz)
         (entry,) = result.pop("days")
+        if not entry["vn"]["sub"] and not entry["us"]["sub"]:
+            raise NotFoundError(
+                f"station {station_id!r} has no daily index for {d.isoformat()} ({tz}): a pollutant's day needs at least "
+                f"{aggregate.MIN_HOURS_PER_DAY} of its 24 hourly means",
+                station=station_id,
+            )
         print_json({key: result[key] for key in ("station", "name", "tz", "rule")} | entry)
 
 

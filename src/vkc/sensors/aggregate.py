@@ -146,6 +146,22 @@ def local_midnight(d: date, local: ZoneInfo) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=local).astimezone(UTC)
 
 
+def time_or_day(text: str, what: str, tz: str = DEFAULT_ZONE, *, end: bool = False) -> datetime:
+    """A time with a zone, or a plain date (``2025-01-15``) meaning that local day in ``tz``: its first instant,
+    or with ``end`` the first instant of the next day (ranges here are [from, to): the day is included)."""
+    from vkc.sensors.write import parse_time
+
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise InputError(f"{what}: {text!r} is not a date like 2025-01-31", field=what) from None
+        if end and day == date.max:
+            raise InputError(f"{what}: {text!r} is past the last day this platform keeps", field=what)
+        return local_midnight(day + timedelta(days=1) if end else day, zone(tz))
+    return parse_time(text, what)
+
+
 def _period(start: datetime, end: datetime, fn: str, count: int, coverage: float, value: float | None) -> dict[str, Any]:
     if value is not None and fn == "count":
         value = int(value)

@@ -22,7 +22,7 @@ from fastapi.responses import Response
 
 from vkc import auth
 from vkc.auth import sessions
-from vkc.errors import PermissionDenied
+from vkc.errors import AuthenticationError, PermissionDenied
 from vkc.permissions import Grant, Scope
 from vkc.store import Store
 
@@ -43,9 +43,12 @@ def grant_of(store: Store, request: Request) -> Grant:
     """The grant of the request's bearer token, else of its session (with the CSRF token for a change); AuthenticationError without either."""
     authorization = request.headers.get("authorization")
     secret = session_secret(request)
-    if authorization or secret is None:
+    if not authorization and secret is None:
+        does = "reads what is not public" if request.method in _SAFE_METHODS else "changes data"
+        raise AuthenticationError(f"this request {does} and needs a token: send 'Authorization: Bearer <token>' (or sign in at /signin)")
+    if authorization:
         return auth.verify(store, authorization)
-    grant, record = sessions.session_grant(store, secret)
+    grant, record = sessions.session_grant(store, secret or "")
     if request.method not in _SAFE_METHODS and not sessions.csrf_matches(record, request.headers.get(CSRF_HEADER)):
         raise PermissionDenied(f"a change made in a signed-in session needs the session's CSRF token in the {CSRF_HEADER} header", scope="csrf")
     return grant
