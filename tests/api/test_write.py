@@ -134,6 +134,7 @@ def test_token_cli_prints_once_lists_and_revokes(vkc, seeded_url):
     listed = vkc(["token", "list", "--db", seeded_url])
     token_id = token.split("_")[1]
     assert token_id in listed.stdout and token not in listed.stdout and "places" in listed.stdout
+    assert listed.stdout.splitlines()[0].split() == ["ID", "ROLE", "SCOPES", "STATE", "NAME"]
     assert vkc(["token", "revoke", token_id, "--db", seeded_url]).returncode == 0
     assert "revoked" in vkc(["token", "list", "--db", seeded_url]).stdout
     bad = vkc(["token", "create", "--role", "king", "--db", seeded_url])

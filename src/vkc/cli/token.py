@@ -54,8 +54,13 @@ def create(
 @token_app.command("list")
 def list_tokens(db: DbOption = None) -> None:
     """List tokens by id, role, scope and state (never the tokens themselves)."""
-    with open_db(db) as store:
-        for t in auth.list_tokens(store):
+    with open_db(db, create=False) as store:
+        tokens = auth.list_tokens(store)
+        if not tokens:
+            typer.echo("no tokens: `vkc token create` makes one", err=True)
+            return
+        typer.echo(f"{'ID':<8}  {'ROLE':<6}  {'SCOPES':<40}  {'STATE':<28}  NAME")
+        for t in tokens:
             state = f"revoked {t['revoked'][:19]}" if t["revoked"] else f"until {t['expires'][:10]}" if t.get("expires") else "active"
             held = f"user {t['user']}" if t.get("user") else "*" if t["role"] == "admin" else " ".join(auth.scope_texts(t))
             typer.echo(f"{t['id']}  {t['role']:<6}  {held:<40}  {state:<28}  {t['name']}")
@@ -64,6 +69,6 @@ def list_tokens(db: DbOption = None) -> None:
 @token_app.command("revoke")
 def revoke(token_id: str = typer.Argument(..., help="The token's id (the 8 hex digits after 'vkc_')."), db: DbOption = None) -> None:
     """Revoke a token at once; requests carrying it get 401 from then on."""
-    with open_db(db) as store:
+    with open_db(db, create=False) as store:
         record = auth.revoke_token(store, token_id)
     typer.echo(f"token {record['id']} revoked")

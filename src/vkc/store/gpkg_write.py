@@ -346,9 +346,7 @@ class GeoPackageTransaction(Transaction):
             gpkg_schema.create_rtree_triggers(self.conn, name)
         for name in self._shrunk | set(self._touched):
             if name in self._shrunk:
-                row = self.conn.execute(
-                    f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {q(rtree_name(name))}"
-                ).fetchone()
+                row = _exact_extent(self.conn, name)
             else:
                 old = self.conn.execute(
                     "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?", (name,)
@@ -360,6 +358,22 @@ class GeoPackageTransaction(Transaction):
                 (*row, now, name),
             )
             self.conn.execute("UPDATE vkc_collections SET updated = ? WHERE name = ?", (now, name))
+
+
+def _exact_extent(conn: sqlite3.Connection, name: str) -> tuple[float | None, ...]:
+    """The collection's extent in full precision: the R*Tree keeps 32-bit bounds rounded outwards, so each side is
+    read from the envelopes (doubles, in the blobs) of the few features whose rounded bound is the tree's."""
+    tree, table = q(rtree_name(name)), q(name)
+    rounded = conn.execute(f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {tree}").fetchone()
+    if rounded[0] is None:
+        return tuple(rounded)
+    exact = []
+    # the tree's columns beside the envelope's (minx, maxx, miny, maxy) index, and whether the side is a minimum
+    for value, column, at, lowest in zip(rounded, ("minx", "miny", "maxx", "maxy"), (0, 2, 1, 3), (True, True, False, False), strict=True):
+        blobs = conn.execute(f"SELECT t.geom FROM {tree} r JOIN {table} t ON t.fid = r.id WHERE r.{column} = ?", (value,))
+        sides = [envelope[at] for (blob,) in blobs if (envelope := gpkg_binary.envelope(blob)) is not None]
+        exact.append((min(sides) if lowest else max(sides)) if sides else value)
+    return tuple(exact)
 
 
 def encode_batch(batch: FeatureBatch) -> EncodedBatch:
