@@ -363,7 +363,7 @@ def main() -> None:
         vkc_paths = case_paths(inputs, root="/ogc/collections", tile="zyx")
         for name, db in (("vkc_gpkg", str(gpkg)), ("vkc_postgis", url)):
             port = free_port()
-            servers.append((name, [sys.executable, "-m", "vkc", "serve", "--db", db, "--port", str(port), "--workers", str(args.workers), "--rate-limit", "0"], {}, port, vkc_paths, "/ogc"))
+            servers.append((name, [sys.executable, "-m", "vkc", "serve", "--db", db, "--port", str(port), "--workers", str(args.workers), "--rate-limit", "0", "--no-access-log"], {}, port, vkc_paths, "/ogc"))
         if args.tipg:
             port = free_port()
             env = {"DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["public"]', "TIPG_MAX_FEATURES_PER_QUERY": "10000"}

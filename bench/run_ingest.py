@@ -383,7 +383,7 @@ def case_http(db: str, data: dict, ids: dict[int, tuple[int, int]], n: int, batc
     token = subprocess.run(vkc("token", "create", "--role", "editor", "--name", "bench", "--db", db), check=True, capture_output=True, text=True).stdout.strip()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(vkc("serve", "--db", db, "--port", str(port), "--workers", "2", "--rate-limit", "0"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    server = subprocess.Popen(vkc("serve", "--db", db, "--port", str(port), "--workers", "2", "--rate-limit", "0", "--no-access-log"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while True:

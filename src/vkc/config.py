@@ -43,6 +43,7 @@ class _Overrides(TypedDict, total=False):
     tasks: bool
     rate_limit: float
     statement_timeout: float
+    access_log: bool
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,6 +63,8 @@ class Settings:
     #: seconds one database statement may run before it is stopped and the request answered 503; 0 (the library's
     #: default): no limit. ``vkc serve`` sets :data:`SERVE_STATEMENT_TIMEOUT`.
     statement_timeout: float = 0.0
+    #: a line per request on standard error (uvicorn's access log), with one worker or several alike
+    access_log: bool = True
 
     @classmethod
     def from_env(cls, db: str | None = None, **overrides: Unpack[_Overrides]) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -54,14 +55,22 @@ def test_the_server_log_holds_refusals_and_no_secret(seeded_url: str, tmp_path: 
             wrong = "vkc_0badc0de_" + "x" * 43
             assert httpx.get(f"{base}/api/users/lan", headers={"Authorization": f"Bearer {wrong}"}).status_code == 401
             assert httpx.get(f"{base}/api/users/lan", auth=("lan", password)).status_code == 401  # a password is no token
+            with httpx.Client(base_url=base, follow_redirects=False) as browser:  # the portal's sign-in, and a wrong password
+                csrf = re.search(r'name="csrf" value="([^"]+)"', browser.get("/signin").text)[1]
+                assert browser.post("/signin", data={"csrf": csrf, "name": "lan", "password": password + "!"}).status_code == 401
+                assert browser.post("/signin", data={"csrf": csrf, "name": "lan", "password": password}).status_code == 303
+                session = browser.cookies["vkc_session"]
+                session_csrf = browser.get("/api/session").json()["csrf"]
         finally:
             server.terminate()
             server.wait(30)
     text = log.read_text(errors="replace")
-    for name, value in {"admin token": admin, "user token": made, "revoked token": revoked, "wrong token": wrong, "password": password, "webhook secret": secret}.items():
+    for name, value in {"admin token": admin, "user token": made, "revoked token": revoked, "wrong token": wrong, "password": password, "webhook secret": secret,
+                        "session": session, "session's CSRF token": session_csrf, "sign-in form's token": csrf}.items():
         assert value not in text, f"the {name} is in the server's log"
         secret_part = value.removeprefix(value[:13]) if value.startswith("vkc_") else value  # after vkc_<8 hex digits>_
         assert secret_part not in text, f"the secret part of the {name} is in the server's log"
     assert f"refused a token (id {revoked_id}): the token was revoked" in text
     assert "refused a token (id 0badc0de): the token is not valid" in text
+    assert "failed sign-in for 'lan'" in text and "user lan signed in" in text
     assert "GET /api/users/lan" in text  # the access log was on: the test read a real log

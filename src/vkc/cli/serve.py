@@ -18,11 +18,13 @@ def serve(
     statement_timeout: float = typer.Option(
         SERVE_STATEMENT_TIMEOUT, "--statement-timeout", min=0, help="Seconds one database statement may run; longer ones are stopped, answered 503 (0: no limit)."
     ),
+    access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="A line per request on standard error."),
 ) -> None:
     """Serve the platform over HTTP: every installed component's API and pages; the alert worker runs beside them."""
     from vkc.web import run_server
 
     settings = Settings(
-        database=resolve_database(db), host=host, port=port, workers=workers, tasks=not no_tasks, rate_limit=rate_limit, statement_timeout=statement_timeout
+        database=resolve_database(db), host=host, port=port, workers=workers, tasks=not no_tasks, rate_limit=rate_limit, statement_timeout=statement_timeout,
+        access_log=access_log,
     )
     run_server(settings)

@@ -19,8 +19,20 @@ from vkc.web.app import create_app
 LOGGER = logging.getLogger(__name__)
 
 
+def platform_log() -> None:
+    """The platform's own messages (sign-ins, refused tokens, timeouts) on standard error from INFO up, beside uvicorn's."""
+    logger = logging.getLogger("vkc")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)-9s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def app_from_environment() -> FastAPI:
     """The application for worker processes: the settings the serving process handed over (``$VKC_SERVER_SETTINGS``)."""
+    platform_log()
     app = create_app(Settings.from_worker_env())
     _freeze_start_up_objects()
     return app
@@ -61,6 +73,7 @@ def run_server(settings: Settings) -> None:
     """Serve the application with uvicorn until interrupted; several worker processes if asked."""
     import uvicorn
 
+    platform_log()
     with server_tasks(settings) as running:
         if running:
             LOGGER.warning("running beside the server: %s", ", ".join(running))
@@ -72,9 +85,10 @@ def run_server(settings: Settings) -> None:
                 host=settings.host,
                 port=settings.port,
                 workers=settings.workers,
-                log_level="warning",
+                log_level="info",
+                access_log=settings.access_log,
             )
         else:
             app = create_app(settings)
             _freeze_start_up_objects()
-            uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+            uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=settings.access_log)
