@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -345,6 +345,7 @@ class GeoPackageTransaction(Transaction):
         for name in self._bulk_tables:
             gpkg_schema.create_rtree_triggers(self.conn, name)
         for name in self._shrunk | set(self._touched):
+            row: Sequence[float | None]
             if name in self._shrunk:
                 row = _exact_extent(self.conn, name)
             else:
