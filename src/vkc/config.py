@@ -13,6 +13,8 @@ DEFAULT_DATABASE = "vkc.gpkg"
 SERVE_RATE_LIMIT = 50.0
 #: the seconds one database statement may run in a ``vkc serve`` server unless told otherwise
 SERVE_STATEMENT_TIMEOUT = 30.0
+#: costly requests (large pages, CQL2 filters, low-zoom tiles; :mod:`vkc.web.costly`) running at once in each server process
+COSTLY_CONCURRENCY = 1
 DATABASE_ENV = "VKC_DATABASE_URL"
 #: the whole Settings of a server, as JSON, for its worker processes
 SETTINGS_ENV = "VKC_SERVER_SETTINGS"
@@ -43,6 +45,8 @@ class _Overrides(TypedDict, total=False):
     tasks: bool
     rate_limit: float
     statement_timeout: float
+    costly_concurrency: int
+    costly_queue: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,6 +66,10 @@ class Settings:
     #: seconds one database statement may run before it is stopped and the request answered 503; 0 (the library's
     #: default): no limit. ``vkc serve`` sets :data:`SERVE_STATEMENT_TIMEOUT`.
     statement_timeout: float = 0.0
+    #: costly requests running at once in each server process (:data:`COSTLY_CONCURRENCY`), the next
+    #: ``costly_queue`` waiting their turn; 0: no bound
+    costly_concurrency: int = COSTLY_CONCURRENCY
+    costly_queue: int = 16
 
     @classmethod
     def from_env(cls, db: str | None = None, **overrides: Unpack[_Overrides]) -> Settings:
