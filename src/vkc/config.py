@@ -13,6 +13,8 @@ DEFAULT_DATABASE = "vkc.gpkg"
 SERVE_RATE_LIMIT = 50.0
 #: the seconds one database statement may run in a ``vkc serve`` server unless told otherwise
 SERVE_STATEMENT_TIMEOUT = 30.0
+#: costly requests (large pages, CQL2 filters, low-zoom tiles; :mod:`vkc.web.costly`) running at once in each server process
+COSTLY_CONCURRENCY = 1
 DATABASE_ENV = "VKC_DATABASE_URL"
 #: the whole Settings of a server, as JSON, for its worker processes
 SETTINGS_ENV = "VKC_SERVER_SETTINGS"
@@ -44,6 +46,8 @@ class _Overrides(TypedDict, total=False):
     rate_limit: float
     statement_timeout: float
     access_log: bool
+    costly_concurrency: int
+    costly_queue: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,6 +69,10 @@ class Settings:
     statement_timeout: float = 0.0
     #: a line per request on standard error (uvicorn's access log), with one worker or several alike
     access_log: bool = True
+    #: costly requests running at once in each server process (:data:`COSTLY_CONCURRENCY`), the next
+    #: ``costly_queue`` waiting their turn; 0: no bound
+    costly_concurrency: int = COSTLY_CONCURRENCY
+    costly_queue: int = 16
 
     @classmethod
     def from_env(cls, db: str | None = None, **overrides: Unpack[_Overrides]) -> Settings:

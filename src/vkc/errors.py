@@ -27,7 +27,8 @@ place and the CLI prints ``error: <message>`` with exit status 1 in one place.
     ├── TooManyRequests           429  too-many-requests     (over a rate limit; Retry-After says when to return)
     ├── StoreError                500  store-error       (the database failed, not the input)
     ├── UpstreamError             502  upstream-error    (a server the platform relies on failed: the sign-in provider)
-    └── QueryTimeout              503  query-timeout     (a statement ran past the server's limit: ask for less)
+    ├── QueryTimeout              503  query-timeout     (a statement ran past the server's limit: ask for less)
+    └── ServerBusy                503  busy              (too many costly requests at once; Retry-After says when to return)
 
 A 5xx error's message stays in the server's log; the client gets it only where the class says it
 is the client's to act on (``exposed``).
@@ -205,6 +206,15 @@ class QueryTimeout(VKCError):
     exposed = True
 
 
+class ServerBusy(VKCError):
+    """The server is running as many costly requests (large pages, filters, low-zoom tiles) as it allows and its queue is full: try again later."""
+
+    status = 503
+    code = "busy"
+    title = "Server busy"
+    exposed = True
+
+
 def first_line(exc: BaseException) -> str:
     """The first line of an exception's message (its type's name if it has none): how a driver's error is quoted."""
     text = str(exc).strip()
@@ -220,6 +230,7 @@ __all__ = [
     "PreconditionFailed",
     "PreconditionRequired",
     "QueryTimeout",
+    "ServerBusy",
     "CRSError",
     "CollectionNotFound",
     "ConflictError",

@@ -9,10 +9,13 @@ Design:
   concurrently with the writer (WAL).
 - **R*Tree in step.** Each feature table has the GeoPackage R*Tree index and
   its standard triggers, so other writers (GDAL, QGIS) keep it in step. Our
-  own transactions drop the per-row write triggers, maintain the index in
-  bulk from bounds computed vectorised (an empty index is packed in one go,
-  :mod:`vkc.store.rtree_bulk`), and recreate the triggers before commit: the
-  triggers would call ``ST_MinX`` and friends once per row.
+  own writes of many features drop the per-row write triggers, maintain the
+  index in bulk from bounds computed vectorised (an empty index is packed in
+  one go, :mod:`vkc.store.rtree_bulk`), and recreate the triggers before
+  commit: the triggers would call ``ST_MinX`` and friends once per row. Writes
+  of a few features (under ``gpkg_write.BULK_ROWS``) leave it to the triggers,
+  whose functions the writer connection defines: dropping and recreating
+  triggers changes the file's schema, and readers mid-query fail when it does.
 - **Modules.** Reads build SQL in :mod:`vkc.store.gpkg_read`, writes live in
   :mod:`vkc.store.gpkg_write`, DDL in :mod:`vkc.store.gpkg_schema`.
 - **Ids.** ``fid`` is GeoPackage's integer key; the feature id the platform
@@ -64,6 +67,8 @@ def _connect(
     conn.execute("PRAGMA busy_timeout = 30000")
     conn.execute("PRAGMA cache_size = -16384")
     sqlite_spatial.register(conn)
+    if not readonly:
+        gpkg_binary.register_trigger_functions(conn)  # small writes leave the R*Tree to its triggers (gpkg_write.BULK_ROWS)
     for register in functions:
         register(conn)
     if statement_timeout:

@@ -8,7 +8,9 @@ the empty flag and a NaN envelope.
 
 from __future__ import annotations
 
+import sqlite3
 import struct
+from collections.abc import Callable
 
 import numpy as np
 import shapely
@@ -105,3 +107,23 @@ def envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
         return struct.unpack_from("<4d", blob, 8)
     minx, miny, maxx, maxy = shapely.bounds(decode_one(blob)).tolist()
     return (minx, maxx, miny, maxy)
+
+
+def register_trigger_functions(conn: sqlite3.Connection) -> None:
+    """``ST_IsEmpty``, ``ST_MinX``, ``ST_MaxX``, ``ST_MinY`` and ``ST_MaxY`` of GeoPackage blobs on ``conn``: the
+    functions the R*Tree triggers call (GDAL defines them on its own connections), so that rows written on
+    ``conn`` with the triggers in place keep the index in step."""
+
+    def is_empty(blob: bytes | None) -> int | None:
+        return None if blob is None else int(envelope(blob) is None)
+
+    def bound(i: int) -> Callable[[bytes | None], float | None]:
+        def value(blob: bytes | None) -> float | None:
+            box = envelope(blob)
+            return None if box is None else box[i]
+
+        return value
+
+    conn.create_function("ST_IsEmpty", 1, is_empty, deterministic=True)
+    for i, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
+        conn.create_function(name, 1, bound(i), deterministic=True)

@@ -27,6 +27,13 @@ from vkc.store.gpkg_schema import q, rtree_name
 from vkc.store.model import Collection, EncodedBatch, Feature, FeatureBatch, Field, Query, WriteResult, check_collection_name
 from vkc.store.values import SQL_TYPES, format_datetime
 
+#: a write of fewer features than this, into a table with an index already (the first rows are packed in bulk)
+#: that no bigger write of the same transaction has taken over, leaves the R*Tree to the GeoPackage's own
+#: triggers. A bigger one drops their write triggers, keeps the index itself and recreates them at commit:
+#: each of those changes the file's schema, and a reader on another connection whose query is under way then
+#: fails with "database schema has changed" (one POST of a feature at a time under load did it, bench/run_load.py).
+BULK_ROWS = 1000
+
 
 def _now() -> str:
     return format_datetime(datetime.now(UTC))
@@ -121,6 +128,7 @@ class GeoPackageTransaction(Transaction):
         gpkg_schema.drop_feature_table(self.conn, name)
         self._staged.pop(name, None)
         self._bulk_tables.discard(name)
+        self._next_fid.pop(name, None)
         self._touched.pop(name, None)
 
     def set_metadata(self, name: str, metadata: dict[str, Any]) -> None:
@@ -203,11 +211,19 @@ class GeoPackageTransaction(Transaction):
             return
         gpkg_schema.drop_write_triggers(self.conn, name)
         self._bulk_tables.add(name)
-        seq = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (name,)).fetchone()
-        top = self.conn.execute(f"SELECT max(fid) FROM {q(name)}").fetchone()[0]
-        self._next_fid[name] = max(seq[0] if seq else 0, top or 0) + 1
-        if self.conn.execute(f"SELECT 1 FROM {q(rtree_name(name) + '_rowid')} LIMIT 1").fetchone() is None:
+        self._first_fid(name)
+        if self._rtree_empty(name):
             self._staged[name] = rtree_bulk.Staging()
+
+    def _rtree_empty(self, name: str) -> bool:
+        return self.conn.execute(f"SELECT 1 FROM {q(rtree_name(name) + '_rowid')} LIMIT 1").fetchone() is None
+
+    def _first_fid(self, name: str) -> None:
+        """The fid the next new row of ``name`` gets in this transaction, looked up at its first write."""
+        if name not in self._next_fid:
+            seq = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (name,)).fetchone()
+            top = self.conn.execute(f"SELECT max(fid) FROM {q(name)}").fetchone()[0]
+            self._next_fid[name] = max(seq[0] if seq else 0, top or 0) + 1
 
     def encode(self, batch: FeatureBatch) -> EncodedBatch:
         return encode_batch(batch)
@@ -224,7 +240,11 @@ class GeoPackageTransaction(Transaction):
 
     def _write(self, coll: Collection, batch: EncodedBatch) -> WriteResult:
         name, n = coll.name, len(batch)
-        self._begin_bulk(name)
+        bulk = name in self._bulk_tables or n >= BULK_ROWS or self._rtree_empty(name)
+        if bulk:
+            self._begin_bulk(name)
+        else:
+            self._first_fid(name)
         names = [f.name for f in coll.fields]
         values = [column_to_sql(batch.columns.get(f.name), f.type, n) for f in coll.fields]
         blobs, bounds, times, ends = batch.geometries, batch.bounds, batch.times, batch.times_end
@@ -235,7 +255,8 @@ class GeoPackageTransaction(Transaction):
                 self.conn.executemany(f"UPDATE {q(name)} SET {sets} WHERE fid = ?", old_rows)
             except OverflowError as exc:
                 raise InputError(f"cannot write to {name!r}: {exc}") from exc
-        self._index(name, fids, bounds, replaced=bool(old_rows))
+        if bulk:
+            self._index(name, fids, bounds, replaced=bool(old_rows))  # else the R*Tree triggers did it, row by row
         self._extend(name, bounds)
         return WriteResult(inserted=new_rows, updated=len(old_rows))
 

@@ -18,6 +18,7 @@ from vkc.component import Component, installed
 from vkc.config import Settings
 from vkc.store import open_store
 from vkc.web import audit_routes, signin_routes, user_routes
+from vkc.web.costly import CostlyRequests
 from vkc.web.http import HttpSemantics
 from vkc.web.openapi import openapi_document
 from vkc.web.problems import install_error_handlers, problem
@@ -60,6 +61,7 @@ def create_app(settings: Settings, components: Sequence[Component] | None = None
         for router in c.routers() if c.routers is not None else ():
             app.include_router(router)
     install_error_handlers(app)
+    app.add_middleware(CostlyRequests, concurrency=settings.costly_concurrency, queue=settings.costly_queue)  # innermost: just before the routes
     app.add_middleware(HttpSemantics)
     app.add_middleware(CORSMiddleware, **CORS)
     app.add_middleware(RateLimits, rate=settings.rate_limit, burst=settings.rate_burst)

@@ -1,0 +1,148 @@
+"""Costly requests wait their turn: a few at a time in each server process, a short queue, 503 with Retry-After beyond it.
+
+A request is costly when its cost grows with the data rather than with what a
+dashboard shows: a page of more than :data:`COSTLY_LIMIT` features, an items
+request with a CQL2 ``filter`` (it may scan the collection), a vector tile of
+zoom below :data:`COSTLY_ZOOM` (it reads most of a layer). Under load, such
+requests each held a worker thread, a database connection and a share of the
+process's one interpreter for seconds; with a few dozen of them in flight, an
+items page of 20 features or a station's latest AQI waited behind them (200
+clients on 2 cores: p99 of 4–5 s for every dashboard read, ``bench/run_load.py``).
+
+:class:`CostlyRequests` is ASGI middleware in front of the routes: at most
+``concurrency`` costly requests run at once in a process; the next ``queue``
+wait in order, holding no thread and no connection while they wait, for at most
+``wait`` seconds. A costly request beyond the queue, or one that waited its
+``wait`` out, is answered ``503`` with ``Retry-After`` (problem type ``busy``),
+counted in :attr:`CostlyRequests.shed` and logged (at most every
+:data:`LOG_EVERY` seconds, with the count since the last line). Cheap requests
+never pass through the queue. ``concurrency`` 0 turns the bound off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from vkc.config import COSTLY_CONCURRENCY
+from vkc.errors import ServerBusy
+from vkc.web.problems import problem
+
+LOGGER = logging.getLogger(__name__)
+
+#: costly requests waiting in one process beyond those running; more are answered 503 at once
+COSTLY_QUEUE = 16
+#: seconds a costly request waits for its turn before it is answered 503
+COSTLY_WAIT = 10.0
+#: an items page of more features than this is costly (the default page is 10; dashboards ask for 10–100)
+COSTLY_LIMIT = 100
+#: a vector tile of a zoom below this is costly (at zoom 10 a tile spans a city)
+COSTLY_ZOOM = 11
+#: the Retry-After of a shed request, seconds
+RETRY_AFTER = 2
+#: seconds between two log lines about shed requests
+LOG_EVERY = 10.0
+
+
+def costly_kind(scope: Scope) -> str | None:
+    """Why the request of ``scope`` is costly ("large page", "filter", "low-zoom tile"), or None when it is not."""
+    if scope.get("method") not in ("GET", "HEAD"):
+        return None
+    parts = scope["path"].strip("/").split("/")
+    if len(parts) < 4 or parts[0] != "ogc" or parts[1] != "collections":
+        return None
+    if len(parts) == 4 and parts[3] == "items":
+        params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        if params.get("filter"):
+            return "filter"
+        limit = params.get("limit", "")
+        if limit.isdigit() and int(limit) > COSTLY_LIMIT:
+            return "large page"
+        return None
+    if len(parts) == 8 and parts[3] == "tiles" and parts[5].isdigit() and int(parts[5]) < COSTLY_ZOOM:
+        return "low-zoom tile"
+    return None
+
+
+class CostlyRequests:
+    """ASGI middleware: ``concurrency`` costly requests at a time per process, ``queue`` more waiting up to ``wait`` s, 503 beyond."""
+
+    def __init__(self, app: ASGIApp, *, concurrency: int = COSTLY_CONCURRENCY, queue: int = COSTLY_QUEUE, wait: float = COSTLY_WAIT) -> None:
+        self.app, self.concurrency, self.queue, self.wait = app, concurrency, queue, wait
+        self.running = 0
+        self.waiting: deque[asyncio.Future[None]] = deque()
+        #: costly requests answered 503, by reason ("queue full", "waited too long")
+        self.shed: dict[str, int] = {}
+        self._unlogged = 0
+        self._logged_at = 0.0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = costly_kind(scope) if scope["type"] == "http" and self.concurrency > 0 else None
+        if kind is None:
+            await self.app(scope, receive, send)
+            return
+        refused = await self._acquire()
+        if refused:
+            await self._refuse(kind, refused, scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self._release()
+
+    async def _acquire(self) -> str | None:
+        """Take a turn; None once it is this request's, else why not."""
+        if self.running < self.concurrency and not self.waiting:
+            self.running += 1
+            return None
+        if len(self.waiting) >= self.queue:
+            return "queue full"
+        loop = asyncio.get_running_loop()
+        turn: asyncio.Future[bool] = loop.create_future()  # True: the turn is this request's; False: its wait is over
+        self.waiting.append(turn)
+        timer = loop.call_later(self.wait, _expire, turn)
+        try:
+            granted = await turn
+        except BaseException:
+            if turn.done() and not turn.cancelled() and turn.result():  # the turn came just as the request was cancelled
+                self._release()
+            raise
+        finally:
+            timer.cancel()
+            if turn in self.waiting:
+                self.waiting.remove(turn)
+        return None if granted else "waited too long"
+
+    def _release(self) -> None:
+        """End a turn: the first request still waiting gets it, else one fewer runs."""
+        while self.waiting:
+            turn = self.waiting.popleft()
+            if not turn.done():
+                turn.set_result(True)
+                return
+        self.running -= 1
+
+    async def _refuse(self, kind: str, reason: str, scope: Scope, receive: Receive, send: Send) -> None:
+        self.shed[reason] = self.shed.get(reason, 0) + 1
+        self._unlogged += 1
+        now = time.monotonic()
+        if now - self._logged_at >= LOG_EVERY:
+            LOGGER.warning("shed %d costly requests (503) since the last report; now %s (%s): %s", self._unlogged, kind, reason, scope["path"])
+            self._unlogged, self._logged_at = 0, now
+        busy = ServerBusy(
+            f"the server is busy with other costly requests ({kind}: {self.concurrency} at a time, {self.queue} waiting); "
+            f"try again in {RETRY_AFTER} s, or ask for less (a smaller page, a higher zoom)"
+        )
+        response = problem(busy, scope["path"])
+        response.headers["Retry-After"] = str(RETRY_AFTER)
+        await response(scope, receive, send)
+
+
+def _expire(turn: asyncio.Future[bool]) -> None:
+    if not turn.done():
+        turn.set_result(False)
