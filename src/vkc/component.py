@@ -83,6 +83,9 @@ class Component:
     #: column whose representation differs between the backends (see :mod:`vkc.store.tables`)
     tables: Sequence[Table] = ()
     server_tasks: Sequence[tuple[str, ServerTask]] = ()
+    #: which requests to the component's routes are costly (method, path, query string → why, or None): the
+    #: server runs those a few at a time so that they never starve the cheap ones (:mod:`vkc.web.costly`)
+    costly: Callable[[str, str, str], str | None] | None = None
 
     @property
     def version(self) -> int:

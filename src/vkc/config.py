@@ -69,9 +69,9 @@ class Settings:
     statement_timeout: float = 0.0
     #: a line per request on standard error (uvicorn's access log), with one worker or several alike
     access_log: bool = True
-    #: costly requests running at once in each server process (:data:`COSTLY_CONCURRENCY`), the next
-    #: ``costly_queue`` waiting their turn; 0: no bound
-    costly_concurrency: int = COSTLY_CONCURRENCY
+    #: costly requests running at once in each server process, the next ``costly_queue`` waiting their turn;
+    #: 0 (the library's default): no bound. ``vkc serve`` sets :data:`COSTLY_CONCURRENCY`.
+    costly_concurrency: int = 0
     costly_queue: int = 16
 
     @classmethod

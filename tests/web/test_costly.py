@@ -8,6 +8,8 @@ import threading
 import httpx
 import pytest
 
+from vkc.layers import costly as features_costly
+from vkc.layers.costly import costly_request
 from vkc.web import costly
 from vkc.web.costly import CostlyRequests, costly_kind
 
@@ -40,7 +42,12 @@ def scope(path: str, query: str = "", method: str = "GET") -> dict:
     ],
 )
 def test_which_requests_are_costly(path, query, method, kind):
-    assert costly_kind(scope(path, query, method)) == kind
+    assert costly_request(method, path, query) == kind
+    assert costly_kind(scope(path, query, method), [lambda *_: None, costly_request]) == kind  # the first component that says so
+
+
+def test_the_kernel_knows_no_costly_request_but_what_components_declare():
+    assert costly_kind(scope("/ogc/collections/pts/items", "limit=5000"), []) is None
 
 
 class Held:
@@ -78,7 +85,7 @@ PAGE = "/ogc/collections/pts/items"
 def test_one_at_a_time_a_short_queue_in_order_then_503_with_retry_after():
     async def scenario():
         inner = Held()
-        app = CostlyRequests(inner, concurrency=1, queue=2, wait=30)
+        app = CostlyRequests(inner, classifiers=[costly_request], concurrency=1, queue=2, wait=30)
         for name in ("a", "b", "c&limit=1000", "d", "cheap"):
             inner.release[name] = asyncio.Event()
         a = asyncio.create_task(call(app, TILE, "a"))
@@ -111,7 +118,7 @@ def test_one_at_a_time_a_short_queue_in_order_then_503_with_retry_after():
 def test_a_request_that_waits_its_time_out_is_shed():
     async def scenario():
         inner = Held()
-        app = CostlyRequests(inner, concurrency=1, queue=4, wait=0.05)
+        app = CostlyRequests(inner, classifiers=[costly_request], concurrency=1, queue=4, wait=0.05)
         first = asyncio.create_task(call(app, TILE, "a"))
         await asyncio.sleep(0.01)
         status, headers, _ = await call(app, TILE, "b")
@@ -130,7 +137,7 @@ def test_a_request_that_waits_its_time_out_is_shed():
 def test_a_cancelled_request_gives_back_its_turn_and_its_place():
     async def scenario():
         inner = Held()
-        app = CostlyRequests(inner, concurrency=1, queue=4, wait=30)
+        app = CostlyRequests(inner, classifiers=[costly_request], concurrency=1, queue=4, wait=30)
         for name in ("a", "b", "c"):
             inner.release[name] = asyncio.Event()
         a = asyncio.create_task(call(app, TILE, "a"))
@@ -153,7 +160,7 @@ def test_a_cancelled_request_gives_back_its_turn_and_its_place():
 
 def test_the_turn_handed_to_a_request_being_cancelled_is_passed_on():
     async def scenario():
-        app = CostlyRequests(Held(), concurrency=1, queue=4, wait=30)
+        app = CostlyRequests(Held(), classifiers=[costly_request], concurrency=1, queue=4, wait=30)
         app.running = 1
         waiter = asyncio.create_task(app._acquire())
         other = asyncio.create_task(app._acquire())
@@ -172,7 +179,7 @@ def test_the_turn_handed_to_a_request_being_cancelled_is_passed_on():
 def test_no_bound_at_zero():
     async def scenario():
         inner = Held()
-        app = CostlyRequests(inner, concurrency=0)
+        app = CostlyRequests(inner, classifiers=[costly_request], concurrency=0)
         tasks = [asyncio.create_task(call(app, TILE, str(n))) for n in range(30)]
         await asyncio.sleep(0.01)
         assert len(inner.started) == 30
@@ -193,7 +200,7 @@ def test_the_server_sheds_a_costly_request_and_serves_cheap_ones_meanwhile(seede
     real_tile = tiles.vector_tile
 
     def slow_tile(store, coll, z, row, col):
-        if z < costly.COSTLY_ZOOM:
+        if z < features_costly.COSTLY_ZOOM:
             entered.set()
             release.wait(30)
         return real_tile(store, coll, z, row, col)
@@ -219,8 +226,18 @@ def test_the_server_sheds_a_costly_request_and_serves_cheap_ones_meanwhile(seede
         assert c.get("/ogc/collections/places/items?filter=rank%20%3E%201").status_code == 200  # the turn is free again
 
 
-def test_costly_requests_answer_as_before_one_at_a_time(client):
+def test_costly_requests_answer_as_before_one_at_a_time(seeded_url):
     """The bound changes when a costly request runs, not what it answers."""
+    from fastapi.testclient import TestClient
+
+    from vkc.config import Settings
+    from vkc.web import create_app
+
+    with TestClient(create_app(Settings(database=seeded_url, costly_concurrency=1))) as client:
+        _answers_as_before(client)
+
+
+def _answers_as_before(client) -> None:
     page = client.get("/ogc/collections/places/items?limit=1000")
     assert page.status_code == 200 and page.json()["numberReturned"] == page.json()["numberMatched"]
     assert client.get("/ogc/collections/places/items?filter=rank%20%3E%201").status_code == 200

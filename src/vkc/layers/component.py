@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from vkc.component import CommandLine, Component
+from vkc.layers.costly import costly_request
 from vkc.ogc.conformance import OGC_CONFORMANCE
 from vkc.permissions import ScopeKind
 
@@ -36,5 +37,6 @@ COMPONENT = Component(
     routers=_routers,
     cli=_cli,
     conformance={"/ogc": OGC_CONFORMANCE},
+    costly=costly_request,
     scopes=(ScopeKind("features", "create, replace, change and delete the features of a collection ('*': of every one)", resource="collection"),),
 )

@@ -61,7 +61,8 @@ def create_app(settings: Settings, components: Sequence[Component] | None = None
         for router in c.routers() if c.routers is not None else ():
             app.include_router(router)
     install_error_handlers(app)
-    app.add_middleware(CostlyRequests, concurrency=settings.costly_concurrency, queue=settings.costly_queue)  # innermost: just before the routes
+    classifiers = [c.costly for c in chosen if c.costly is not None]
+    app.add_middleware(CostlyRequests, classifiers=classifiers, concurrency=settings.costly_concurrency, queue=settings.costly_queue)  # innermost: just before the routes
     app.add_middleware(HttpSemantics)
     app.add_middleware(CORSMiddleware, **CORS)
     app.add_middleware(RateLimits, rate=settings.rate_limit, burst=settings.rate_burst)

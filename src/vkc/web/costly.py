@@ -1,9 +1,10 @@
 """Costly requests wait their turn: a few at a time in each server process, a short queue, 503 with Retry-After beyond it.
 
 A request is costly when its cost grows with the data rather than with what a
-dashboard shows: a page of more than :data:`COSTLY_LIMIT` features, an items
-request with a CQL2 ``filter`` (it may scan the collection), a vector tile of
-zoom below :data:`COSTLY_ZOOM` (it reads most of a layer). Under load, such
+dashboard shows; the components say which of their requests are
+(``Component.costly``: for the features component a page of more than 100
+features, an items request with a CQL2 ``filter``, a vector tile below zoom 11,
+see :mod:`vkc.layers.costly`). Under load, such
 requests each held a worker thread, a database connection and a share of the
 process's one interpreter for seconds; with a few dozen of them in flight, an
 items page of 20 features or a station's latest AQI waited behind them (200
@@ -25,7 +26,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from urllib.parse import parse_qsl
+from collections.abc import Callable, Sequence
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -39,50 +40,38 @@ LOGGER = logging.getLogger(__name__)
 COSTLY_QUEUE = 16
 #: seconds a costly request waits for its turn before it is answered 503
 COSTLY_WAIT = 10.0
-#: an items page of more features than this is costly (the default page is 10; dashboards ask for 10–100)
-COSTLY_LIMIT = 100
-#: a vector tile of a zoom below this is costly (at zoom 10 a tile spans a city)
-COSTLY_ZOOM = 11
 #: the Retry-After of a shed request, seconds
 RETRY_AFTER = 2
 #: seconds between two log lines about shed requests
 LOG_EVERY = 10.0
 
 
-def costly_kind(scope: Scope) -> str | None:
-    """Why the request of ``scope`` is costly ("large page", "filter", "low-zoom tile"), or None when it is not."""
-    if scope.get("method") not in ("GET", "HEAD"):
-        return None
-    parts = scope["path"].strip("/").split("/")
-    if len(parts) < 4 or parts[0] != "ogc" or parts[1] != "collections":
-        return None
-    if len(parts) == 4 and parts[3] == "items":
-        params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-        if params.get("filter"):
-            return "filter"
-        limit = params.get("limit", "")
-        if limit.isdigit() and int(limit) > COSTLY_LIMIT:
-            return "large page"
-        return None
-    if len(parts) == 8 and parts[3] == "tiles" and parts[5].isdigit() and int(parts[5]) < COSTLY_ZOOM:
-        return "low-zoom tile"
-    return None
+#: how a component says a request to its routes is costly: (method, path, query string) → why, or None
+Classifier = Callable[[str, str, str], str | None]
+
+
+def costly_kind(scope: Scope, classifiers: Sequence[Classifier]) -> str | None:
+    """Why the request of ``scope`` is costly, as the first component that says so puts it; None when none does."""
+    method, path, query = scope.get("method", ""), scope["path"], scope.get("query_string", b"").decode("latin-1")
+    return next((kind for classify in classifiers if (kind := classify(method, path, query)) is not None), None)
 
 
 class CostlyRequests:
     """ASGI middleware: ``concurrency`` costly requests at a time per process, ``queue`` more waiting up to ``wait`` s, 503 beyond."""
 
-    def __init__(self, app: ASGIApp, *, concurrency: int = COSTLY_CONCURRENCY, queue: int = COSTLY_QUEUE, wait: float = COSTLY_WAIT) -> None:
-        self.app, self.concurrency, self.queue, self.wait = app, concurrency, queue, wait
+    def __init__(
+        self, app: ASGIApp, *, classifiers: Sequence[Classifier], concurrency: int = COSTLY_CONCURRENCY, queue: int = COSTLY_QUEUE, wait: float = COSTLY_WAIT
+    ) -> None:
+        self.app, self.classifiers, self.concurrency, self.queue, self.wait = app, tuple(classifiers), concurrency, queue, wait
         self.running = 0
-        self.waiting: deque[asyncio.Future[None]] = deque()
+        self.waiting: deque[asyncio.Future[bool]] = deque()
         #: costly requests answered 503, by reason ("queue full", "waited too long")
         self.shed: dict[str, int] = {}
         self._unlogged = 0
         self._logged_at = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = costly_kind(scope) if scope["type"] == "http" and self.concurrency > 0 else None
+        kind = costly_kind(scope, self.classifiers) if scope["type"] == "http" and self.concurrency > 0 and self.classifiers else None
         if kind is None:
             await self.app(scope, receive, send)
             return
@@ -136,11 +125,10 @@ class CostlyRequests:
             self._unlogged, self._logged_at = 0, now
         busy = ServerBusy(
             f"the server is busy with other costly requests ({kind}: {self.concurrency} at a time, {self.queue} waiting); "
-            f"try again in {RETRY_AFTER} s, or ask for less (a smaller page, a higher zoom)"
+            f"try again in {RETRY_AFTER} s, or ask for less (a smaller page, a higher zoom)",
+            retry_after=RETRY_AFTER,
         )
-        response = problem(busy, scope["path"])
-        response.headers["Retry-After"] = str(RETRY_AFTER)
-        await response(scope, receive, send)
+        await problem(busy, scope["path"])(scope, receive, send)
 
 
 def _expire(turn: asyncio.Future[bool]) -> None:

@@ -1,0 +1,36 @@
+"""Which requests to the features component's routes are costly: their cost grows with the data, not with what a dashboard shows.
+
+A page of more than :data:`COSTLY_LIMIT` features, an items request with a
+CQL2 ``filter`` (it may scan the collection), a vector tile of zoom below
+:data:`COSTLY_ZOOM` (it reads most of a layer). The server runs them a few at
+a time (:mod:`vkc.web.costly`).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+#: an items page of more features than this is costly (the default page is 10; dashboards ask for 10–100)
+COSTLY_LIMIT = 100
+#: a vector tile of a zoom below this is costly (at zoom 10 a tile spans a city)
+COSTLY_ZOOM = 11
+
+
+def costly_request(method: str, path: str, query: str) -> str | None:
+    """Why a request is costly ("large page", "filter", "low-zoom tile"), or None when it is not."""
+    if method not in ("GET", "HEAD"):
+        return None
+    parts = path.strip("/").split("/")
+    if len(parts) < 4 or parts[0] != "ogc" or parts[1] != "collections":
+        return None
+    if len(parts) == 4 and parts[3] == "items":
+        params = dict(parse_qsl(query))
+        if params.get("filter"):
+            return "filter"
+        limit = params.get("limit", "")
+        if limit.isdigit() and int(limit) > COSTLY_LIMIT:
+            return "large page"
+        return None
+    if len(parts) == 8 and parts[3] == "tiles" and parts[5].isdigit() and int(parts[5]) < COSTLY_ZOOM:
+        return "low-zoom tile"
+    return None
