@@ -15,6 +15,9 @@ SERVE_RATE_LIMIT = 50.0
 SERVE_STATEMENT_TIMEOUT = 30.0
 #: costly requests (large pages, CQL2 filters, low-zoom tiles; :mod:`vkc.web.costly`) running at once in each server process
 COSTLY_CONCURRENCY = 1
+#: database connections each server process keeps open (PostGIS): a fixed pool, since
+#: growing one under load made requests wait for seconds (bench/run_api.py, case d)
+SERVER_CONNECTIONS = 4
 DATABASE_ENV = "VKC_DATABASE_URL"
 #: the whole Settings of a server, as JSON, for its worker processes
 SETTINGS_ENV = "VKC_SERVER_SETTINGS"
@@ -47,6 +50,7 @@ class _Overrides(TypedDict, total=False):
     statement_timeout: float
     access_log: bool
     costly_concurrency: int
+    connections: int
     costly_queue: int
 
 
@@ -73,6 +77,8 @@ class Settings:
     #: 0 (the library's default): no bound. ``vkc serve`` sets :data:`COSTLY_CONCURRENCY`.
     costly_concurrency: int = 0
     costly_queue: int = 16
+    #: database connections each server process keeps open (PostGIS; GeoPackage has one writer and a reader per thread)
+    connections: int = SERVER_CONNECTIONS
 
     @classmethod
     def from_env(cls, db: str | None = None, **overrides: Unpack[_Overrides]) -> Settings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from vkc.cli.common import DbOption
-from vkc.config import COSTLY_CONCURRENCY, SERVE_RATE_LIMIT, SERVE_STATEMENT_TIMEOUT, Settings, resolve_database
+from vkc.config import COSTLY_CONCURRENCY, SERVE_RATE_LIMIT, SERVE_STATEMENT_TIMEOUT, SERVER_CONNECTIONS, Settings, resolve_database
 
 
 def serve(
@@ -19,6 +19,7 @@ def serve(
         SERVE_STATEMENT_TIMEOUT, "--statement-timeout", min=0, help="Seconds one database statement may run; longer ones are stopped, answered 503 (0: no limit)."
     ),
     access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="A line per request on standard error."),
+    connections: int = typer.Option(SERVER_CONNECTIONS, "--db-connections", min=1, help="Database connections each worker keeps open (PostGIS)."),
     costly_concurrency: int = typer.Option(
         COSTLY_CONCURRENCY, "--costly-concurrency", min=0,
         help="Costly requests (pages over 100 features, CQL2 filters, tiles below zoom 11) run at once in each worker; more wait in a short queue, then get 503 (0: no bound).",
@@ -30,6 +31,6 @@ def serve(
     settings = Settings(
         database=resolve_database(db), host=host, port=port, workers=workers, tasks=not no_tasks, rate_limit=rate_limit, statement_timeout=statement_timeout,
         access_log=access_log,
-        costly_concurrency=costly_concurrency,
+        costly_concurrency=costly_concurrency, connections=connections,
     )
     run_server(settings)

@@ -15,7 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 from vkc import __version__
 from vkc.auth import oidc
 from vkc.component import Component, installed
-from vkc.config import Settings
+from vkc.config import SERVER_CONNECTIONS, Settings
 from vkc.store import open_store
 from vkc.web import audit_routes, signin_routes, user_routes
 from vkc.web.costly import CostlyRequests
@@ -24,10 +24,6 @@ from vkc.web.openapi import openapi_document
 from vkc.web.problems import install_error_handlers, problem
 from vkc.web.rate_limit import RateLimits
 from vkc.web.security import CORS, SecurityHeaders
-
-#: database connections each server process keeps open (PostGIS): a fixed pool, since
-#: growing one under load made requests wait for seconds (bench/run_api.py, case d)
-SERVER_CONNECTIONS = 4
 
 
 def create_app(settings: Settings, components: Sequence[Component] | None = None, *, provider: oidc.Provider | None = None) -> FastAPI:
@@ -41,7 +37,7 @@ def create_app(settings: Settings, components: Sequence[Component] | None = None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = open_store(
-            settings.database, connections=SERVER_CONNECTIONS, components=chosen, statement_timeout=settings.statement_timeout or None
+            settings.database, connections=settings.connections, components=chosen, statement_timeout=settings.statement_timeout or None
         )
         try:
             yield
