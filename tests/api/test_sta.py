@@ -253,6 +253,16 @@ def test_property_value_and_ref(sta: TestClient, stations: dict) -> None:
     assert sta.get(f"{ROOT}/Things({hk})/$ref").json() == {"@iot.selfLink": f"http://testserver{ROOT}/Things({hk})"}
 
 
+def test_the_document_declares_what_a_value_read_and_a_delete_answer(sta: TestClient, stations: dict) -> None:
+    """$value answers text/plain and DELETE answers 200 without a body: the document said JSON for both (schemathesis found it)."""
+    paths = sta.get("/openapi.json").json()["paths"][f"{ROOT}/{{path}}"]
+    r = sta.get(f"{ROOT}/Things({stations['Hoan Kiem']})/name/$value")
+    assert r.headers["content-type"].split(";")[0] in paths["get"]["responses"]["200"]["content"]
+    r = sta.delete(f"{ROOT}/Things({stations['Cau Giay']})")
+    assert r.status_code == 200 and r.content == b"" and "content-type" not in r.headers
+    assert "content" not in paths["delete"]["responses"]["200"]
+
+
 def test_post_through_navigation_path_links_the_parent(sta: TestClient, stations: dict) -> None:
     hk = stations["Hoan Kiem"]
     r = sta.post(f"{ROOT}/Datastreams({stations['ds']})/Observations", json={"phenomenonTime": "2025-01-01T00:00:00Z", "result": 99.5})

@@ -60,7 +60,17 @@ async def create_observations(request: Request) -> Response:
     return json_response(links, status_code=201)
 
 
-@router.get("/{path:path}", summary="Read entities, a navigation path, a property, $value or $ref", responses=READ_ERRORS)
+@router.get(
+    "/{path:path}",
+    summary="Read entities, a navigation path, a property, $value or $ref",
+    responses={
+        **READ_ERRORS,
+        200: {
+            "description": "The entities, the entity, the property; a property's $value as text",
+            "content": {JSON: {"schema": {"type": "object"}}, "text/plain": {"schema": {"type": "string"}}},
+        },
+    },
+)
 def read(path: str, request: Request) -> Response:
     result = _service(request).get(path, dict(request.query_params))
     if isinstance(result, str):
@@ -94,7 +104,13 @@ async def put(path: str, request: Request) -> Response:
     return await _update(path, request, replace=True)
 
 
-@router.delete("/{path:path}", summary="Delete an entity (and what cannot exist without it)", status_code=200, responses=WRITE_ERRORS)
+@router.delete(
+    "/{path:path}",
+    summary="Delete an entity (and what cannot exist without it)",
+    status_code=200,
+    response_class=Response,
+    responses={**WRITE_ERRORS, 200: {"description": "Deleted; no body"}},
+)
 async def delete(path: str, request: Request) -> Response:
     grant = await run_in_threadpool(_authorise, request)
     await run_in_threadpool(partial(_service(request).delete, path, by=grant))
