@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from vkc.api.ogc.body import FEATURE_SCHEMA
 from vkc.api.ogc.collections import NOT_FOUND
 from vkc.api.ogc.common import GEOJSON, HTML, JSON, PROBLEM, base_url, json_response, link, store_of, wants_html, with_query
 from vkc.api.ogc.html import render
@@ -108,7 +109,13 @@ def items(
 @router.get(
     "/collections/{collectionId}/items/{featureId:feature_id}",
     summary="One feature",
-    responses={200: {"content": {GEOJSON: {}, HTML: {}}}, **BAD_REQUEST, **NOT_FOUND, **NOT_ACCEPTABLE},
+    responses={
+        200: {
+            "content": {GEOJSON: {"schema": FEATURE_SCHEMA}, HTML: {}},
+            "headers": {"ETag": {"description": "The feature's version, for If-Match", "schema": {"type": "string"}}},
+        },
+        **BAD_REQUEST, **NOT_FOUND, **NOT_ACCEPTABLE,
+    },
 )
 async def item(
     request: Request,
