@@ -394,3 +394,20 @@ def test_an_expansion_that_multiplies_the_response_is_refused_before_it_is_built
     small = values(sta.get(f"{ROOT}/Datastreams", params={"$top": 2, "$expand": "Thing($expand=Datastreams($top=2;$expand=Thing))"}))
     assert [len(d["Thing"]["Datastreams"]) for d in small] == [2, 2]
     assert small[0]["Thing"]["Datastreams"][0]["Thing"]["name"] == "Many streams"
+
+
+def test_the_document_describes_write_bodies_and_links_a_create_to_its_entity(sta: TestClient) -> None:
+    """Writes had no request body in the document (none could be generated); a create's links name the entity made, by the path posted to."""
+    paths = sta.get("/openapi.json").json()["paths"]
+    entity = paths[f"{ROOT}/{{path}}"]
+    for method in ("post", "patch", "put"):
+        assert entity[method]["requestBody"]["required"] is True
+    assert "application/json-patch+json" in entity["patch"]["requestBody"]["content"]
+    assert paths[f"{ROOT}/CreateObservations"]["post"]["requestBody"]["content"]["application/json"]["schema"]["type"] == "array"
+    links = entity["post"]["responses"]["201"]["links"]
+    assert {link["parameters"]["path"] for link in links.values()} == {"{$request.path.path}({$response.body#/@iot.id})"}
+    r = sta.post(f"{ROOT}/Things", json={"name": "a", "description": "b"})
+    assert r.status_code == 201
+    # the link's path, worked out by hand, is the entity's own
+    made = sta.get(f"{ROOT}/Things({r.json()['@iot.id']})")
+    assert made.status_code == 200 and made.json()["@iot.selfLink"] == r.headers["location"]
