@@ -22,6 +22,20 @@ router = APIRouter()
 BAD_REQUEST = {400: {"description": "A parameter is malformed or unknown; the problem names it", "content": {PROBLEM: {}}}}
 NOT_ACCEPTABLE = {406: {"description": "No representation the client accepts", "content": {PROBLEM: {}}}}
 
+#: a page of features (RFC 7946 with the counts and links of OGC API - Features)
+FEATURE_COLLECTION_SCHEMA = {
+    "type": "object",
+    "required": ["type", "features", "links", "numberReturned"],
+    "properties": {
+        "type": {"const": "FeatureCollection"},
+        "features": {"type": "array", "items": FEATURE_SCHEMA},
+        "links": {"type": "array", "items": {"type": "object", "required": ["href", "rel"]}},
+        "numberMatched": {"type": "integer", "minimum": 0},
+        "numberReturned": {"type": "integer", "minimum": 0},
+        "timeStamp": {"type": "string", "format": "date-time"},
+    },
+}
+
 _DOC = {
     "limit": f"At most this many features (default {DEFAULT_LIMIT}; larger values than {MAX_LIMIT} are clamped to it and the response says so).",
     "offset": "Skip this many features (the next and prev links carry it).",
@@ -45,7 +59,7 @@ def _q(name: str) -> Any:
 @router.get(
     "/collections/{collectionId}/items",
     summary="Features of a collection",
-    responses={200: {"content": {GEOJSON: {}, HTML: {}}}, **BAD_REQUEST, **NOT_FOUND, **NOT_ACCEPTABLE},
+    responses={200: {"content": {GEOJSON: {"schema": FEATURE_COLLECTION_SCHEMA}, HTML: {}}}, **BAD_REQUEST, **NOT_FOUND, **NOT_ACCEPTABLE},
 )
 def items(
     request: Request,
