@@ -197,3 +197,14 @@ def test_the_document_gives_a_page_of_features_its_schema(client):
         page = client.get("/ogc/collections/places/items", params=params)
         assert page.status_code == 200, page.text
         jsonschema_rs.validate(schema, page.json())
+
+
+def test_the_document_gives_the_landing_page_conformance_and_collections_their_schemas(client):
+    """They were declared as anything (schema {}); each answer meets the schema now declared."""
+    import jsonschema_rs
+
+    paths = client.get("/openapi.json").json()["paths"]
+    for path, template in (("/ogc", "/ogc"), ("/ogc/conformance", "/ogc/conformance"), ("/ogc/collections", "/ogc/collections"), ("/ogc/collections/places", "/ogc/collections/{collectionId}")):
+        schema = paths[template]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert schema["required"], path
+        jsonschema_rs.validate(schema, client.get(path).json())
