@@ -116,3 +116,14 @@ def test_the_document_describes_the_bodies_answers_and_links_of_users_and_tokens
     }
     revoke = doc["paths"][tokens]["post"]["responses"]["201"]["links"]["RevokeToken"]
     assert revoke["parameters"] == {"name": "$request.path.name", "token_id": "$response.body#/id"}
+
+
+def test_expires_days_takes_an_integer_written_with_a_fraction_and_nothing_else_fractional(api) -> None:
+    """The document's expires_days is a JSON Schema integer, which 30.0 is; the route refused it (schemathesis generated it)."""
+    client, admin, _, _ = api
+    client.post(USERS, json={"name": "lan"}, headers=admin)
+    made = client.post(f"{USERS}/lan/tokens", json={"expires_days": 30.0}, headers=admin)
+    assert made.status_code == 201, made.text
+    for bad in (30.5, True, "30", 0, 367):
+        r = client.post(f"{USERS}/lan/tokens", json={"expires_days": bad}, headers=admin)
+        assert r.status_code == 400 and r.json()["field"] == "expires_days", bad

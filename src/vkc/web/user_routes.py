@@ -327,6 +327,8 @@ async def create_token(request: Request, name: UserName) -> Response:
     grant = await _authenticated(request)
     body = _object(await read_json(request), {"name", "expires_days"})
     days = body.get("expires_days", auth.USER_TOKEN_DAYS)
+    if isinstance(days, float) and days.is_integer():
+        days = int(days)  # an integer as JSON Schema (and the document) has it: 30.0 is one
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 366:
         raise InputError("expires_days: a whole number of days, 1 to 366", field="expires_days")
     expires = datetime.now(UTC) + timedelta(days=days)
