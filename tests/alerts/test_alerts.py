@@ -191,6 +191,32 @@ def test_subscriptions_over_http(api) -> None:
     assert client.get("/api/alerts/subscriptions/999", headers=headers).status_code == 404
 
 
+def test_the_document_describes_a_subscription_and_links_its_creation_to_it(api) -> None:
+    """The document had no request body for POST (nothing could be generated) and answers of any shape; now it says both."""
+    import jsonschema_rs  # the validator schemathesis checks answers with
+
+    client, headers = api
+    doc = client.get("/openapi.json").json()["paths"]
+    post, one = doc["/api/alerts/subscriptions"]["post"], "/api/alerts/subscriptions/{subscription_id}"
+    body = {"url": PUBLIC_HOOK, "condition": {"index": "us", "above": 100, "province": "79"}, "description": "d"}
+    jsonschema_rs.validate(post["requestBody"]["content"]["application/json"]["schema"], body)
+    created = client.post("/api/alerts/subscriptions", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    jsonschema_rs.validate(post["responses"]["201"]["content"]["application/json"]["schema"], created.json())
+    for method, answer in (("get", client.get), ("delete", client.delete)):
+        got = answer(f"/api/alerts/subscriptions/{created.json()['id']}", headers=headers)
+        jsonschema_rs.validate(doc[one][method]["responses"]["200"]["content"]["application/json"]["schema"], got.json())
+        assert "secret" not in got.json()
+    listed = client.get("/api/alerts/subscriptions", headers=headers).json()
+    jsonschema_rs.validate(doc["/api/alerts/subscriptions"]["get"]["responses"]["200"]["content"]["application/json"]["schema"], listed)
+    links = post["responses"]["201"]["links"]
+    assert {name: (link["operationRef"], link["parameters"]) for name, link in links.items()} == {
+        "GetSubscription": ("#/paths/~1api~1alerts~1subscriptions~1{subscription_id}/get", {"subscription_id": "$response.body#/id"}),
+        "CancelSubscription": ("#/paths/~1api~1alerts~1subscriptions~1{subscription_id}/delete", {"subscription_id": "$response.body#/id"}),
+        "SubscriptionEvents": ("#/paths/~1api~1alerts~1subscriptions~1{subscription_id}~1events/get", {"subscription_id": "$response.body#/id"}),
+    }
+
+
 @pytest.mark.parametrize(
     ("body", "words"),
     [

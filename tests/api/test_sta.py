@@ -253,6 +253,16 @@ def test_property_value_and_ref(sta: TestClient, stations: dict) -> None:
     assert sta.get(f"{ROOT}/Things({hk})/$ref").json() == {"@iot.selfLink": f"http://testserver{ROOT}/Things({hk})"}
 
 
+def test_the_document_declares_what_a_value_read_and_a_delete_answer(sta: TestClient, stations: dict) -> None:
+    """$value answers text/plain and DELETE answers 200 without a body: the document said JSON for both (schemathesis found it)."""
+    paths = sta.get("/openapi.json").json()["paths"][f"{ROOT}/{{path}}"]
+    r = sta.get(f"{ROOT}/Things({stations['Hoan Kiem']})/name/$value")
+    assert r.headers["content-type"].split(";")[0] in paths["get"]["responses"]["200"]["content"]
+    r = sta.delete(f"{ROOT}/Things({stations['Cau Giay']})")
+    assert r.status_code == 200 and r.content == b"" and "content-type" not in r.headers
+    assert "content" not in paths["delete"]["responses"]["200"]
+
+
 def test_post_through_navigation_path_links_the_parent(sta: TestClient, stations: dict) -> None:
     hk = stations["Hoan Kiem"]
     r = sta.post(f"{ROOT}/Datastreams({stations['ds']})/Observations", json={"phenomenonTime": "2025-01-01T00:00:00Z", "result": 99.5})
@@ -384,3 +394,20 @@ def test_an_expansion_that_multiplies_the_response_is_refused_before_it_is_built
     small = values(sta.get(f"{ROOT}/Datastreams", params={"$top": 2, "$expand": "Thing($expand=Datastreams($top=2;$expand=Thing))"}))
     assert [len(d["Thing"]["Datastreams"]) for d in small] == [2, 2]
     assert small[0]["Thing"]["Datastreams"][0]["Thing"]["name"] == "Many streams"
+
+
+def test_the_document_describes_write_bodies_and_links_a_create_to_its_entity(sta: TestClient) -> None:
+    """Writes had no request body in the document (none could be generated); a create's links name the entity made, by the path posted to."""
+    paths = sta.get("/openapi.json").json()["paths"]
+    entity = paths[f"{ROOT}/{{path}}"]
+    for method in ("post", "patch", "put"):
+        assert entity[method]["requestBody"]["required"] is True
+    assert "application/json-patch+json" in entity["patch"]["requestBody"]["content"]
+    assert paths[f"{ROOT}/CreateObservations"]["post"]["requestBody"]["content"]["application/json"]["schema"]["type"] == "array"
+    links = entity["post"]["responses"]["201"]["links"]
+    assert {link["parameters"]["path"] for link in links.values()} == {"{$request.path.path}({$response.body#/@iot.id})"}
+    r = sta.post(f"{ROOT}/Things", json={"name": "a", "description": "b"})
+    assert r.status_code == 201
+    # the link's path, worked out by hand, is the entity's own
+    made = sta.get(f"{ROOT}/Things({r.json()['@iot.id']})")
+    assert made.status_code == 200 and made.json()["@iot.selfLink"] == r.headers["location"]

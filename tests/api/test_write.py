@@ -178,3 +178,27 @@ def test_bad_feature_ids_are_refused_and_nothing_is_written(client, editor_token
     assert r.json()["field"] == "id" and words in r.json()["detail"]
     assert len(r.content) < 2000  # the refusal does not echo a megabyte back
     assert client.get(f"{ITEMS}?limit=100").json()["numberMatched"] == before
+
+
+def test_the_document_declares_if_match_the_feature_answered_and_links_from_a_create(client, editor_token):
+    """If-Match was missing from the document (every generated write was a 428) and answers had no schema; links lead from a create to its feature."""
+    import jsonschema_rs  # the validator schemathesis checks answers with
+
+    doc = client.get("/openapi.json").json()["paths"]
+    item, items = doc["/ogc/collections/{collectionId}/items/{featureId}"], doc["/ogc/collections/{collectionId}/items"]
+    for method in ("put", "patch", "delete"):
+        assert [p for p in item[method]["parameters"] if p["in"] == "header"] == [
+            {"name": "If-Match", "in": "header", "required": True, "description": item[method]["parameters"][-1]["description"], "schema": {"type": "string"}}
+        ]
+    created = client.post(ITEMS, json=NEW, headers=bearer(editor_token))
+    jsonschema_rs.validate(items["post"]["responses"]["201"]["content"]["application/geo+json"]["schema"], created.json())
+    assert {"Location", "ETag"} <= set(items["post"]["responses"]["201"]["headers"])
+    got = client.get(f"{ITEMS}/new1")
+    jsonschema_rs.validate(item["get"]["responses"]["200"]["content"]["application/geo+json"]["schema"], got.json())
+    patched = client.patch(f"{ITEMS}/new1", json={"properties": {"rank": 5}}, headers={**bearer(editor_token), "If-Match": got.headers["etag"]})
+    jsonschema_rs.validate(item["patch"]["responses"]["200"]["content"]["application/geo+json"]["schema"], patched.json())
+    links = items["post"]["responses"]["201"]["links"]
+    assert sorted(links) == ["DeleteFeature", "GetFeature", "ReplaceFeature", "UpdateFeature"]
+    assert links["UpdateFeature"]["parameters"] == {
+        "collectionId": "$request.path.collectionId", "featureId": "$response.body#/id", "header.If-Match": "$response.header.ETag"
+    }

@@ -79,3 +79,51 @@ def test_anonymous_requests_are_refused(api) -> None:
     client, *_ = api
     assert client.get(USERS).status_code == 401
     assert client.post(USERS, json={"name": "x1"}).status_code == 401
+
+
+def _validate(instance: object, schema: dict) -> None:
+    import jsonschema_rs  # the validator schemathesis checks answers with
+
+    jsonschema_rs.validate(schema, instance)
+
+
+def _declared(doc: dict, path: str, method: str, status: int) -> dict:
+    return doc["paths"][path][method]["responses"][str(status)]["content"]["application/json"]["schema"]
+
+
+def test_the_document_describes_the_bodies_answers_and_links_of_users_and_tokens(api) -> None:
+    """The document had no request bodies (schemathesis could send none) and answers of any shape; now it says both, and links create to read."""
+    client, admin, _, _ = api
+    doc = client.get("/openapi.json").json()
+    one, tokens = f"{USERS}/{{name}}", f"{USERS}/{{name}}/tokens"
+    for path, method in ((USERS, "post"), (one, "patch"), (f"{one}/password", "put"), (f"{one}/grants", "post"), (tokens, "post")):
+        body = doc["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+        assert body["type"] == "object" and body["additionalProperties"] is False, (method, path)
+    added = client.post(USERS, json={"name": "lan", "password": "a long enough passphrase"}, headers=admin)
+    _validate(added.json(), _declared(doc, USERS, "post", 201))
+    _validate(client.get(f"{USERS}/lan", headers=admin).json(), _declared(doc, one, "get", 200))
+    _validate(client.get(USERS, headers=admin).json(), _declared(doc, USERS, "get", 200))
+    granted = client.post(f"{USERS}/lan/grants", json={"role": "editor", "target": "collection:places"}, headers=admin)
+    _validate(granted.json(), _declared(doc, f"{one}/grants", "post", 200))
+    made = client.post(f"{USERS}/lan/tokens", json={"expires_days": 2}, headers=admin)
+    _validate(made.json(), _declared(doc, tokens, "post", 201))
+    _validate(client.get(f"{USERS}/lan/tokens", headers=admin).json(), _declared(doc, tokens, "get", 200))
+    revoked = client.delete(f"{USERS}/lan/tokens/{made.json()['id']}", headers=admin)
+    _validate(revoked.json(), _declared(doc, f"{tokens}/{{token_id}}", "delete", 200))
+    links = doc["paths"][USERS]["post"]["responses"]["201"]["links"]
+    assert links["GetUser"] == {
+        "operationRef": "#/paths/~1api~1users~1{name}/get", "description": "The user added", "parameters": {"name": "$response.body#/name"}
+    }
+    revoke = doc["paths"][tokens]["post"]["responses"]["201"]["links"]["RevokeToken"]
+    assert revoke["parameters"] == {"name": "$request.path.name", "token_id": "$response.body#/id"}
+
+
+def test_expires_days_takes_an_integer_written_with_a_fraction_and_nothing_else_fractional(api) -> None:
+    """The document's expires_days is a JSON Schema integer, which 30.0 is; the route refused it (schemathesis generated it)."""
+    client, admin, _, _ = api
+    client.post(USERS, json={"name": "lan"}, headers=admin)
+    made = client.post(f"{USERS}/lan/tokens", json={"expires_days": 30.0}, headers=admin)
+    assert made.status_code == 201, made.text
+    for bad in (30.5, True, "30", 0, 367):
+        r = client.post(f"{USERS}/lan/tokens", json={"expires_days": bad}, headers=admin)
+        assert r.status_code == 400 and r.json()["field"] == "expires_days", bad

@@ -203,3 +203,19 @@ def test_api_audit_is_for_holders_of_audit_read_and_pages_newest_first(seeded_ur
         )
         checked = api.get("/api/audit/verify", headers={"Authorization": f"Bearer {admin}"}).json()
         assert checked["intact"] and checked["entries"] >= 7  # the five, and the two tokens made
+
+
+def test_the_document_describes_audit_entries_and_the_verdict(seeded_url: str) -> None:
+    """The answers were declared as anything (schema {}); now the entries, the next link and the verdict have schemas they meet."""
+    import jsonschema_rs  # the validator schemathesis checks answers with
+
+    _five_entries(seeded_url)
+    with open_store(seeded_url) as store:
+        _, admin = auth.create_token(store, "admin")
+    with TestClient(create_app(Settings(database=seeded_url))) as api:
+        paths = api.get("/openapi.json").json()["paths"]
+        for path, params in (("/api/audit", {"limit": 2}), ("/api/audit/verify", {})):
+            answer = api.get(path, params=params, headers={"Authorization": f"Bearer {admin}"})
+            schema = paths[path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+            assert schema["required"], path
+            jsonschema_rs.validate(schema, answer.json())

@@ -26,6 +26,54 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+_TIME = {"type": "string", "format": "date-time"}
+CONDITION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["above"],
+    "additionalProperties": False,
+    "properties": {
+        "index": {"enum": list(subscriptions.INDICES), "default": "vn"},
+        "above": {"type": "number", "minimum": 0, "maximum": 500},
+        "province": {"type": "string", "description": "A GSO code of today's units, such as 01"},
+        "stations": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
+    },
+}
+SUBSCRIPTION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "url", "condition", "description", "created", "active"],
+    "properties": {
+        "id": {"type": "integer"},
+        "url": {"type": "string"},
+        "condition": CONDITION_SCHEMA,
+        "description": {"type": "string"},
+        "created": _TIME,
+        "active": {"type": "boolean"},
+    },
+}
+SUBSCRIBE_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["url", "condition"],
+                "additionalProperties": False,
+                "properties": {
+                    "url": {"type": "string", "format": "uri", "pattern": "^https?://", "description": "The webhook: public addresses only"},
+                    "condition": CONDITION_SCHEMA,
+                    "description": {"type": "string"},
+                },
+            }
+        }
+    },
+}
+_ONE = "#/paths/~1api~1alerts~1subscriptions~1{subscription_id}"
+
+
+def _answer(schema: dict[str, Any], description: str, **more: Any) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}, **more}
+
+
 SubscriptionId = Annotated[int, Path(ge=1, le=INT64_MAX, description="The subscription's id")]
 
 
@@ -45,7 +93,20 @@ def _authorised(request: Request) -> tuple[SensorDb, Grant]:
     summary="Subscribe a webhook to crossings of an air quality index threshold",
     description=subscriptions.__doc__,
     status_code=201,
-    responses=ERRORS,
+    openapi_extra={"requestBody": SUBSCRIBE_BODY},
+    responses={
+        **ERRORS,
+        201: _answer(
+            {**SUBSCRIPTION_SCHEMA, "required": [*SUBSCRIPTION_SCHEMA["required"], "secret"], "properties": {**SUBSCRIPTION_SCHEMA["properties"], "secret": {"type": "string"}}},
+            "Subscribed; the secret is shown this once, Location names the subscription",
+            headers={"Location": {"description": "The subscription's URL", "schema": {"type": "string"}}},
+            links={
+                "GetSubscription": {"operationRef": f"{_ONE}/get", "parameters": {"subscription_id": "$response.body#/id"}},
+                "CancelSubscription": {"operationRef": f"{_ONE}/delete", "parameters": {"subscription_id": "$response.body#/id"}},
+                "SubscriptionEvents": {"operationRef": f"{_ONE}~1events/get", "parameters": {"subscription_id": "$response.body#/id"}},
+            },
+        ),
+    },
 )
 async def subscribe(request: Request) -> Response:
     db, grant = await run_in_threadpool(_authorised, request)
@@ -61,17 +122,25 @@ async def subscribe(request: Request) -> Response:
     return json_response(created, status_code=201, headers={"Location": f"{request.url}/{created['id']}"})
 
 
-@router.get("/subscriptions", summary="Every subscription (secrets are never shown again)", responses=ERRORS)
+@router.get(
+    "/subscriptions",
+    summary="Every subscription (secrets are never shown again)",
+    responses={**ERRORS, 200: _answer({"type": "object", "required": ["subscriptions"], "properties": {"subscriptions": {"type": "array", "items": SUBSCRIPTION_SCHEMA}}}, "Every subscription")},
+)
 def list_subscriptions(request: Request) -> Response:
     return json_response({"subscriptions": subscriptions.listing(_db(request))})
 
 
-@router.get("/subscriptions/{subscription_id}", summary="One subscription", responses=ERRORS)
+@router.get("/subscriptions/{subscription_id}", summary="One subscription", responses={**ERRORS, 200: _answer(SUBSCRIPTION_SCHEMA, "The subscription")})
 def get_subscription(subscription_id: SubscriptionId, request: Request) -> Response:
     return json_response(subscriptions.get(_db(request), subscription_id))
 
 
-@router.delete("/subscriptions/{subscription_id}", summary="Stop a subscription (its record and events stay)", responses=ERRORS)
+@router.delete(
+    "/subscriptions/{subscription_id}",
+    summary="Stop a subscription (its record and events stay)",
+    responses={**ERRORS, 200: _answer(SUBSCRIPTION_SCHEMA, "The subscription, stopped")},
+)
 def cancel_subscription(subscription_id: SubscriptionId, request: Request) -> Response:
     db, grant = _authorised(request)
     return json_response(subscriptions.cancel(db, subscription_id, by=grant))

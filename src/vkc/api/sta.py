@@ -38,6 +38,39 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+_ENTITY = "#/paths/~1sta~1v1.1~1{path}"
+#: an entity created: its path is the path posted to (an entity set, or a navigation such as Things(1)/Locations) and its id
+_CREATED = "{$request.path.path}({$response.body#/@iot.id})"
+ENTITY_SCHEMA: dict[str, Any] = {"type": "object", "description": "An entity (OGC 18-088), with @iot.id and @iot.selfLink"}
+ENTITY_BODY: dict[str, Any] = {"required": True, "content": {JSON: {"schema": {"type": "object", "description": "An entity, related entities inline or by @iot.id"}}}}
+PATCH_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        JSON: {"schema": {"type": "object", "description": "The properties to change (JSON merge)"}},
+        "application/json-patch+json": {"schema": {"type": "array", "items": {"type": "object", "required": ["op", "path"]}}},
+    },
+}
+DATA_ARRAY_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        JSON: {
+            "schema": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["Datastream", "components", "dataArray"],
+                    "properties": {
+                        "Datastream": {"type": "object", "required": ["@iot.id"], "properties": {"@iot.id": {"type": "integer"}}},
+                        "components": {"type": "array", "items": {"type": "string"}},
+                        "dataArray": {"type": "array", "items": {"type": "array"}},
+                    },
+                },
+            }
+        }
+    },
+}
+
+
 def _service(request: Request) -> SensorThings:
     return SensorThings(store_of(request), str(request.base_url).rstrip("/") + PREFIX)
 
@@ -52,7 +85,19 @@ def service_root(request: Request) -> Response:
     return json_response(_service(request).root())
 
 
-@router.post("/CreateObservations", summary="Create many observations at once (dataArray, OGC 18-088 §14)", status_code=201, responses=WRITE_ERRORS)
+@router.post(
+    "/CreateObservations",
+    summary="Create many observations at once (dataArray, OGC 18-088 §14)",
+    status_code=201,
+    openapi_extra={"requestBody": DATA_ARRAY_BODY},
+    responses={
+        **WRITE_ERRORS,
+        201: {
+            "description": "The selfLink of each observation created (all in one transaction)",
+            "content": {JSON: {"schema": {"type": "array", "items": {"type": "string"}}}},
+        },
+    },
+)
 async def create_observations(request: Request) -> Response:
     grant = await run_in_threadpool(_authorise, request)
     body = await read_json(request)
@@ -60,7 +105,17 @@ async def create_observations(request: Request) -> Response:
     return json_response(links, status_code=201)
 
 
-@router.get("/{path:path}", summary="Read entities, a navigation path, a property, $value or $ref", responses=READ_ERRORS)
+@router.get(
+    "/{path:path}",
+    summary="Read entities, a navigation path, a property, $value or $ref",
+    responses={
+        **READ_ERRORS,
+        200: {
+            "description": "The entities, the entity, the property; a property's $value as text",
+            "content": {JSON: {"schema": {"type": "object"}}, "text/plain": {"schema": {"type": "string"}}},
+        },
+    },
+)
 def read(path: str, request: Request) -> Response:
     result = _service(request).get(path, dict(request.query_params))
     if isinstance(result, str):
@@ -68,7 +123,26 @@ def read(path: str, request: Request) -> Response:
     return json_response(result, JSON)
 
 
-@router.post("/{path:path}", summary="Create an entity (deep insert allowed)", status_code=201, responses=WRITE_ERRORS)
+@router.post(
+    "/{path:path}",
+    summary="Create an entity (deep insert allowed)",
+    status_code=201,
+    openapi_extra={"requestBody": ENTITY_BODY},
+    responses={
+        **WRITE_ERRORS,
+        201: {
+            "description": "Created; Location is the entity's selfLink",
+            "content": {JSON: {"schema": ENTITY_SCHEMA}},
+            "headers": {"Location": {"description": "The entity's selfLink", "schema": {"type": "string"}}},
+            "links": {
+                "GetEntity": {"operationRef": f"{_ENTITY}/get", "parameters": {"path": _CREATED}},
+                "UpdateEntity": {"operationRef": f"{_ENTITY}/patch", "parameters": {"path": _CREATED}},
+                "ReplaceEntity": {"operationRef": f"{_ENTITY}/put", "parameters": {"path": _CREATED}},
+                "DeleteEntity": {"operationRef": f"{_ENTITY}/delete", "parameters": {"path": _CREATED}},
+            },
+        },
+    },
+)
 async def create(path: str, request: Request) -> Response:
     grant = await run_in_threadpool(_authorise, request)
     body = await read_json(request)
@@ -84,17 +158,33 @@ async def _update(path: str, request: Request, *, replace: bool) -> Response:
     return json_response(entity)
 
 
-@router.patch("/{path:path}", summary="Change some properties of an entity (JSON merge, or JSON Patch with application/json-patch+json)", responses=WRITE_ERRORS)
+@router.patch(
+    "/{path:path}",
+    summary="Change some properties of an entity (JSON merge, or JSON Patch with application/json-patch+json)",
+    openapi_extra={"requestBody": PATCH_BODY},
+    responses={**WRITE_ERRORS, 200: {"description": "The entity as changed", "content": {JSON: {"schema": ENTITY_SCHEMA}}}},
+)
 async def patch(path: str, request: Request) -> Response:
     return await _update(path, request, replace=False)
 
 
-@router.put("/{path:path}", summary="Replace an entity's properties", responses=WRITE_ERRORS)
+@router.put(
+    "/{path:path}",
+    summary="Replace an entity's properties",
+    openapi_extra={"requestBody": ENTITY_BODY},
+    responses={**WRITE_ERRORS, 200: {"description": "The entity as replaced", "content": {JSON: {"schema": ENTITY_SCHEMA}}}},
+)
 async def put(path: str, request: Request) -> Response:
     return await _update(path, request, replace=True)
 
 
-@router.delete("/{path:path}", summary="Delete an entity (and what cannot exist without it)", status_code=200, responses=WRITE_ERRORS)
+@router.delete(
+    "/{path:path}",
+    summary="Delete an entity (and what cannot exist without it)",
+    status_code=200,
+    response_class=Response,
+    responses={**WRITE_ERRORS, 200: {"description": "Deleted; no body"}},
+)
 async def delete(path: str, request: Request) -> Response:
     grant = await run_in_threadpool(_authorise, request)
     await run_in_threadpool(partial(_service(request).delete, path, by=grant))

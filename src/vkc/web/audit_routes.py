@@ -25,6 +25,46 @@ READ = auth.AUDIT_READ
 PAGE_MAX = 1000
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
+_SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+ENTRY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["seq", "at", "actor", "action", "target", "before", "after", "prev", "hash"],
+    "properties": {
+        "seq": {"type": "integer", "minimum": 1},
+        "at": {"type": "string", "format": "date-time"},
+        "actor": {"type": "string"},
+        "action": {"type": "string"},
+        "target": {"type": "string"},
+        "before": {"description": "The thing before the change (null for a creation)"},
+        "after": {"description": "The thing after the change (null for a deletion)"},
+        "prev": _SHA256,
+        "hash": _SHA256,
+    },
+}
+LIST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["entries", "links"],
+    "properties": {
+        "entries": {"type": "array", "items": ENTRY_SCHEMA},
+        "links": {"type": "array", "items": {"type": "object", "required": ["rel", "href"], "properties": {"rel": {"const": "next"}, "href": {"type": "string"}}}},
+    },
+}
+VERDICT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["intact", "entries", "head", "broken_at", "reason"],
+    "properties": {
+        "intact": {"type": "boolean"},
+        "entries": {"type": "integer", "minimum": 0},
+        "head": _SHA256,
+        "broken_at": {"anyOf": [{"type": "integer"}, {"type": "null"}], "description": "The first entry that does not chain"},
+        "reason": {"type": "string"},
+    },
+}
+
+
+def _answer(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "A malformed filter", **PROBLEM_CONTENT},
     401: {"description": "No valid bearer token", **PROBLEM_CONTENT},
@@ -38,7 +78,7 @@ def _store(request: Request) -> Store:
     return store
 
 
-@router.get("", summary="Audit trail entries, newest first", responses=ERRORS)
+@router.get("", summary="Audit trail entries, newest first", responses={**ERRORS, 200: _answer(LIST_SCHEMA, "A page of entries")})
 async def list_entries(
     request: Request,
     actor: Annotated[str | None, Query(max_length=200, description="Only this actor: user:NAME, token:ID, local:OS-USER")] = None,
@@ -69,7 +109,11 @@ async def list_entries(
     return json_response({"entries": found, "links": links})
 
 
-@router.get("/verify", summary="Check the audit chain: intact, or the first broken entry", responses=ERRORS)
+@router.get(
+    "/verify",
+    summary="Check the audit chain: intact, or the first broken entry",
+    responses={**ERRORS, 200: _answer(VERDICT_SCHEMA, "The verdict on the chain")},
+)
 async def verify_chain(request: Request, head: Annotated[str | None, Query(pattern="^[0-9a-f]{64}$")] = None) -> Response:
     store = await run_in_threadpool(_store, request)
 

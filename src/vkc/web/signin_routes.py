@@ -132,7 +132,29 @@ async def signout(request: Request) -> Response:
 @router.get(
     "/api/session",
     summary="Who is signed in in this browser, and the CSRF token its scripts send with changes (X-CSRF-Token)",
-    responses={401: {"description": "Not signed in", **PROBLEM_CONTENT}},
+    responses={
+        200: {
+            "description": "The session",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["user", "role", "scopes", "via", "created", "expires", "csrf"],
+                        "properties": {
+                            "user": {"type": "string"},
+                            "role": {"type": "string"},
+                            "scopes": {"type": "array", "items": {"type": "string"}},
+                            "via": {"type": "string", "description": "password, or oidc:<issuer>"},
+                            "created": {"type": "string", "format": "date-time"},
+                            "expires": {"type": "string", "format": "date-time"},
+                            "csrf": {"type": "string", "description": "Send it as X-CSRF-Token with every change made in this session"},
+                        },
+                    }
+                }
+            },
+        },
+        401: {"description": "Not signed in", **PROBLEM_CONTENT},
+    },
 )
 def current_session(request: Request) -> Response:
     secret = credentials.session_secret(request)

@@ -38,6 +38,56 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 T = TypeVar("T")
 
 
+def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    """An operation's JSON request body, as the OpenAPI document shows it."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def _json_answer(schema: dict[str, Any], description: str, **more: Any) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}, **more}
+
+
+_TIME = {"type": "string", "format": "date-time"}
+_OPTIONAL_TIME = {"anyOf": [_TIME, {"type": "null"}]}
+USER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "display_name", "disabled", "grants", "created", "has_password"],
+    "properties": {
+        "name": {"type": "string"},
+        "display_name": {"type": "string"},
+        "disabled": {**_OPTIONAL_TIME, "description": "When the user was disabled; null while enabled"},
+        "grants": {
+            "type": "array",
+            "items": {"type": "object", "required": ["role", "target"], "properties": {"role": {"enum": list(users.ROLES)}, "target": {"type": "string"}}},
+        },
+        "created": _TIME,
+        "has_password": {"type": "boolean"},
+        "second_factor": {"enum": [None, "pending", "confirmed"], "description": "Whether one-time codes are enrolled (pending until a code confirms them)"},
+    },
+}
+TOKEN_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "A token's record; never the token",
+    "required": ["id", "role", "user", "name", "created", "expires", "revoked"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9a-f]{8}$"},
+        "role": {"const": "user"},
+        "user": {"type": "string"},
+        "name": {"type": "string"},
+        "created": _TIME,
+        "expires": _OPTIONAL_TIME,
+        "revoked": _OPTIONAL_TIME,
+    },
+}
+_NAME_SCHEMA = {"type": "string", "minLength": 2, "maxLength": 64, "pattern": r"^[a-z0-9][a-z0-9._@-]+$"}
+_USER_PATH = "/api/users/{name}"
+
+
+def _link(path: str, method: str, description: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link to the operation ``method path`` of this router, its parameters runtime expressions."""
+    return {"operationRef": f"#/paths/{path.replace('~', '~0').replace('/', '~1')}/{method}", "description": description, "parameters": parameters}
+
+
 async def _authenticated(request: Request) -> Grant:
     """The grant of the request's token (401 without a valid one), before anything else is read."""
     return await run_in_threadpool(credentials.grant_of, request.app.state.store, request)
@@ -71,7 +121,11 @@ def _text(body: dict[str, Any], key: str, *, required: bool = False) -> str | No
     return value
 
 
-@router.get("", summary="Every user (admins)", responses=ERRORS)
+@router.get(
+    "",
+    summary="Every user (admins)",
+    responses={**ERRORS, 200: _json_answer({"type": "object", "required": ["users"], "properties": {"users": {"type": "array", "items": USER_SCHEMA}}}, "Every user")},
+)
 async def list_users(request: Request) -> Response:
     def work(store: Store, grant: Grant) -> list[dict[str, Any]]:
         grant.require(users.MANAGE)
@@ -80,7 +134,38 @@ async def list_users(request: Request) -> Response:
     return json_response({"users": await _run(request, await _authenticated(request), work)})
 
 
-@router.post("", summary="Add a user (admins)", status_code=201, responses={**ERRORS, 409: {"description": "The name is taken", **PROBLEM_CONTENT}})
+@router.post(
+    "",
+    summary="Add a user (admins)",
+    status_code=201,
+    openapi_extra=_json_body(
+        {
+            "type": "object",
+            "required": ["name"],
+            "additionalProperties": False,
+            "properties": {
+                "name": _NAME_SCHEMA,
+                "display_name": {"type": "string"},
+                "password": {"type": "string", "minLength": users.MIN_PASSWORD, "maxLength": users.MAX_PASSWORD},
+            },
+        }
+    ),
+    responses={
+        **ERRORS,
+        201: _json_answer(
+            USER_SCHEMA,
+            "Added; Location names the user",
+            headers={"Location": {"description": "The new user's URL", "schema": {"type": "string"}}},
+            links={
+                "GetUser": _link(_USER_PATH, "get", "The user added", name="$response.body#/name"),
+                "ChangeUser": _link(_USER_PATH, "patch", "Disable or enable the user added", name="$response.body#/name"),
+                "GrantUser": _link(f"{_USER_PATH}/grants", "post", "Grant the user added a role", name="$response.body#/name"),
+                "MakeToken": _link(f"{_USER_PATH}/tokens", "post", "Make a token for the user added", name="$response.body#/name"),
+            },
+        ),
+        409: {"description": "The name is taken", **PROBLEM_CONTENT},
+    },
+)
 async def add_user(request: Request) -> Response:
     grant = await _authenticated(request)
     body = _object(await read_json(request), {"name", "display_name", "password"})
@@ -94,7 +179,7 @@ async def add_user(request: Request) -> Response:
     return json_response(created, 201, {"Location": f"{request.url}/{created['name']}"})
 
 
-@router.get("/{name}", summary="One user (admins, or the user)", responses=ERRORS)
+@router.get("/{name}", summary="One user (admins, or the user)", responses={**ERRORS, 200: _json_answer(USER_SCHEMA, "The user")})
 async def get_user(request: Request, name: UserName) -> Response:
     def work(store: Store, grant: Grant) -> dict[str, Any]:
         _self_or_manager(grant, name)
@@ -103,7 +188,12 @@ async def get_user(request: Request, name: UserName) -> Response:
     return json_response(await _run(request, await _authenticated(request), work))
 
 
-@router.patch("/{name}", summary="Disable or enable a user (admins)", responses=ERRORS)
+@router.patch(
+    "/{name}",
+    summary="Disable or enable a user (admins)",
+    openapi_extra=_json_body({"type": "object", "required": ["disabled"], "additionalProperties": False, "properties": {"disabled": {"type": "boolean"}}}),
+    responses={**ERRORS, 200: _json_answer(USER_SCHEMA, "The user as changed")},
+)
 async def change_user(request: Request, name: UserName) -> Response:
     grant = await _authenticated(request)
     body = _object(await read_json(request), {"disabled"})
@@ -116,7 +206,23 @@ async def change_user(request: Request, name: UserName) -> Response:
     return json_response(await _run(request, grant, work))
 
 
-@router.put("/{name}/password", summary="Set a password (admins; a user for themselves, with the current one)", status_code=204, responses=ERRORS)
+@router.put(
+    "/{name}/password",
+    summary="Set a password (admins; a user for themselves, with the current one)",
+    status_code=204,
+    openapi_extra=_json_body(
+        {
+            "type": "object",
+            "required": ["password"],
+            "additionalProperties": False,
+            "properties": {
+                "password": {"type": "string", "minLength": users.MIN_PASSWORD, "maxLength": users.MAX_PASSWORD},
+                "current": {"type": "string", "description": "The current password (a user changing their own)"},
+            },
+        }
+    ),
+    responses=ERRORS,
+)
 async def set_password(request: Request, name: UserName) -> Response:
     grant = await _authenticated(request)
     body = _object(await read_json(request), {"password", "current"})
@@ -132,7 +238,22 @@ async def set_password(request: Request, name: UserName) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{name}/grants", summary="Grant a role on a target (admins)", responses=ERRORS)
+@router.post(
+    "/{name}/grants",
+    summary="Grant a role on a target (admins)",
+    openapi_extra=_json_body(
+        {
+            "type": "object",
+            "required": ["role"],
+            "additionalProperties": False,
+            "properties": {
+                "role": {"enum": list(users.ROLES)},
+                "target": {"type": "string", "description": "collection:NAME, component:NAME, province:CODE@DATE, or * (the default)"},
+            },
+        }
+    ),
+    responses={**ERRORS, 200: _json_answer(USER_SCHEMA, "The user with the grant")},
+)
 async def add_grant(request: Request, name: UserName) -> Response:
     grant = await _authenticated(request)
     body = _object(await read_json(request), {"role", "target"})
@@ -144,7 +265,7 @@ async def add_grant(request: Request, name: UserName) -> Response:
     return json_response(await _run(request, grant, work))
 
 
-@router.delete("/{name}/grants", summary="Revoke a grant (admins)", responses=ERRORS)
+@router.delete("/{name}/grants", summary="Revoke a grant (admins)", responses={**ERRORS, 200: _json_answer(USER_SCHEMA, "The user without the grant")})
 async def revoke_grant(
     request: Request,
     name: UserName,
@@ -161,7 +282,11 @@ async def revoke_grant(
     return json_response(await _run(request, await _authenticated(request), work))
 
 
-@router.get("/{name}/tokens", summary="The user's tokens, never the tokens themselves (admins, or the user)", responses=ERRORS)
+@router.get(
+    "/{name}/tokens",
+    summary="The user's tokens, never the tokens themselves (admins, or the user)",
+    responses={**ERRORS, 200: _json_answer({"type": "object", "required": ["tokens"], "properties": {"tokens": {"type": "array", "items": TOKEN_SCHEMA}}}, "The user's tokens")},
+)
 async def list_tokens(request: Request, name: UserName) -> Response:
     def work(store: Store, grant: Grant) -> list[dict[str, Any]]:
         _self_or_manager(grant, name)
@@ -171,11 +296,41 @@ async def list_tokens(request: Request, name: UserName) -> Response:
     return json_response({"tokens": await _run(request, await _authenticated(request), work)})
 
 
-@router.post("/{name}/tokens", summary="Make a token for the user, shown in this answer only (admins, or the user)", status_code=201, responses=ERRORS)
+@router.post(
+    "/{name}/tokens",
+    summary="Make a token for the user, shown in this answer only (admins, or the user)",
+    status_code=201,
+    openapi_extra=_json_body(
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string", "description": "What the token is for"},
+                "expires_days": {"type": "integer", "minimum": 1, "maximum": 366, "default": auth.USER_TOKEN_DAYS},
+            },
+        }
+    ),
+    responses={
+        **ERRORS,
+        201: _json_answer(
+            {
+                "type": "object",
+                "required": ["id", "token", "user", "expires"],
+                "properties": {"id": {"type": "string", "pattern": "^[0-9a-f]{8}$"}, "token": {"type": "string"}, "user": {"type": "string"}, "expires": _TIME},
+            },
+            "The token, shown this once",
+            links={
+                "RevokeToken": _link(f"{_USER_PATH}/tokens/{{token_id}}", "delete", "Revoke the token made", name="$request.path.name", token_id="$response.body#/id")
+            },
+        ),
+    },
+)
 async def create_token(request: Request, name: UserName) -> Response:
     grant = await _authenticated(request)
     body = _object(await read_json(request), {"name", "expires_days"})
     days = body.get("expires_days", auth.USER_TOKEN_DAYS)
+    if isinstance(days, float) and days.is_integer():
+        days = int(days)  # an integer as JSON Schema (and the document) has it: 30.0 is one
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 366:
         raise InputError("expires_days: a whole number of days, 1 to 366", field="expires_days")
     expires = datetime.now(UTC) + timedelta(days=days)
@@ -187,7 +342,11 @@ async def create_token(request: Request, name: UserName) -> Response:
     return json_response(await _run(request, grant, work), 201)
 
 
-@router.delete("/{name}/tokens/{token_id}", summary="Revoke one of the user's tokens (admins, or the user)", responses=ERRORS)
+@router.delete(
+    "/{name}/tokens/{token_id}",
+    summary="Revoke one of the user's tokens (admins, or the user)",
+    responses={**ERRORS, 200: _json_answer(TOKEN_SCHEMA, "The token's record, revoked")},
+)
 async def revoke_token(request: Request, name: UserName, token_id: TokenId) -> Response:
     def work(store: Store, grant: Grant) -> dict[str, Any]:
         _self_or_manager(grant, name)
@@ -200,7 +359,15 @@ async def revoke_token(request: Request, name: UserName, token_id: TokenId) -> R
     "/{name}/mfa",
     summary="Enrol an authenticator app: a new one-time-code secret and its otpauth URI, shown in this answer only (admins, or the user)",
     status_code=201,
-    responses={**ERRORS, 409: {"description": "A confirmed second factor exists: an admin removes it first", **PROBLEM_CONTENT}},
+    openapi_extra=_json_body({"type": "object", "additionalProperties": False, "properties": {}}),
+    responses={
+        **ERRORS,
+        201: _json_answer(
+            {"type": "object", "required": ["secret", "uri"], "properties": {"secret": {"type": "string"}, "uri": {"type": "string", "pattern": "^otpauth://totp/"}}},
+            "The secret (base32) and its otpauth URI for the app's QR scanner, shown this once",
+        ),
+        409: {"description": "A confirmed second factor exists: an admin removes it first", **PROBLEM_CONTENT},
+    },
 )
 async def enrol_second_factor(request: Request, name: UserName) -> Response:
     grant = await _authenticated(request)
@@ -212,7 +379,14 @@ async def enrol_second_factor(request: Request, name: UserName) -> Response:
     return json_response(await _run(request, grant, work), 201, {"Cache-Control": "no-store"})
 
 
-@router.post("/{name}/mfa/confirm", summary="Confirm the enrolment with a code from the app (admins, or the user)", responses=ERRORS)
+@router.post(
+    "/{name}/mfa/confirm",
+    summary="Confirm the enrolment with a code from the app (admins, or the user)",
+    openapi_extra=_json_body(
+        {"type": "object", "required": ["code"], "additionalProperties": False, "properties": {"code": {"type": "string", "description": "The app's current 6-digit code"}}}
+    ),
+    responses={**ERRORS, 200: _json_answer(USER_SCHEMA, "The user, its second factor confirmed")},
+)
 async def confirm_second_factor(request: Request, name: UserName) -> Response:
     grant = await _authenticated(request)
     body = _object(await read_json(request), {"code"})
@@ -223,7 +397,9 @@ async def confirm_second_factor(request: Request, name: UserName) -> Response:
     return json_response(await _run(request, grant, work))
 
 
-@router.delete("/{name}/mfa", summary="Remove the user's second factor, for a lost phone (admins)", responses=ERRORS)
+@router.delete(
+    "/{name}/mfa", summary="Remove the user's second factor, for a lost phone (admins)", responses={**ERRORS, 200: _json_answer(USER_SCHEMA, "The user without it")}
+)
 async def remove_second_factor(request: Request, name: UserName) -> Response:
     def work(store: Store, grant: Grant) -> dict[str, Any]:
         return second_factor.remove(store, name, by=grant)

@@ -7,7 +7,20 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from vkc.api.ogc.common import GEOJSON, HTML, JSON, PROBLEM, SCHEMA, base_url, json_response, link, self_links, store_of, wants_html
+from vkc.api.ogc.common import (
+    GEOJSON,
+    HTML,
+    JSON,
+    LINKS_SCHEMA,
+    PROBLEM,
+    SCHEMA,
+    base_url,
+    json_response,
+    link,
+    self_links,
+    store_of,
+    wants_html,
+)
 from vkc.api.ogc.html import render
 from vkc.ogc.crs import CRS84, OFFERED
 from vkc.store.model import OPEN_END, Collection
@@ -25,6 +38,27 @@ _GEOMETRY_FORMATS = {
     "MULTILINESTRING": "geometry-multilinestring",
     "MULTIPOLYGON": "geometry-multipolygon",
     "GEOMETRYCOLLECTION": "geometry-geometrycollection",
+}
+
+
+COLLECTION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "links"],
+    "properties": {
+        "id": {"type": "string"},
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "itemType": {"type": "string"},
+        "crs": {"type": "array", "items": {"type": "string"}},
+        "storageCrs": {"type": "string"},
+        "links": LINKS_SCHEMA,
+        "extent": {"type": "object"},
+    },
+}
+COLLECTIONS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["links", "collections"],
+    "properties": {"links": LINKS_SCHEMA, "collections": {"type": "array", "items": COLLECTION_SCHEMA}},
 }
 
 
@@ -63,7 +97,7 @@ def collection_json(request: Request, coll: Collection) -> dict[str, Any]:
     return out
 
 
-@router.get("/collections", summary="The collections", responses={200: {"content": {JSON: {}, HTML: {}}}})
+@router.get("/collections", summary="The collections", responses={200: {"content": {JSON: {"schema": COLLECTIONS_SCHEMA}, HTML: {}}}})
 def collections(request: Request, f: str | None = _F) -> Response:
     html = wants_html(request, f)
     body = {
@@ -73,7 +107,7 @@ def collections(request: Request, f: str | None = _F) -> Response:
     return render(request, "collections", "Collections", body) if html else json_response(body)
 
 
-@router.get("/collections/{collectionId}", summary="One collection", responses={200: {"content": {JSON: {}, HTML: {}}}, **NOT_FOUND})
+@router.get("/collections/{collectionId}", summary="One collection", responses={200: {"content": {JSON: {"schema": COLLECTION_SCHEMA}, HTML: {}}}, **NOT_FOUND})
 def collection(request: Request, collectionId: str, f: str | None = _F) -> Response:  # noqa: N803  (the OGC path parameter's name)
     html = wants_html(request, f)
     coll = store_of(request).collection(collectionId, count=False)

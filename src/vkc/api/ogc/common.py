@@ -20,6 +20,17 @@ PROBLEM = "application/problem+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 SCHEMA = "application/schema+json"
 MVT = "application/vnd.mapbox-vector-tile"
+#: the links of an OGC answer, as the OpenAPI document describes them
+LINKS_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["href", "rel"],
+        "properties": {"href": {"type": "string"}, "rel": {"type": "string"}, "type": {"type": "string"}, "title": {"type": "string"}},
+    },
+}
+
+
 class FeatureIdConvertor(Convertor[str]):
     """A feature id in a path: at least one character, the first not a slash; slashes inside are kept (``HN/001``)."""
 

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from vkc.api.ogc.body import FEATURE_SCHEMA
 from vkc.api.ogc.collections import NOT_FOUND
 from vkc.api.ogc.common import GEOJSON, HTML, JSON, PROBLEM, base_url, json_response, link, store_of, wants_html, with_query
 from vkc.api.ogc.html import render
@@ -20,6 +21,20 @@ from vkc.ogc.crs import CRS84, api_crs
 router = APIRouter()
 BAD_REQUEST = {400: {"description": "A parameter is malformed or unknown; the problem names it", "content": {PROBLEM: {}}}}
 NOT_ACCEPTABLE = {406: {"description": "No representation the client accepts", "content": {PROBLEM: {}}}}
+
+#: a page of features (RFC 7946 with the counts and links of OGC API - Features)
+FEATURE_COLLECTION_SCHEMA = {
+    "type": "object",
+    "required": ["type", "features", "links", "numberReturned"],
+    "properties": {
+        "type": {"const": "FeatureCollection"},
+        "features": {"type": "array", "items": FEATURE_SCHEMA},
+        "links": {"type": "array", "items": {"type": "object", "required": ["href", "rel"]}},
+        "numberMatched": {"type": "integer", "minimum": 0},
+        "numberReturned": {"type": "integer", "minimum": 0},
+        "timeStamp": {"type": "string", "format": "date-time"},
+    },
+}
 
 _DOC = {
     "limit": f"At most this many features (default {DEFAULT_LIMIT}; larger values than {MAX_LIMIT} are clamped to it and the response says so).",
@@ -44,7 +59,7 @@ def _q(name: str) -> Any:
 @router.get(
     "/collections/{collectionId}/items",
     summary="Features of a collection",
-    responses={200: {"content": {GEOJSON: {}, HTML: {}}}, **BAD_REQUEST, **NOT_FOUND, **NOT_ACCEPTABLE},
+    responses={200: {"content": {GEOJSON: {"schema": FEATURE_COLLECTION_SCHEMA}, HTML: {}}}, **BAD_REQUEST, **NOT_FOUND, **NOT_ACCEPTABLE},
 )
 def items(
     request: Request,
@@ -108,7 +123,13 @@ def items(
 @router.get(
     "/collections/{collectionId}/items/{featureId:feature_id}",
     summary="One feature",
-    responses={200: {"content": {GEOJSON: {}, HTML: {}}}, **BAD_REQUEST, **NOT_FOUND, **NOT_ACCEPTABLE},
+    responses={
+        200: {
+            "content": {GEOJSON: {"schema": FEATURE_SCHEMA}, HTML: {}},
+            "headers": {"ETag": {"description": "The feature's version, for If-Match", "schema": {"type": "string"}}},
+        },
+        **BAD_REQUEST, **NOT_FOUND, **NOT_ACCEPTABLE,
+    },
 )
 async def item(
     request: Request,

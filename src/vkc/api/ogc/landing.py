@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from vkc.api.ogc.common import HTML, JSON, OPENAPI, base_url, json_response, link, self_links, wants_html
+from vkc.api.ogc.common import HTML, JSON, LINKS_SCHEMA, OPENAPI, base_url, json_response, link, self_links, wants_html
 from vkc.api.ogc.html import render
 from vkc.errors import InputError
 from vkc.ogc.conformance import OGC_CONFORMANCE
@@ -18,7 +18,11 @@ router = APIRouter()
 _F = Query(None, description="Representation: json or html (default: by the Accept header, else json).")
 
 
-@router.get("", summary="Landing page", responses={200: {"content": {JSON: {}, HTML: {}}}})
+@router.get(
+    "",
+    summary="Landing page",
+    responses={200: {"content": {JSON: {"schema": {"type": "object", "required": ["links"], "properties": {"title": {"type": "string"}, "description": {"type": "string"}, "links": LINKS_SCHEMA}}}, HTML: {}}}},
+)
 def landing(request: Request, f: str | None = _F) -> Response:
     html = wants_html(request, f)
     base = base_url(request)
@@ -41,7 +45,11 @@ def landing(request: Request, f: str | None = _F) -> Response:
     return json_response(body)
 
 
-@router.get("/conformance", summary="Conformance classes", responses={200: {"content": {JSON: {}, HTML: {}}}})
+@router.get(
+    "/conformance",
+    summary="Conformance classes",
+    responses={200: {"content": {JSON: {"schema": {"type": "object", "required": ["conformsTo"], "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}}}}, HTML: {}}}},
+)
 def conformance(request: Request, f: str | None = _F) -> Response:
     body = {"conformsTo": request.app.state.conformance.get("/ogc", [])}
     if wants_html(request, f):

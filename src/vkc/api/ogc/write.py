@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from vkc.api.ogc.body import PATCH_BODY, REQUEST_BODY, read_json
+from vkc.api.ogc.body import FEATURE_SCHEMA, IF_MATCH, PATCH_BODY, REQUEST_BODY, read_json
 from vkc.api.ogc.collections import NOT_FOUND
 from vkc.api.ogc.common import GEOJSON, PROBLEM, base_url, json_response, store_of
 from vkc.api.ogc.items import BAD_REQUEST
@@ -36,6 +36,22 @@ def _problem(description: str) -> dict:
 
 
 AUTH = {401: _problem("No valid bearer token"), 403: _problem("The token may not write this collection"), 413: _problem("Body too large")}
+_ITEM = "#/paths/~1ogc~1collections~1{collectionId}~1items~1{featureId}"
+_ETAG = {"ETag": {"description": "The feature's version, for If-Match", "schema": {"type": "string"}}}
+
+
+def _links(feature_id: str) -> dict[str, dict]:
+    """Links from an answer about one feature to reading, replacing, updating and deleting it at the version the answer carries."""
+    here = {"collectionId": "$request.path.collectionId", "featureId": feature_id}
+    versioned = {**here, "header.If-Match": "$response.header.ETag"}
+    return {
+        "GetFeature": {"operationRef": f"{_ITEM}/get", "parameters": here},
+        "ReplaceFeature": {"operationRef": f"{_ITEM}/put", "parameters": versioned},
+        "UpdateFeature": {"operationRef": f"{_ITEM}/patch", "parameters": versioned},
+        "DeleteFeature": {"operationRef": f"{_ITEM}/delete", "parameters": versioned},
+    }
+
+
 VERSIONED = {412: _problem("If-Match names an older version"), 428: _problem("If-Match is missing")}
 
 
@@ -52,7 +68,15 @@ def _grant(request: Request, collection: str) -> Grant:
     status_code=201,
     summary="Add a feature",
     openapi_extra={"requestBody": REQUEST_BODY},
-    responses={201: {"description": "Created; Location names the new feature, the body is it as stored", "content": {GEOJSON: {}}}, **BAD_REQUEST, **AUTH, **NOT_FOUND, 409: _problem("The id exists already")},
+    responses={
+        201: {
+            "description": "Created; Location names the new feature, the body is it as stored",
+            "content": {GEOJSON: {"schema": FEATURE_SCHEMA}},
+            "headers": {"Location": {"description": "The new feature's URL", "schema": {"type": "string"}}, **_ETAG},
+            "links": _links("$response.body#/id"),
+        },
+        **BAD_REQUEST, **AUTH, **NOT_FOUND, 409: _problem("The id exists already"),
+    },
 )
 async def create(request: Request, collectionId: str) -> Response:  # noqa: N803
     grant = await run_in_threadpool(_grant, request, collectionId)
@@ -67,8 +91,11 @@ async def create(request: Request, collectionId: str) -> Response:  # noqa: N803
     "/collections/{collectionId}/items/{featureId:feature_id}",
     status_code=204,
     summary="Replace a feature (If-Match required)",
-    openapi_extra={"requestBody": REQUEST_BODY},
-    responses={204: {"description": "Replaced; ETag is the new version"}, **BAD_REQUEST, **AUTH, **NOT_FOUND, **VERSIONED},
+    openapi_extra={"requestBody": REQUEST_BODY, "parameters": [IF_MATCH]},
+    responses={
+        204: {"description": "Replaced; ETag is the new version", "headers": _ETAG, "links": _links("$request.path.featureId")},
+        **BAD_REQUEST, **AUTH, **NOT_FOUND, **VERSIONED,
+    },
 )
 async def replace_feature(request: Request, collectionId: str, featureId: str) -> Response:  # noqa: N803
     grant = await run_in_threadpool(_grant, request, collectionId)
@@ -83,8 +110,11 @@ async def replace_feature(request: Request, collectionId: str, featureId: str) -
 @router.patch(
     "/collections/{collectionId}/items/{featureId:feature_id}",
     summary="Update part of a feature (JSON Merge Patch; If-Match required)",
-    openapi_extra={"requestBody": PATCH_BODY},
-    responses={200: {"description": "Updated; the feature as it is now", "content": {"application/geo+json": {}}}, **BAD_REQUEST, **AUTH, **NOT_FOUND, **VERSIONED},
+    openapi_extra={"requestBody": PATCH_BODY, "parameters": [IF_MATCH]},
+    responses={
+        200: {"description": "Updated; the feature as it is now", "content": {GEOJSON: {"schema": FEATURE_SCHEMA}}, "headers": _ETAG, "links": _links("$request.path.featureId")},
+        **BAD_REQUEST, **AUTH, **NOT_FOUND, **VERSIONED,
+    },
 )
 async def update(request: Request, collectionId: str, featureId: str) -> Response:  # noqa: N803
     grant = await run_in_threadpool(_grant, request, collectionId)
@@ -101,6 +131,7 @@ async def update(request: Request, collectionId: str, featureId: str) -> Respons
     "/collections/{collectionId}/items/{featureId:feature_id}",
     status_code=204,
     summary="Delete a feature (If-Match required)",
+    openapi_extra={"parameters": [IF_MATCH]},
     responses={204: {"description": "Deleted"}, **AUTH, **NOT_FOUND, **VERSIONED},
 )
 def delete(request: Request, collectionId: str, featureId: str) -> Response:  # noqa: N803  (no body to read: a sync route, in a worker thread)
