@@ -15,9 +15,11 @@ SERVE_RATE_LIMIT = 50.0
 SERVE_STATEMENT_TIMEOUT = 30.0
 #: costly requests (large pages, CQL2 filters, low-zoom tiles; :mod:`vkc.web.costly`) running at once in each server process
 COSTLY_CONCURRENCY = 1
-#: database connections each server process keeps open (PostGIS): a fixed pool, since
-#: growing one under load made requests wait for seconds (bench/run_api.py, case d)
-SERVER_CONNECTIONS = 4
+#: database connections each server process keeps open (PostGIS): a fixed pool, since growing one
+#: under load made requests wait for seconds (bench/run_api.py, case d); 8, not 4: at 200 clients the
+#: synchronous routes' 40 threads queued for 4 connections (dashboard p99 1.0-1.5 s; with 8: 0.5-0.7 s,
+#: bench/results/load_no_access_log.md against load_postgis_8_connections.md)
+SERVER_CONNECTIONS = 8
 DATABASE_ENV = "VKC_DATABASE_URL"
 #: the whole Settings of a server, as JSON, for its worker processes
 SETTINGS_ENV = "VKC_SERVER_SETTINGS"
