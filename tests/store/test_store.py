@@ -359,3 +359,16 @@ def test_feature_for_update_reads_inside_the_transaction(store):
         assert current.properties == {"n": 1} and current.geometry.equals(shapely.Point(105, 21))
         tx.upsert("pts", [Feature(id="a", geometry=current.geometry, properties={"n": 2})])
     assert store.feature("pts", "a").properties == {"n": 2}
+
+
+def test_a_stream_left_open_does_not_hide_later_writes_from_the_same_thread(store):
+    """A page being sent holds its read open; reads meanwhile on the same thread see what was written since."""
+    store.create_collection(Collection(name="stops", geometry_type="POINT"))
+    store.upsert("stops", _points(10))
+    stream = iter(store.features("stops", Query()))
+    assert next(stream).id == "p0"
+    store.put_record("note", "after", {"v": 1})
+    store.upsert("stops", _points(1, start=10))
+    assert store.get_record("note", "after") == {"v": 1}
+    assert store.feature("stops", "p10").id == "p10" and store.count("stops") == 11
+    assert [f.id for f in stream] == [f"p{i}" for i in range(1, 10)]  # the stream itself reads its own moment

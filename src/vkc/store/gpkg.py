@@ -54,6 +54,7 @@ _FETCH = 2000
 _EPS = 1e-4  # well above the R*Tree's 32-bit rounding (about 1e-5 degrees at Vietnam's longitudes)
 _INDEX_ROW_COST = 4  # reading a row through an index (and sorting it) against scanning past one, roughly
 _COUNTS_KEPT = 256  # remembered counts per reader thread; all are forgotten when the file changes
+_SPARE_STREAM_READERS = 8  # connections kept for streamed reads once their stream has ended
 
 
 def _connect(
@@ -115,6 +116,7 @@ class GeoPackageStore(Store):
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        self._spare_stream_readers: list[sqlite3.Connection] = []
         self._current_tx: GeoPackageTransaction | None = None  # the open transaction() on the writer
         try:
             self._writer = _connect(self.path, readonly=False, functions=self._functions)
@@ -175,6 +177,7 @@ class GeoPackageStore(Store):
             for conn in self._readers:
                 conn.close()
             self._readers.clear()
+            self._spare_stream_readers.clear()
         with self._write_lock:
             try:
                 self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -248,9 +251,34 @@ class GeoPackageStore(Store):
         return sure + sum(1 for _ in self._select(conn, coll, query, outside=inner if sure else None))
 
     def features(self, name: str | Collection, query: Query | None = None) -> Iterator[Feature]:
-        conn = self._reader()
-        coll = name if isinstance(name, Collection) else read_collection(conn, name)
-        return self._select(conn, coll, query or Query())
+        coll = name if isinstance(name, Collection) else read_collection(self._reader(), name)
+        return self._streamed(coll, query or Query())
+
+    def _streamed(self, coll: Collection, query: Query) -> Iterator[Feature]:
+        """Features read on a connection of the stream's own for as long as it is read.
+
+        An SQLite statement in progress holds its connection's snapshot: on the thread's reader, a
+        stream left open (a page being sent, in steps that may run on other threads) made every later
+        read on that thread see the store as it was when the stream began: a feature or user just
+        made answered 404 to the client that made it.
+        """
+        with self._readers_lock:
+            conn = self._spare_stream_readers.pop() if self._spare_stream_readers else None
+        if conn is None:
+            conn = _connect(self.path, readonly=True, functions=self._functions, statement_timeout=self.statement_timeout)
+            with self._readers_lock:
+                self._readers.append(conn)
+        try:
+            yield from self._select(conn, coll, query)
+        finally:
+            with self._readers_lock:
+                if getattr(self, "_closed", False):
+                    pass  # closed with the store
+                elif len(self._spare_stream_readers) < _SPARE_STREAM_READERS:
+                    self._spare_stream_readers.append(conn)
+                else:
+                    self._readers.remove(conn)
+                    conn.close()
 
     def feature(self, name: str, feature_id: str) -> Feature:
         found = list(self.features(name, Query(ids=(feature_id,))))
