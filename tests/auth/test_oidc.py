@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import re
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 import pytest
 
+from served import free_port
 from vkc.auth import oidc, users
 from vkc.config import Settings
 from vkc.store import audit, open_store
@@ -24,12 +24,6 @@ from live_server import live_server
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tests" / "support" / "oidc_provider.mjs"
 CLIENT_ID, CLIENT_SECRET = "vkc-portal", "a secret only the tests know"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from served import free_port, wait_until_healthy
 from vkc import auth
 from vkc.store import audit, open_store
 
@@ -30,17 +30,11 @@ from seeded_store import seed
 ITEMS = "/ogc/collections/places/items"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
     """``vkc serve`` in a process of its own, started again on the same port after a crash."""
 
     def __init__(self, db: str, tmp: Path) -> None:
-        self.db, self.port, self.log = db, _free_port(), tmp / "server.log"
+        self.db, self.port, self.log = db, free_port(), tmp / "server.log"
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
 
@@ -50,15 +44,7 @@ class Server:
                 [sys.executable, "-m", "vkc", "serve", "--db", self.db, "--port", str(self.port), "--no-tasks", "--rate-limit", "0"],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{self.base}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and self.proc.poll() is None, self.log.read_text()[-2000:]
-            time.sleep(0.1)
+        wait_until_healthy(self.base, self.proc, self.log, timeout=30)
 
     def kill_9(self) -> None:
         assert self.proc is not None

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
+from served import free_port, wait_until_healthy
 from vkc import auth
 from vkc.store import open_store
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_the_server_log_holds_refusals_and_no_secret(seeded_url: str, tmp_path: Path) -> None:
@@ -27,7 +20,7 @@ def test_the_server_log_holds_refusals_and_no_secret(seeded_url: str, tmp_path: 
         _, admin = auth.create_token(store, "admin")
         revoked_id, revoked = auth.create_token(store, "editor")
         auth.revoke_token(store, revoked_id)
-    port, log = _free_port(), tmp_path / "server.log"
+    port, log = free_port(), tmp_path / "server.log"
     env = {**os.environ, "VKC_OUTBOUND_ALLOW": ""}
     with open(log, "wb") as out:
         server = subprocess.Popen(
@@ -36,14 +29,7 @@ def test_the_server_log_holds_refusals_and_no_secret(seeded_url: str, tmp_path: 
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(f"{base}/health", timeout=1)
-                    break
-                except httpx.TransportError:
-                    assert time.monotonic() < deadline and server.poll() is None, log.read_text()
-                    time.sleep(0.1)
+            wait_until_healthy(base, server, log)
             as_admin = {"Authorization": f"Bearer {admin}"}
             password = "correct horse battery staple"
             assert httpx.post(f"{base}/api/users", json={"name": "lan", "password": password}, headers=as_admin).status_code == 201

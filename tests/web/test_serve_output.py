@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -11,31 +10,19 @@ from pathlib import Path
 import httpx
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from served import free_port, wait_until_healthy
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_serve_prints_its_address_and_each_request_with_any_number_of_workers(seeded_url: str, tmp_path: Path, workers: int) -> None:
-    port, log = _free_port(), tmp_path / "server.log"
+    port, log = free_port(), tmp_path / "server.log"
     with open(log, "wb") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "vkc", "serve", "--db", seeded_url, "--port", str(port), "--workers", str(workers), "--no-tasks"],
             stdout=out, stderr=subprocess.STDOUT,
         )
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline and server.poll() is None, log.read_text()
-                time.sleep(0.1)
+            wait_until_healthy(f"http://127.0.0.1:{port}", server, log)
             assert httpx.get(f"http://127.0.0.1:{port}/ogc/collections", timeout=10).status_code == 200
             time.sleep(0.5)  # the access log line is written after the answer
         finally:

@@ -17,21 +17,15 @@ from vkc.sensors.db import SensorDb
 router = APIRouter(prefix="/api", tags=["Sensor data"])
 
 
-def optional_time(text: str | None, name: str, tz: str = agg.DEFAULT_ZONE, *, end: bool = False) -> datetime | None:
-    """A time with zone, or a plain date meaning that local day in ``tz`` (as ``vkc aqi --date`` and OGC ``datetime`` take it)."""
-    return agg.time_or_day(text, name, tz, end=end) if text else None
-
-
-def at_time(text: str | None) -> datetime | None:
-    """``at``: a time with zone, or a local date meaning its last instant."""
-    value = optional_time(text, "at", end=True)
-    is_day = value is not None and len(text or "") == 10  # a date: the start of the next day came back
-    return value - timedelta(microseconds=1) if is_day and value is not None else value
+def optional_time(text: str | None, name: str, tz: str = agg.DEFAULT_ZONE, *, bound: agg.DayBound = "start") -> datetime | None:
+    """A time with zone, or a plain date meaning that local day in ``tz`` (as ``vkc aqi --date`` and OGC ``datetime`` take it);
+    ``bound`` says which instant of the day (:func:`vkc.sensors.aggregate.time_or_day`)."""
+    return agg.time_or_day(text, name, tz, bound=bound) if text else None
 
 
 def time_range(start: str | None, end: str | None, tz: str, *, default_days: int = 7) -> tuple[datetime, datetime]:
     """``from``/``to`` as aware times (dates: local days in ``tz``, ``to`` included); ``to`` defaults to now and ``from`` to ``default_days`` before it."""
-    t1 = optional_time(end, "to", tz, end=True) or datetime.now(UTC)
+    t1 = optional_time(end, "to", tz, bound="end") or datetime.now(UTC)
     t0 = optional_time(start, "from", tz) or t1 - timedelta(days=default_days)
     return t0, t1
 
@@ -78,19 +72,19 @@ GEOJSON = "application/geo+json"
     tags=["Air quality"],
 )
 def aqi_stations(request: Request, at: str | None = _AT) -> Response:
-    body = station_aqi.latest_geojson(SensorDb(store_of(request)), at=at_time(at))
+    body = station_aqi.latest_geojson(SensorDb(store_of(request)), at=optional_time(at, "at", bound="last"))
     return json_response(body, GEOJSON)
 
 
 @router.get("/aqi/stations/{station}", summary="Latest hourly VN_AQI and US EPA AQI of one station, with advice", responses=_AQI_ERRORS, tags=["Air quality"])
 def aqi_station(station: str, request: Request, at: str | None = _AT) -> Response:
-    (entry,) = station_aqi.latest(SensorDb(store_of(request)), at=at_time(at), station=station)
+    (entry,) = station_aqi.latest(SensorDb(store_of(request)), at=optional_time(at, "at", bound="last"), station=station)
     return json_response(entry)
 
 
 @router.get("/aqi/stations/{station}/hourly", summary="Hourly VN_AQI and US EPA AQI of a station (NowCast for PM)", responses=_AQI_ERRORS, tags=["Air quality"])
 def aqi_hourly(station: str, request: Request, start: str | None = _FROM, end: str | None = _TO) -> Response:
-    body = station_aqi.hourly(SensorDb(store_of(request)), station, optional_time(start, "from"), optional_time(end, "to", end=True))
+    body = station_aqi.hourly(SensorDb(store_of(request)), station, optional_time(start, "from"), optional_time(end, "to", bound="end"))
     return json_response(body)
 
 
@@ -102,5 +96,5 @@ def aqi_daily(
     end: str | None = _TO,
     tz: str = Query(agg.DEFAULT_ZONE, description="IANA time zone of the days"),
 ) -> Response:
-    body = station_aqi.daily(SensorDb(store_of(request)), station, optional_time(start, "from", tz), optional_time(end, "to", tz, end=True), tz)
+    body = station_aqi.daily(SensorDb(store_of(request)), station, optional_time(start, "from", tz), optional_time(end, "to", tz, bound="end"), tz)
     return json_response(body)

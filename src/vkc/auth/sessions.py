@@ -55,7 +55,6 @@ class SignInLocked(TooManyRequests):
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"too many failed sign-ins for this name: try again in {retry_after} s", retry_after=retry_after)
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -88,8 +87,7 @@ def sign_in(store: Store, name: str, password: str, *, code: str = "", address: 
     locked_until = failures.get("locked_until")
     if locked_until and datetime.fromisoformat(locked_until) > now:
         raise SignInLocked(max(1, int((datetime.fromisoformat(locked_until) - now).total_seconds()) + 1))
-    user = users.check_credentials(store, name, password)
-    record = users.get_user(store, name) if user is not None else None
+    record = users.check_credentials(store, name, password)
     if record is None or (second_factor.enrolled(record) and not second_factor.check(store, record, code)):
         _count_failure(store, name, failures, now)
         LOGGER.warning("failed sign-in for %r from %s", name, address or "an unknown address")
@@ -100,7 +98,7 @@ def sign_in(store: Store, name: str, password: str, *, code: str = "", address: 
         store.delete_record(FAILURES, name)
     _forget_stale(store, now)
     LOGGER.info("user %s signed in from %s", name, address or "an unknown address")
-    return open_session(store, name, via="password")
+    return _open(store, record, via="password")
 
 
 def _count_failure(store: Store, name: str, failures: dict[str, Any], now: datetime) -> None:
@@ -127,6 +125,12 @@ def open_session(store: Store, name: str, *, via: str) -> Session:
     user = users.get_user(store, name)
     if user.get("disabled"):
         raise AuthenticationError("the user is disabled")
+    return _open(store, user, via=via)
+
+
+def _open(store: Store, user: dict[str, Any], *, via: str) -> Session:
+    """A new session for ``user`` (their stored record, read by the caller)."""
+    name = user["name"]
     now = datetime.now(UTC)
     session = Session(secrets.token_urlsafe(32), name, secrets.token_urlsafe(32), now + LIFETIME)
     record = {

@@ -153,7 +153,8 @@ def link_identity(store: Store, name: str, issuer: str, subject: str) -> dict[st
 
 
 def check_credentials(store: Store, name: str, password: str) -> dict[str, Any] | None:
-    """The user if ``password`` is theirs and they are not disabled; None otherwise (the same time spent either way)."""
+    """The user's stored record if ``password`` is theirs and they are not disabled; None otherwise (the same time spent
+    either way). The record holds the password hash and any second factor's secret: :func:`public` is what may be shown."""
     record = store.get_record(KIND, name) if is_user_name(name) else None
     stored = record.get("password") if record else None
     try:
@@ -162,7 +163,7 @@ def check_credentials(store: Store, name: str, password: str) -> dict[str, Any] 
         return None
     if record is None or stored is None or record.get("disabled"):
         return None
-    return public(record)
+    return dict(record)
 
 
 @functools.cache

@@ -11,8 +11,6 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from vkc import __version__
-from vkc.auth import sessions
-from vkc.errors import AuthenticationError
 from vkc.store import Store
 from vkc.web import credentials
 
@@ -28,13 +26,10 @@ def landing(request: Request) -> HTMLResponse:
 
 def signed_in(store: Store, request: Request) -> dict[str, str] | None:
     """Who is signed in in this browser, and the CSRF token of their sign-out form; None if nobody is."""
-    secret = credentials.session_secret(request)
-    if secret is None:
+    session = credentials.session_of(store, request)
+    if session is None:
         return None
-    try:
-        grant, record = sessions.session_grant(store, secret)
-    except AuthenticationError:
-        return None
+    grant, record = session
     return {"user": grant.user or "", "csrf": record["csrf"]}
 
 

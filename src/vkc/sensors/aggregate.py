@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from vkc.errors import InputError, NotFoundError
@@ -146,9 +146,14 @@ def local_midnight(d: date, local: ZoneInfo) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=local).astimezone(UTC)
 
 
-def time_or_day(text: str, what: str, tz: str = DEFAULT_ZONE, *, end: bool = False) -> datetime:
-    """A time with a zone, or a plain date (``2025-01-15``) meaning that local day in ``tz``: its first instant,
-    or with ``end`` the first instant of the next day (ranges here are [from, to): the day is included)."""
+#: which instant of a plain date :func:`time_or_day` gives
+DayBound = Literal["start", "end", "last"]
+
+
+def time_or_day(text: str, what: str, tz: str = DEFAULT_ZONE, *, bound: DayBound = "start") -> datetime:
+    """A time with a zone, or a plain date (``2025-01-15``) meaning that local day in ``tz``: its first instant
+    (``start``), the first instant of the next day (``end``: ranges here are [from, to), so the day is included),
+    or its last instant (``last``: "at or before" that day). A time with a zone is itself whatever the bound."""
     from vkc.sensors.write import parse_time
 
     if len(text) == 10 and text[4] == "-" and text[7] == "-":
@@ -156,9 +161,12 @@ def time_or_day(text: str, what: str, tz: str = DEFAULT_ZONE, *, end: bool = Fal
             day = date.fromisoformat(text)
         except ValueError:
             raise InputError(f"{what}: {text!r} is not a date like 2025-01-31", field=what) from None
-        if end and day == date.max:
+        if bound == "start":
+            return local_midnight(day, zone(tz))
+        if day == date.max:
             raise InputError(f"{what}: {text!r} is past the last day this platform keeps", field=what)
-        return local_midnight(day + timedelta(days=1) if end else day, zone(tz))
+        after = local_midnight(day + timedelta(days=1), zone(tz))
+        return after if bound == "end" else after - timedelta(microseconds=1)
     return parse_time(text, what)
 
 

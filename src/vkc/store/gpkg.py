@@ -163,10 +163,14 @@ class GeoPackageStore(Store):
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = _connect(self.path, readonly=True, functions=self._functions, statement_timeout=self.statement_timeout)
-            self._local.conn = conn
-            with self._readers_lock:
-                self._readers.append(conn)
+            conn = self._local.conn = self._new_reader()
+        return conn
+
+    def _new_reader(self) -> sqlite3.Connection:
+        """A read-only connection, closed with the store."""
+        conn = _connect(self.path, readonly=True, functions=self._functions, statement_timeout=self.statement_timeout)
+        with self._readers_lock:
+            self._readers.append(conn)
         return conn
 
     def close(self) -> None:
@@ -264,10 +268,7 @@ class GeoPackageStore(Store):
         """
         with self._readers_lock:
             conn = self._spare_stream_readers.pop() if self._spare_stream_readers else None
-        if conn is None:
-            conn = _connect(self.path, readonly=True, functions=self._functions, statement_timeout=self.statement_timeout)
-            with self._readers_lock:
-                self._readers.append(conn)
+        conn = conn or self._new_reader()
         try:
             yield from self._select(conn, coll, query)
         finally:

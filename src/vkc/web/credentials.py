@@ -15,7 +15,9 @@ request's scheme is read.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Literal
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -30,13 +32,45 @@ CSRF_HEADER = "X-CSRF-Token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def session_cookie(request: Request) -> str:
-    """The name of the session cookie for the request's scheme."""
-    return "__Host-vkc_session" if request.url.scheme == "https" else "vkc_session"
+@dataclass(frozen=True)
+class Cookie:
+    """One of the platform's cookies: always ``HttpOnly`` and ``Path=/``; over TLS ``Secure`` and named
+    ``__Host-<name>`` (bound to the host), on plain HTTP ``<name>``. Only the name of the request's scheme is read."""
+
+    name: str
+    samesite: Literal["lax", "strict"]
+
+    def name_for(self, request: Request) -> str:
+        return f"__Host-{self.name}" if request.url.scheme == "https" else self.name
+
+    def read(self, request: Request) -> str | None:
+        return request.cookies.get(self.name_for(request)) or None
+
+    def set(self, response: Response, request: Request, value: str, *, expires: datetime | None = None, max_age: int | None = None) -> None:
+        response.set_cookie(
+            self.name_for(request), value, max_age=max_age, expires=expires, path="/", secure=request.url.scheme == "https", httponly=True, samesite=self.samesite
+        )
+
+    def clear(self, response: Response, request: Request) -> None:
+        response.delete_cookie(self.name_for(request), path="/", secure=request.url.scheme == "https", httponly=True, samesite=self.samesite)
+
+
+SESSION = Cookie("vkc_session", "lax")
 
 
 def session_secret(request: Request) -> str | None:
-    return request.cookies.get(session_cookie(request)) or None
+    return SESSION.read(request)
+
+
+def session_of(store: Store, request: Request) -> tuple[Grant, dict[str, Any]] | None:
+    """The grant and record of the browser's session, None if it has none or it has ended (pages that show who is signed in)."""
+    secret = session_secret(request)
+    if secret is None:
+        return None
+    try:
+        return sessions.session_grant(store, secret)
+    except AuthenticationError:
+        return None
 
 
 def grant_of(store: Store, request: Request) -> Grant:
@@ -59,19 +93,3 @@ def require(store: Store, request: Request, scope: Scope) -> Grant:
     grant = grant_of(store, request)
     grant.require(scope)
     return grant
-
-
-def set_session_cookie(response: Response, request: Request, secret: str, expires: datetime) -> None:
-    response.set_cookie(
-        session_cookie(request),
-        secret,
-        expires=expires,
-        path="/",
-        secure=request.url.scheme == "https",
-        httponly=True,
-        samesite="lax",
-    )
-
-
-def clear_session_cookie(response: Response, request: Request) -> None:
-    response.delete_cookie(session_cookie(request), path="/", secure=request.url.scheme == "https", httponly=True, samesite="lax")

@@ -51,9 +51,9 @@ class RateLimits:
             keys.append(b"token:" + token)
         wait = max(self._take(key) for key in keys)
         if wait > 0:
-            response = problem(TooManyRequests(f"too many requests; at most {self.rate:g} a second (bursts of {self.burst}); try again in {math.ceil(wait)} s"), scope["path"])
-            response.headers["Retry-After"] = str(math.ceil(wait))
-            await response(scope, receive, send)
+            seconds = math.ceil(wait)
+            refusal = TooManyRequests(f"too many requests; at most {self.rate:g} a second (bursts of {self.burst}); try again in {seconds} s", retry_after=seconds)
+            await problem(refusal, scope["path"])(scope, receive, send)
             return
         await self.app(scope, receive, send)
 

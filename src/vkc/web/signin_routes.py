@@ -31,15 +31,9 @@ from vkc.web.body import PROBLEM_CONTENT, json_response, read_form
 LOGGER = logging.getLogger(__name__)
 router = APIRouter(tags=["sign-in"])
 _TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-_PENDING_COOKIE = "vkc_oidc"
-
-
-def _form_cookie(request: Request) -> str:
-    return "__Host-vkc_signin" if request.url.scheme == "https" else "vkc_signin"
-
-
-def _pending_cookie(request: Request) -> str:
-    return f"__Host-{_PENDING_COOKIE}" if request.url.scheme == "https" else _PENDING_COOKIE
+#: the sign-in form's own CSRF token (double submit); the OpenID Connect visit under way (Lax: the provider's redirect is a cross-site navigation)
+FORM = credentials.Cookie("vkc_signin", "strict")
+PENDING = credentials.Cookie("vkc_oidc", "lax")
 
 
 def local_path(value: str | None) -> str:
@@ -61,7 +55,7 @@ def _provider(request: Request) -> oidc.Provider | None:
 
 
 def _page(request: Request, status: int, next_path: str, message: str = "", token: str | None = None, headers: dict[str, str] | None = None) -> HTMLResponse:
-    token = token or request.cookies.get(_form_cookie(request)) or secrets.token_urlsafe(32)
+    token = token or FORM.read(request) or secrets.token_urlsafe(32)
     provider = _provider(request)
     response = _TEMPLATES.TemplateResponse(
         request,
@@ -70,8 +64,7 @@ def _page(request: Request, status: int, next_path: str, message: str = "", toke
         status_code=status,
         headers={"Cache-Control": "no-store", **(headers or {})},
     )
-    secure = request.url.scheme == "https"
-    response.set_cookie(_form_cookie(request), token, max_age=3600, path="/", secure=secure, httponly=True, samesite="strict")
+    FORM.set(response, request, token, max_age=3600)
     return response
 
 
@@ -91,7 +84,7 @@ async def signin(request: Request) -> Response:
     _same_origin(request)
     form = await read_form(request)
     next_path = local_path(form.get("next"))
-    expected = request.cookies.get(_form_cookie(request))
+    expected = FORM.read(request)
     if not expected or not secrets.compare_digest(expected.encode(), form.get("csrf", "").encode()):
         return _page(request, 403, next_path, "The form has expired: sign in again · Biểu mẫu đã hết hạn · 양식이 만료되었습니다")
     address = request.client.host if request.client else ""
@@ -104,8 +97,8 @@ async def signin(request: Request) -> Response:
     except AuthenticationError as exc:
         return _page(request, 401, next_path, exc.message, expected)
     response = RedirectResponse(next_path, status_code=303)
-    credentials.set_session_cookie(response, request, session.secret, session.expires)
-    response.delete_cookie(_form_cookie(request), path="/", secure=request.url.scheme == "https", httponly=True, samesite="strict")
+    credentials.SESSION.set(response, request, session.secret, expires=session.expires)
+    FORM.clear(response, request)
     return response
 
 
@@ -113,19 +106,14 @@ async def signin(request: Request) -> Response:
 async def signout(request: Request) -> Response:
     _same_origin(request)
     form = await read_form(request)
-    secret = credentials.session_secret(request)
+    store = _store(request)
+    session = await run_in_threadpool(credentials.session_of, store, request)  # None: ended already
+    if session is not None:
+        if not sessions.csrf_matches(session[1], form.get("csrf")):
+            raise PermissionDenied("the sign-out form is not this session's", scope="csrf")
+        await run_in_threadpool(sessions.end_session, store, credentials.session_secret(request) or "")
     response = RedirectResponse("/", status_code=303)
-    if secret is not None:
-        store = _store(request)
-        try:
-            _, record = await run_in_threadpool(sessions.session_grant, store, secret)
-        except AuthenticationError:
-            pass  # ended already
-        else:
-            if not sessions.csrf_matches(record, form.get("csrf")):
-                raise PermissionDenied("the sign-out form is not this session's", scope="csrf")
-            await run_in_threadpool(sessions.end_session, store, secret)
-    credentials.clear_session_cookie(response, request)
+    credentials.SESSION.clear(response, request)
     return response
 
 
@@ -180,8 +168,7 @@ def oidc_start(request: Request, next: str = "/") -> Response:  # noqa: A002
         raise NotFoundError("no OpenID Connect provider is configured here (VKC_OIDC_ISSUER)")
     url, key = oidc.start(_store(request), provider, str(request.url_for("oidc_callback")), local_path(next))
     response = RedirectResponse(url, status_code=302)
-    max_age = int(oidc.PENDING_FOR.total_seconds())
-    response.set_cookie(_pending_cookie(request), key, max_age=max_age, path="/", secure=request.url.scheme == "https", httponly=True, samesite="lax")
+    PENDING.set(response, request, key, max_age=int(oidc.PENDING_FOR.total_seconds()))
     return response
 
 
@@ -192,7 +179,7 @@ def oidc_callback(request: Request) -> Response:
         raise NotFoundError("no OpenID Connect provider is configured here (VKC_OIDC_ISSUER)")
     store = _store(request)
     try:
-        identity = oidc.finish(store, provider, request.cookies.get(_pending_cookie(request)), dict(request.query_params))
+        identity = oidc.finish(store, provider, PENDING.read(request), dict(request.query_params))
         user = oidc.user_for(store, provider, identity)
         session = sessions.open_session(store, user, via=f"oidc:{provider.issuer}")
     except VKCError as exc:
@@ -203,6 +190,6 @@ def oidc_callback(request: Request) -> Response:
     else:
         LOGGER.info("user %s signed in through %s", user, provider.issuer)
         response = RedirectResponse(identity.next_path, status_code=303)
-        credentials.set_session_cookie(response, request, session.secret, session.expires)
-    response.delete_cookie(_pending_cookie(request), path="/", secure=request.url.scheme == "https", httponly=True, samesite="lax")
+        credentials.SESSION.set(response, request, session.secret, expires=session.expires)
+    PENDING.clear(response, request)
     return response
