@@ -67,9 +67,9 @@ MIX: dict[str, tuple[str, int, str]] = {
 ITEM_LAYERS = ["buildings", "schools", "transit_stops", "wards", "green_spaces", "aq_stations", "roads"]
 
 
-def connections(total: int) -> dict[str, int]:
-    """The mix scaled to ``total`` connections (largest remainders), at least one per kind."""
-    weights = {k: v[1] for k, v in MIX.items()}
+def connections(total: int, without: frozenset[str] = frozenset()) -> dict[str, int]:
+    """The mix but the kinds ``without`` scaled to ``total`` connections (largest remainders), at least one per kind."""
+    weights = {k: v[1] for k, v in MIX.items() if k not in without}
     if total < len(weights):
         raise SystemExit(f"--clients must be at least {len(weights)} (one per request kind)")
     scale = total / sum(weights.values())
@@ -320,6 +320,7 @@ def markdown(results: dict) -> str:
         f"`{s['server'].split(' (')[0]}` (otherwise its defaults), one wrk per request kind on the same machine "
         f"({s['machine']['cpus']} cores, {s['machine']['platform']}); wrk timeout {s['wrk_timeout_s']} s. "
         + (f"Code: {s['code']}. " if s.get("code") else "")
+        + (f"Left out of the mix: {', '.join(s['left_out'])}. " if s.get("left_out") else "")
         + f"Points layer: {s['points'] or 'none'}. p99 target for dashboard reads: under 1 s; 503 of an expensive kind is shed, any other non-2xx or socket error is an error.",
         "The req/s and latencies of a kind count all its answers, shed ones too (a shed request waited up to 10 s, then got its 503). "
         "The store may hold a few more written rows than the 201s counted: writes in flight when wrk stopped still commit.",
@@ -359,8 +360,12 @@ def main() -> None:
     ap.add_argument("--timeout", type=int, default=30, help="wrk's timeout per request, seconds (a slower answer counts as a timeout error)")
     ap.add_argument("--stores", default="gpkg,postgis", help="comma-separated: gpkg, postgis")
     ap.add_argument("--serve-args", default="", help="more vkc serve options, e.g. '--costly-concurrency 0' (recorded in the results)")
+    ap.add_argument("--without", default="", help="comma-separated request kinds to leave out of the mix (the rest share --clients)")
     ap.add_argument("--out", default="load", help="file stem under bench/results (default load)")
     args = ap.parse_args()
+    without = frozenset(filter(None, args.without.split(",")))
+    if unknown := without - MIX.keys():
+        raise SystemExit(f"--without: no request kind {', '.join(sorted(unknown))} (kinds: {', '.join(MIX)})")
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed (apt-get install wrk)")
     points_file = HERE / "work" / f"points_{args.points}.geojson"
@@ -370,7 +375,7 @@ def main() -> None:
         points_file.parent.mkdir(parents=True, exist_ok=True)
         make_data.points(points_file, args.points)
     args.points = points_file if args.points else HERE / "work" / "no-points"
-    share = connections(args.clients)
+    share = connections(args.clients, without)
     print(f"connections per kind: {share}; vkc serve --workers {args.workers} --rate-limit 0 (rate limit off: every client shares one address)", flush=True)
     work = Path(tempfile.mkdtemp(prefix="vkc-bench-load-"))
     results: dict = {
@@ -382,6 +387,7 @@ def main() -> None:
             "wrk_timeout_s": args.timeout,
             "points": args.points.stem.split("_")[-1] if args.points.exists() else None,
             "connections": share,
+            "left_out": sorted(without),
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
             "generator": "one wrk (Debian) process per request kind, one thread each, on the same machine as the server",
         },
