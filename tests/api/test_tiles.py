@@ -81,3 +81,73 @@ def test_dense_points_are_thinned_up_to_zoom_14(store):
     assert len(full) > 1000
 
 
+
+
+class _EveryFeature:
+    """The embedded store's plain read: a tile drawn from every feature of its box, the path the SQL thinning must match."""
+
+    def __init__(self, store):
+        self.features = store.features
+
+
+def _lonlat(z: int, x: int, y: int, px: float, py: float) -> tuple[float, float]:
+    """The CRS84 position of tile units ``px, py`` of tile ``z/x/y``."""
+    import math
+
+    n = (1 << z) * 4096
+    lon = (x * 4096 + px) / n * 360.0 - 180.0
+    lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (y * 4096 + py) / n))))
+    return lon, lat
+
+
+@pytest.mark.parametrize("z", [3, 8, 11, 14])
+def test_thinned_point_tiles_chosen_in_sql_equal_those_read_whole(tmp_path, z):
+    """On the embedded store a thinned point tile reads a superset of its kept points from the R*Tree alone;
+    the tile is the one drawn from every point, also with points on cells' edges and on the buffered box's edges."""
+    import random
+
+    from vkc.ogc.tiles import _python_tile
+    from vkc.store import open_store
+
+    rng = random.Random(z)
+    x, y = tile_of(105.85, 21.03, z)
+    west, south, east, north = tile_lonlat_bounds(z, x, y, 64)
+    positions = [_lonlat(z, x, y, rng.uniform(1000, 1400), rng.uniform(2000, 2400)) for _ in range(8000)]  # 625 cells
+    positions += [_lonlat(z, x, y, rng.uniform(-80, 4176), rng.uniform(-80, 4176)) for _ in range(1000)]
+    # on a cell's edge: tile units round to the grid, so a cell begins at 16 k - 0.5
+    positions += [_lonlat(z, x, y, 16 * rng.randint(-4, 260) - 0.5, rng.uniform(-64, 4160)) for _ in range(300)]
+    positions += [_lonlat(z, x, y, rng.uniform(-64, 4160), 16 * rng.randint(-4, 260) - 0.5) for _ in range(300)]
+    positions += [(west, rng.uniform(south, north)) for _ in range(50)] + [(rng.uniform(west, east), north) for _ in range(50)]
+    positions += [(east, south), (west, north)]
+    with open_store(tmp_path / "dense.gpkg") as store:
+        store.create_collection(Collection(name="dense", geometry_type="POINT", fields=[]))
+        features = [Feature(id=f"p{i}", geometry=shapely.Point(lon, lat), properties={}) for i, (lon, lat) in enumerate(positions)]
+        rng.shuffle(features)  # row keys in no spatial order
+        store.upsert("dense", features)
+        coll = store.collection("dense")
+        fast = _python_tile(store, coll, z, x, y, thin=True)
+        assert fast == _python_tile(_EveryFeature(store), coll, z, x, y, thin=True)
+        kept = mapbox_vector_tile.decode(fast)["dense"]["features"]
+        candidates = store.thinned_points(coll, z, x, y, bbox=(west, south, east, north), properties=(), extent=4096, cell=16)
+        assert len(kept) <= len(candidates) < len(positions) // 2
+        # a kept point deleted, another moved: the next lowest key of its cell stands for it
+        store.delete("dense", [kept[0]["properties"]["id"]])
+        lon, lat = _lonlat(z, x, y, 2000.2, 2000.2)
+        store.upsert("dense", [Feature(id=kept[1]["properties"]["id"], geometry=shapely.Point(lon, lat), properties={})])
+        again = _python_tile(store, coll, z, x, y, thin=True)
+        assert again != fast and again == _python_tile(_EveryFeature(store), coll, z, x, y, thin=True)
+
+
+def test_multipoints_are_thinned_from_every_feature(tmp_path):
+    from vkc.errors import InputError
+    from vkc.ogc.tiles import vector_tile
+    from vkc.store import open_store
+
+    with open_store(tmp_path / "multi.gpkg") as store:
+        store.create_collection(Collection(name="multi", geometry_type="MULTIPOINT", fields=[]))
+        store.upsert("multi", [Feature(id=str(i), geometry=shapely.MultiPoint([(105.8 + i * 1e-4, 21.0), (105.9, 21.1)]), properties={}) for i in range(500)])
+        coll = store.collection("multi")
+        x, y = tile_of(105.85, 21.05, 9)
+        assert len(mapbox_vector_tile.decode(vector_tile(store, coll, 9, y, x))["multi"]["features"]) < 500
+        with pytest.raises(InputError, match="only a POINT layer"):
+            store.thinned_points(coll, 9, x, y, bbox=tile_lonlat_bounds(9, x, y, 64), properties=(), extent=4096, cell=16)

@@ -26,7 +26,7 @@ import shapely
 from vkc.errors import InputError, NotFoundError
 from vkc.ogc.mvt import LayerEncoder
 from vkc.store import Store
-from vkc.store.model import Collection, Query
+from vkc.store.model import Collection, Feature, Query
 
 EXTENT = 4096
 BUFFER = 64
@@ -92,7 +92,7 @@ def vector_tile(store: Store, coll: Collection, z: int, y: int, x: int) -> bytes
 
 def _python_tile(store: Store, coll: Collection, z: int, x: int, y: int, *, thin: bool) -> bytes:
     bbox = tile_lonlat_bounds(z, x, y, BUFFER)
-    features = [f for f in store.features(coll, Query(bbox=bbox, properties=scalar_fields(coll))) if f.geometry is not None]
+    features = [f for f in _tile_features(store, coll, z, x, y, bbox, thin=thin) if f.geometry is not None]
     if not features:
         return b""
     geoms = np.empty(len(features), dtype=object)
@@ -122,6 +122,18 @@ def _python_tile(store: Store, coll: Collection, z: int, x: int, y: int, *, thin
             props["id"] = features[i].id
         layer.add(geom, props)
     return layer.tile()
+
+
+def _tile_features(
+    store: Store, coll: Collection, z: int, x: int, y: int, bbox: tuple[float, float, float, float], *, thin: bool
+) -> list[Feature]:
+    """The features a tile is drawn from, in row order: all of them, or for a thinned point layer on a store
+    that can choose them in SQL, a superset of the one point kept per cell (the thinning below picks the same)."""
+    properties = scalar_fields(coll)
+    thinned_points = getattr(store, "thinned_points", None)
+    if thin and coll.geometry_type == "POINT" and thinned_points is not None:
+        return list(thinned_points(coll, z, x, y, bbox=bbox, properties=properties, extent=EXTENT, cell=POINT_CELL))
+    return list(store.features(coll, Query(bbox=bbox, properties=properties)))
 
 
 def tile_matrix_set() -> dict[str, Any]:

@@ -38,7 +38,7 @@ import orjson
 import shapely
 
 from vkc.errors import FeatureNotFound, InputError, StoreError
-from vkc.store import audit, gpkg_binary, gpkg_schema, indexes, migrations, sqlite_spatial
+from vkc.store import audit, gpkg_binary, gpkg_schema, gpkg_tiles, indexes, migrations, sqlite_spatial
 from vkc.store.base import Store
 from vkc.store.dialect import SQLITE, Conn
 from vkc.store.gpkg_read import read_collection, row_feature, select_list, where_sql
@@ -266,11 +266,17 @@ class GeoPackageStore(Store):
         read on that thread see the store as it was when the stream began: a feature or user just
         made answered 404 to the client that made it.
         """
+        with self._stream_reader() as conn:
+            yield from self._select(conn, coll, query)
+
+    @contextmanager
+    def _stream_reader(self) -> Iterator[sqlite3.Connection]:
+        """A reader of one stream's own, a spare one if there is one; kept as a spare afterwards (8 at most)."""
         with self._readers_lock:
             conn = self._spare_stream_readers.pop() if self._spare_stream_readers else None
         conn = conn or self._new_reader()
         try:
-            yield from self._select(conn, coll, query)
+            yield conn
         finally:
             with self._readers_lock:
                 if getattr(self, "_closed", False):
@@ -287,8 +293,33 @@ class GeoPackageStore(Store):
             raise FeatureNotFound(f"no feature {feature_id!r} in collection {name!r}", collection=name, id=feature_id)
         return found[0]
 
+    def thinned_points(
+        self, coll: Collection, z: int, x: int, y: int, *, bbox: tuple[float, float, float, float], properties: tuple[str, ...], extent: int, cell: int
+    ) -> list[Feature]:
+        """The points of ``bbox`` (tile ``z/x/y`` grown by its buffer) that may stand for their cells of ``cell`` tile units,
+        in row order: among them, the lowest row key of every cell (see :mod:`vkc.store.gpkg_tiles`). Read in one snapshot."""
+        if coll.geometry_type != "POINT":
+            raise InputError(f"{coll.name!r} holds {coll.geometry_type} geometries: only a POINT layer is thinned in SQL")
+        sql, params = gpkg_tiles.candidates_sql(gpkg_schema.rtree_name(coll.name), z, x, y, bbox, extent=extent, cell=cell)
+        with self._stream_reader() as conn:
+            conn.execute("BEGIN")
+            try:
+                try:
+                    keys = [row[0] for row in conn.execute(sql, params)]
+                except sqlite3.OperationalError as exc:
+                    raise database_error(exc, f"tile of {coll.name!r}") from exc
+                return list(self._select(conn, coll, Query(bbox=bbox, properties=properties), row_keys=orjson.dumps(keys).decode()))
+            finally:
+                conn.execute("COMMIT")
+
     def _select(
-        self, conn: sqlite3.Connection, coll: Collection, query: Query, *, outside: tuple[float, float, float, float] | None = None
+        self,
+        conn: sqlite3.Connection,
+        coll: Collection,
+        query: Query,
+        *,
+        outside: tuple[float, float, float, float] | None = None,
+        row_keys: str | None = None,
     ) -> Iterator[Feature]:
         exact = query.bbox is not None
         fields = selected_fields(coll, query.properties)
@@ -297,7 +328,7 @@ class GeoPackageStore(Store):
         # so paging is applied here too.
         sql_query = replace(query, limit=None, offset=0) if exact else query
         scan = self._scan_in_order(coll, query)
-        sql, params = where_sql(coll, sql_query, select=select, order=True, outside=outside, not_indexed=scan)
+        sql, params = where_sql(coll, sql_query, select=select, order=True, outside=outside, not_indexed=scan, row_keys=row_keys)
         try:
             cursor = conn.execute(sql, params)
         except sqlite3.OperationalError as exc:

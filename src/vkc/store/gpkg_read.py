@@ -53,9 +53,11 @@ def where_sql(
     inside: tuple[float, float, float, float] | None = None,
     outside: tuple[float, float, float, float] | None = None,
     not_indexed: bool = False,
+    row_keys: str | None = None,
 ) -> tuple[str, list[Any]]:
     """SQL for a query; ``inside``/``outside`` keep only R*Tree boxes within / not within a box;
-    ``not_indexed`` scans the table in its own order (no property index).
+    ``not_indexed`` scans the table in its own order (no property index); ``row_keys`` (a JSON array)
+    keeps only those rows.
 
     A ``bbox`` is served by the R*Tree as the first table: its boxes (32-bit, rounded outwards)
     narrow the rows, and the caller tests the geometries exactly.
@@ -76,6 +78,9 @@ def where_sql(
             params += list(outside)
     else:
         frm = f"{table} t NOT INDEXED" if not_indexed else f"{table} t"
+    if row_keys is not None:
+        clauses.append("t.fid IN (SELECT value FROM json_each(?))")
+        params.append(row_keys)
     conditions, condition_params = where_clauses(SQLITE, coll, query, envelope=RTreeEnvelope(q(rtree_name(coll.name))), bbox=False)
     clauses += conditions
     params += condition_params
