@@ -6,6 +6,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 NODE_STAMP := node_modules/.installed
+# the portal's files from npm (map, API docs, charts, fonts) and its compiled catalogues, built from node_modules and locale/
+PORTAL_ASSETS := src/vkc/portal/static/vendor/manifest.json
 DEMO_DB ?= demo.gpkg
 APT    := apt-get -o DPkg::Lock::Timeout=300
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -24,11 +26,14 @@ $(STAMP): $(RUNTIME_STAMP)
 
 venv: $(STAMP)
 
-# The npm packages of package-lock.json (the tests' OpenID Connect provider), with the machine's Node.js (Debian's if it has none).
+# The npm packages of package-lock.json (the portal's map, API docs, charts and fonts; the tests' OpenID Connect provider), with the machine's Node.js (Debian's if it has none).
 $(NODE_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "installing Node.js and npm from Debian"; $(SUDO) $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) $(APT) install -y -qq --no-install-recommends nodejs npm; }
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error  # no install scripts: swagger-ui-dist pulls in a telemetry one
 	touch $(NODE_STAMP)
+
+$(PORTAL_ASSETS): $(NODE_STAMP) $(RUNTIME_STAMP) tools/portal_assets.py $(wildcard src/vkc/portal/locale/*/LC_MESSAGES/messages.po)
+	$(BIN)/python tools/portal_assets.py
 
 # Installs the pinned Debian packages that are missing (needs root or sudo).
 system-deps:
@@ -41,11 +46,11 @@ system-deps:
 	  $(SUDO) $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) $(APT) install -y -qq --no-install-recommends $$missing; \
 	fi
 
-demo: $(RUNTIME_STAMP)
+demo: $(RUNTIME_STAMP) $(PORTAL_ASSETS)
 	@[ ! -f $(DEMO_DB) ] || $(BIN)/vkc db upgrade --db $(DEMO_DB)  # a demo store of an older vkc
 	$(BIN)/vkc demo --db $(DEMO_DB)
 
-test: $(STAMP) system-deps $(NODE_STAMP)
+test: $(STAMP) system-deps $(NODE_STAMP) $(PORTAL_ASSETS)
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 -q
@@ -61,4 +66,4 @@ lock:
 	 /tmp/vkc-lock/bin/pip freeze --exclude-editable | grep -v '^-e') > requirements.lock
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache node_modules
+	rm -rf $(VENV) build *.egg-info .pytest_cache node_modules src/vkc/portal/static/vendor src/vkc/portal/locale/*/LC_MESSAGES/*.mo

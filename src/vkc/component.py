@@ -86,6 +86,9 @@ class Component:
     #: which requests to the component's routes are costly (method, path, query string → why, or None): the
     #: server runs those a few at a time so that they never starve the cheap ones (:mod:`vkc.web.costly`)
     costly: Callable[[str, str, str], str | None] | None = None
+    #: draws an error (its problem+json body) as an HTML page for browsers (:mod:`vkc.web.problems`); the first
+    #: component that offers one draws them all
+    error_page: Callable[[Any, dict[str, Any]], Any] | None = None
 
     @property
     def version(self) -> int:

@@ -192,13 +192,13 @@ def test_copies_of_a_store_leave_sessions_and_failed_sign_ins_behind(seeded_url:
 
 def test_the_landing_page_says_who_is_signed_in_and_signs_them_out(portal) -> None:
     client, _ = portal
-    assert 'href="/signin"' in client.get("/").text
+    assert 'href="/signin?next=/"' in client.get("/").text
     sign_in(client)
     page = client.get("/").text
-    assert "lan ·" in page and 'action="/signout"' in page
+    assert "<span>lan</span>" in page and 'action="/signout"' in page and "/signin?next" not in page
     csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]
     assert client.post("/signout", data={"csrf": csrf}).status_code == 303
-    assert 'href="/signin"' in client.get("/").text
+    assert 'href="/signin?next=/"' in client.get("/").text
 
 
 def test_the_401_without_any_credential_says_what_the_request_needs_it_for(client) -> None:

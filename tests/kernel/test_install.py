@@ -55,3 +55,17 @@ def test_the_demo_builds_a_store(installed_vkc: Path, tmp_path: Path) -> None:
     assert listed.returncode == 0 and "wards" in listed.stdout
     components = _run([str(installed_vkc), "components", "--db", str(db)], cwd=tmp_path)
     assert components.returncode == 0 and "sensors" in components.stdout and "tables v1" in components.stdout
+
+
+def test_the_wheel_carries_the_portal_built_files(installed_vkc: Path) -> None:
+    """The map, the API documentation's Swagger UI, the fonts and the compiled catalogues are in the wheel (built by make)."""
+    python = installed_vkc.parent / "python"
+    script = (
+        "import pathlib, vkc.portal.render as r, vkc.portal.i18n as i\n"
+        "for package, path in [('maplibre-gl', 'dist/maplibre-gl-worker.mjs'), ('swagger-ui-dist', 'swagger-ui-bundle.js'), ('@fontsource/noto-sans-kr', '400.css')]:\n"
+        "    assert (r.STATIC / r.vendor(package, path).removeprefix('/static/')).is_file(), path\n"
+        "print(sorted(i.catalogue_ids('ko').items())[:1], r.STATIC)"
+    )
+    r = _run([str(python), "-c", script], cwd=installed_vkc.parent)
+    assert r.returncode == 0, r.stderr
+    assert "site-packages" in r.stdout and str(REPO) not in r.stdout, r.stdout

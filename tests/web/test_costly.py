@@ -65,16 +65,26 @@ class Held:
         await send({"type": "http.response.body", "body": b"ok"})
 
 
-async def call(app, path: str, query: str) -> tuple[int, dict[bytes, bytes], bytes]:
+async def call(app, path: str, query: str, gone: asyncio.Event | None = None) -> tuple[int, dict[bytes, bytes], bytes] | None:
+    """One request as a server makes it: its body, then ``http.disconnect`` once ``gone`` is set; None if nothing was answered."""
     sent: list[dict] = []
+    gone = gone or asyncio.Event()
+    body_read = False
 
     async def send(message):
         sent.append(message)
 
     async def receive():
-        return {"type": "http.request", "body": b"", "more_body": False}
+        nonlocal body_read
+        if not body_read:
+            body_read = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await gone.wait()
+        return {"type": "http.disconnect"}
 
     await app(scope(path, query), receive, send)
+    if not sent:
+        return None
     return sent[0]["status"], dict(sent[0].get("headers", [])), b"".join(m.get("body", b"") for m in sent[1:])
 
 
@@ -154,6 +164,31 @@ def test_a_cancelled_request_gives_back_its_turn_and_its_place():
         inner.release["c"].set()
         assert (await c)[0] == 200
         assert app.running == 0 and not app.waiting and app.shed == {}
+
+    asyncio.run(scenario())
+
+
+def test_a_request_whose_client_goes_away_while_waiting_leaves_the_queue_unanswered_and_never_runs():
+    async def scenario():
+        inner = Held()
+        app = CostlyRequests(inner, classifiers=[costly_request], concurrency=1, queue=1, wait=30)
+        for name in ("a", "b", "c"):
+            inner.release[name] = asyncio.Event()
+        a = asyncio.create_task(call(app, TILE, "a"))
+        await asyncio.sleep(0.01)
+        b_gone = asyncio.Event()
+        b = asyncio.create_task(call(app, TILE, "b", b_gone))
+        await asyncio.sleep(0.01)
+        assert len(app.waiting) == 1
+        b_gone.set()  # a map moved on and cancelled the tile
+        assert await b is None and app.abandoned == 1 and not app.waiting
+        c = asyncio.create_task(call(app, TILE, "c"))  # its place in the queue is free for the next tile
+        await asyncio.sleep(0.01)
+        assert len(app.waiting) == 1 and app.shed == {}
+        inner.release["a"].set()
+        inner.release["c"].set()
+        assert (await a)[0] == 200 and (await c)[0] == 200
+        assert inner.started == ["a", "c"] and app.running == 0
 
     asyncio.run(scenario())
 

@@ -35,8 +35,9 @@ def client(app_store):
 def test_landing_page_lists_collections_and_admin_units(client):
     r = client.get("/")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
-    assert "Trạm xe buýt" in r.text and "synthetic" in r.text
-    assert "Hà Nội" in r.text  # the administrative units valid today
+    assert "Trạm xe buýt" in r.text and "tổng hợp" in r.text  # synthetic, in the default language
+    assert "synthetic" in client.get("/?lang=en").text
+    assert "Hà Nội" in r.text and "Cần Thơ" in r.text  # the core cities, named as the units valid today
 
 
 def test_summary_json(client):

@@ -1,4 +1,4 @@
-"""The portal component: the pages people meet first."""
+"""The portal component: the pages people meet first, in Vietnamese, Korean and English, and the error pages browsers see."""
 
 from __future__ import annotations
 
@@ -14,9 +14,16 @@ def _routers() -> Sequence[Any]:
     return [router]
 
 
+def _error_page(request: Any, problem: dict[str, Any]) -> Any:
+    from vkc.portal.pages import error_page
+
+    return error_page(request, problem)
+
+
 COMPONENT = Component(
     name="portal",
-    summary="The landing page and /summary: what the store holds, and today's administrative units",
+    summary="The portal: the map of Vietnam, pages in Vietnamese, Korean and English, the API documentation, /summary",
     requires=("features", "admin"),
     routers=_routers,
+    error_page=_error_page,
 )

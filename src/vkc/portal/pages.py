@@ -1,36 +1,106 @@
-"""The landing page and ``/summary``: what the store holds, and the administrative units of today."""
+"""The portal's pages (home map, about), ``/summary`` and ``/health``, the favicon and the static files."""
 
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import FileResponse, HTMLResponse
 
-from vkc import __version__
+from vkc import __version__, admin
+from vkc.airquality.categories import VN_CATEGORIES
+from vkc.portal import i18n
+from vkc.portal.render import STATIC, Static, page
 from vkc.store import Store
-from vkc.web import credentials
 
-_TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 router = APIRouter()
+router.mount("/static", Static(directory=STATIC, check_dir=False), name="static")
+UNITS_COLLECTION = "admin_units"
+#: the four core cities one click away: GSO code (since 2025-07-01), centre, zoom
+CORE_CITIES = (("01", 105.85, 21.03, 10), ("48", 108.21, 16.05, 11), ("79", 106.70, 10.78, 10), ("92", 105.78, 10.03, 11))
+#: the unit types of the reference data, for the languages that are not Vietnamese (marked for the catalogues)
+UNIT_TYPES = {"tỉnh": "province", "thành phố trực thuộc trung ương": "centrally run city"}
+
+
+def _(message: str) -> str:
+    """Marks a message for the catalogues; it is translated where it is shown."""
+    return message
+
+
+# the English names of the unit types and of the VN_AQI categories, translated where they are shown
+_MARKED = (_("province"), _("centrally run city"), _("Good"), _("Moderate"), _("Poor"), _("Bad"), _("Very bad"), _("Hazardous"))
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def landing(request: Request) -> HTMLResponse:
-    store = request.app.state.store
-    return _TEMPLATES.TemplateResponse(request, "landing.html", {**summary(store), "signed_in": signed_in(store, request)})
+def home(request: Request) -> HTMLResponse:
+    store: Store = request.app.state.store
+    language = i18n.Language(i18n.choose(request))
+    today = date.today()
+    cities = []
+    for code, lon, lat, zoom in CORE_CITIES:
+        unit = admin.get(code, today)
+        cities.append({"name": language.place_name(unit.as_dict()), "lon": lon, "lat": lat, "zoom": zoom})
+    bands = [
+        {"range": f"{c.low}–{c.high}", "color": c.color, "name": c.vi if language.code == "vi" else f"{c.vi} · {language.gettext(c.en)}"}
+        for c in VN_CATEGORIES
+    ]
+    messages = {
+        "attribution": language.gettext("Boundaries: %(source)s", source="TaliaCao/Vietnam-Shape-Map (MIT)"),
+        "no_data": language.gettext("no data"),
+        "today": language.gettext("today"),
+        "types": {vi: language.gettext(en) for vi, en in UNIT_TYPES.items()},
+    }
+    context = {
+        "units_collection": UNITS_COLLECTION,
+        "units_today": len(admin.units(on=today)),
+        "cities": cities,
+        "aqi_bands": bands,
+        "collections": [c for c in summary(store)["collections"] if c["name"] != UNITS_COLLECTION],
+        "js_messages": messages,
+    }
+    return page(request, "home.html", context)
 
 
-def signed_in(store: Store, request: Request) -> dict[str, str] | None:
-    """Who is signed in in this browser, and the CSRF token of their sign-out form; None if nobody is."""
-    session = credentials.session_of(store, request)
-    if session is None:
-        return None
-    grant, record = session
-    return {"user": grant.user or "", "csrf": record["csrf"]}
+@router.get("/about", response_class=HTMLResponse, include_in_schema=False)
+def about(request: Request) -> HTMLResponse:
+    store: Store = request.app.state.store
+    collections = summary(store)["collections"]
+    return page(request, "about.html", {"collections": collections, "admin_source": admin.SOURCE, "admin_licence": admin.LICENCE})
+
+
+#: the page titles of the errors a visitor meets, by status (the problem's own title is English)
+ERROR_TITLES = {
+    400: _("The request is not valid"),
+    401: _("Please sign in"),
+    403: _("You may not do this"),
+    404: _("Not found"),
+    405: _("Not allowed here"),
+    413: _("Too large"),
+    415: _("Unsupported content type"),
+    429: _("Too many requests"),
+    503: _("Busy: please try again shortly"),
+}
+
+
+def error_page(request: Request, problem: dict[str, Any]) -> HTMLResponse:
+    """A problem (RFC 9457) as the page a browser shows; its detail stays as the library wrote it."""
+    language = i18n.Language(i18n.choose(request))
+    status = int(problem.get("status", 500))
+    title = language.gettext(ERROR_TITLES.get(status, _("Something went wrong on the server")))
+    return page(request, "error.html", {"problem": problem, "status": status, "title": title}, status_code=status)
+
+
+@router.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+def docs(request: Request) -> HTMLResponse:
+    """The interactive API documentation (Swagger UI over ``/openapi.json``)."""
+    return page(request, "docs.html")
+
+
+@router.get("/favicon.svg", include_in_schema=False)
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> FileResponse:
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/summary", summary="What the store holds: collections with counts and extents, admin units")
@@ -53,11 +123,10 @@ def summary(store: Store) -> dict[str, Any]:
             "extent": list(c.extent) if c.extent else None,
             "synthetic": c.metadata.get("synthetic"),
             "source": c.metadata.get("source") or c.metadata.get("source_file"),
+            "licence": c.metadata.get("licence"),
         }
         for c in store.collections()
     ]
-    from vkc import admin
-
     today = date.today()
     units = admin.units(on=today)
     return {

@@ -45,7 +45,8 @@ def create_app(settings: Settings, components: Sequence[Component] | None = None
             await app.state.store.close_async()
             app.state.store.close()
 
-    app = FastAPI(title="VKC smart-city platform", version=__version__, lifespan=lifespan)
+    # the interactive documentation is a component's page (the portal serves Swagger UI from the package, no CDN)
+    app = FastAPI(title="VKC smart-city platform", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.components = chosen
     app.state.conformance = conformance(chosen)
@@ -56,7 +57,7 @@ def create_app(settings: Settings, components: Sequence[Component] | None = None
     for c in chosen:
         for router in c.routers() if c.routers is not None else ():
             app.include_router(router)
-    install_error_handlers(app)
+    install_error_handlers(app, next((c.error_page for c in chosen if c.error_page is not None), None))
     classifiers = [c.costly for c in chosen if c.costly is not None]
     app.add_middleware(CostlyRequests, classifiers=classifiers, concurrency=settings.costly_concurrency, queue=settings.costly_queue)  # innermost: just before the routes
     app.add_middleware(HttpSemantics)

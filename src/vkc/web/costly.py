@@ -13,7 +13,9 @@ clients on 2 cores: p99 of 4–5 s for every dashboard read, ``bench/run_load.py
 :class:`CostlyRequests` is ASGI middleware in front of the routes: at most
 ``concurrency`` costly requests run at once in a process; the next ``queue``
 wait in order, holding no thread and no connection while they wait, for at most
-``wait`` seconds. A costly request beyond the queue, or one that waited its
+``wait`` seconds, and leave the queue as soon as their client goes away (a map
+cancels the tiles it no longer needs while it moves: they must not hold the
+places of the ones it asks for next). A costly request beyond the queue, or one that waited its
 ``wait`` out, is answered ``503`` with ``Retry-After`` (problem type ``busy``),
 counted in :attr:`CostlyRequests.shed` and logged (at most every
 :data:`LOG_EVERY` seconds, with the count since the last line). Cheap requests
@@ -23,12 +25,13 @@ never pass through the queue. ``concurrency`` 0 turns the bound off.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vkc.config import COSTLY_CONCURRENCY
 from vkc.errors import ServerBusy
@@ -46,6 +49,8 @@ RETRY_AFTER = 2
 LOG_EVERY = 10.0
 
 
+#: why a waiting request left the queue when its client went away
+_GONE = "client gone"
 #: how a component says a request to its routes is costly: (method, path, query string) → why, or None
 Classifier = Callable[[str, str, str], str | None]
 
@@ -67,6 +72,8 @@ class CostlyRequests:
         self.waiting: deque[asyncio.Future[bool]] = deque()
         #: costly requests answered 503, by reason ("queue full", "waited too long")
         self.shed: dict[str, int] = {}
+        #: costly requests whose client went away while they waited (answered nothing, never run)
+        self.abandoned = 0
         self._unlogged = 0
         self._logged_at = 0.0
 
@@ -75,17 +82,49 @@ class CostlyRequests:
         if kind is None:
             await self.app(scope, receive, send)
             return
-        refused = await self._acquire()
-        if refused:
-            await self._refuse(kind, refused, scope, receive, send)
-            return
+        if self.running < self.concurrency and not self.waiting:
+            self.running += 1
+        else:
+            receive, refused = await self._wait_for_turn(receive)
+            if refused == _GONE:
+                self.abandoned += 1
+                return
+            if refused:
+                await self._refuse(kind, refused, scope, receive, send)
+                return
         try:
             await self.app(scope, receive, send)
         finally:
             self._release()
 
-    async def _acquire(self) -> str | None:
-        """Take a turn; None once it is this request's, else why not."""
+    async def _wait_for_turn(self, receive: Receive) -> tuple[Receive, str | None]:
+        """Wait for a turn while listening for the client's going away; the messages read meanwhile are given to the app again."""
+        read: list[Message] = []
+        gone = asyncio.Event()
+
+        async def listen() -> None:
+            while True:
+                message = await receive()
+                read.append(message)
+                if message["type"] == "http.disconnect":
+                    gone.set()
+                    return
+
+        listener = asyncio.ensure_future(listen())
+        try:
+            refused = await self._acquire(gone)
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+
+        async def replayed() -> Message:
+            return read.pop(0) if read else await receive()
+
+        return replayed, refused
+
+    async def _acquire(self, gone: asyncio.Event | None = None) -> str | None:
+        """Take a turn; None once it is this request's, else why not (``_GONE`` when ``gone`` is set first)."""
         if self.running < self.concurrency and not self.waiting:
             self.running += 1
             return None
@@ -96,6 +135,15 @@ class CostlyRequests:
         self.waiting.append(turn)
         timer = loop.call_later(self.wait, _expire, turn)
         try:
+            if gone is not None:
+                client_gone: asyncio.Future[bool] = asyncio.ensure_future(gone.wait())
+                try:
+                    await asyncio.wait((turn, client_gone), return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    client_gone.cancel()
+                if not turn.done():
+                    turn.set_result(False)
+                    return _GONE
             granted = await turn
         except BaseException:
             if turn.done() and not turn.cancelled() and turn.result():  # the turn came just as the request was cancelled

@@ -5,10 +5,11 @@
 * ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY`` and
   ``Referrer-Policy: strict-origin-when-cross-origin``;
 * ``Content-Security-Policy``: nothing at all for data (JSON, tiles, CSV …);
-  for the platform's own pages only its own resources, with inline styles
-  (the pages carry their style sheet inline) and no scripts but its own;
-  the interactive API documentation (``/docs``, ``/redoc``) may load the
-  Swagger UI and ReDoc scripts FastAPI serves them with;
+  for the platform's own pages (the API documentation included: its Swagger UI
+  is served from the package) only its own resources, inline styles (some
+  pages and libraries set them) and no scripts but its own files; scripts get
+  the pages' policy too, since a web worker runs under the policy of its own
+  script (the map's worker fetches the tiles);
 * ``Strict-Transport-Security`` when the request came over TLS.
 
 CORS (:data:`CORS`): the APIs are open data, so any origin may read them
@@ -28,12 +29,8 @@ PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
-DOCS_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net "
-    "https://fonts.googleapis.com; font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "worker-src blob:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'"
-)
-DOCS_PATHS = ("/docs", "/redoc")
+#: what gets the pages' policy: pages, and scripts (a worker runs under its own script's policy: the map's fetches its tiles)
+_PAGE_TYPES = (b"text/html", b"text/javascript", b"application/javascript")
 HSTS = "max-age=31536000; includeSubDomains"
 _FIXED = [
     (b"x-content-type-options", b"nosniff"),
@@ -62,7 +59,6 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = scope["path"].startswith(DOCS_PATHS)
         tls = scope.get("scheme") == "https"
 
         async def sending(message: Message) -> None:
@@ -70,7 +66,7 @@ class SecurityHeaders:
                 headers = list(message.get("headers", ()))
                 present = {k.lower() for k, _ in headers}
                 content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
-                policy = DOCS_POLICY if docs else PAGE_POLICY if content_type.startswith(b"text/html") else DATA_POLICY
+                policy = PAGE_POLICY if content_type.startswith(_PAGE_TYPES) else DATA_POLICY
                 added = [*_FIXED, (b"content-security-policy", policy.encode())]
                 if tls:
                     added.append((b"strict-transport-security", HSTS.encode()))

@@ -1,0 +1,115 @@
+// The home map: the platform's own vector tiles of the provinces (34 since 2025-07-01, the 63 before one toggle away)
+// and the air-quality stations coloured by their VN_AQI category. No external tiles, fonts or scripts.
+const element = document.getElementById("map");
+const messages = JSON.parse(document.getElementById("messages").textContent);
+const lang = element.dataset.lang;
+const maplibregl = await import(element.dataset.maplibre);
+
+const CURRENT = ["!", ["has", "valid_to"]];
+const BEFORE_REFORM = ["has", "valid_to"];
+const tiles = new URL(element.dataset.tiles, location.origin).href.replaceAll("%7B", "{").replaceAll("%7D", "}");
+
+const map = new maplibregl.Map({
+  container: element,
+  attributionControl: { compact: true, customAttribution: messages.attribution },
+  bounds: [[102.1, 8.2], [109.6, 23.5]],
+  maxBounds: [[95, 4], [118, 27]],
+  style: {
+    version: 8,
+    sources: {
+      // promoteId: the unit key (a feature-state needs an id; the MVT feature id is not on every backend)
+      units: { type: "vector", tiles: [tiles], minzoom: 0, maxzoom: 10, promoteId: "id" },
+      stations: { type: "geojson", data: { type: "FeatureCollection", features: [] } },
+    },
+    layers: [
+      { id: "sea", type: "background", paint: { "background-color": "#d6e6f2" } },
+      { id: "units", type: "fill", source: "units", "source-layer": element.dataset.layer, filter: CURRENT,
+        paint: { "fill-color": ["case", ["boolean", ["feature-state", "selected"], false], "#f2d479", "#f4f1e8"], "fill-outline-color": "#8a8f98" } },
+      { id: "units-line", type: "line", source: "units", "source-layer": element.dataset.layer, filter: CURRENT,
+        paint: { "line-color": "#6b7280", "line-width": 0.8 } },
+      { id: "old-units-line", type: "line", source: "units", "source-layer": element.dataset.layer, filter: BEFORE_REFORM,
+        layout: { visibility: "none" }, paint: { "line-color": "#b4412f", "line-width": 1.2, "line-dasharray": [2, 2] } },
+      { id: "stations", type: "circle", source: "stations",
+        paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 5, 5, 12, 9],
+                 "circle-color": ["coalesce", ["get", "color"], "#9ca3af"],
+                 "circle-stroke-color": "#1f2937", "circle-stroke-width": 1 } },
+    ],
+  },
+});
+map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+map.addControl(new maplibregl.ScaleControl(), "bottom-left");
+// The stations' latest AQI: nested objects in the API's GeoJSON, kept by id here; the map's source gets flat properties.
+const stationDetails = new Map();
+async function loadStations() {
+  const response = await fetch(element.dataset.stations, { headers: { Accept: "application/geo+json" } });
+  if (!response.ok) throw new Error(`${element.dataset.stations}: HTTP ${response.status}`);
+  const body = await response.json();
+  for (const f of body.features) stationDetails.set(f.id, f.properties);
+  map.getSource("stations").setData({
+    type: "FeatureCollection",
+    features: body.features.map((f) => ({ type: "Feature", id: f.id, geometry: f.geometry,
+      properties: { station: f.id, color: f.properties.vn?.category?.color ?? null, aqi: f.properties.vn?.aqi ?? null } })),
+  });
+}
+// data-loaded marks the map whose data has all come (the browser tests and the benchmark wait for it, then for the tiles)
+map.on("load", () => loadStations().then(() => { element.dataset.loaded = "true"; }, (error) => console.error(`stations: ${error.message}`)));
+map.on("error", (event) => console.error(`map: ${event.error?.message || event.error}`));
+window.vkcMap = map; // for the portal's browser tests and for anyone's console
+
+const selected = document.getElementById("selected");
+let selectedUnit = null;
+
+function show(template, fill) {
+  const node = document.getElementById(template).content.cloneNode(true);
+  fill(node);
+  selected.replaceChildren(node);
+}
+
+function unitName(p) {
+  return p[`name_${lang}`] || p.name_vi || p.name_en;
+}
+
+map.on("click", (event) => {
+  const station = map.queryRenderedFeatures(event.point, { layers: ["stations"] })[0];
+  if (station) {
+    const p = stationDetails.get(station.properties.station);
+    const vn = p.vn;
+    show("station-template", (node) => {
+      node.querySelector(".name").textContent = p.name;
+      node.querySelector(".aqi").textContent = vn ? `VN_AQI ${vn.aqi}` : messages.no_data;
+      node.querySelector(".category").textContent = vn ? vn.category[lang] || vn.category.en : "";
+      node.querySelector(".advice").textContent = vn ? vn.advice.general[lang] || vn.advice.general.en : "";
+      node.querySelector(".time").textContent = p.time ? new Date(p.time).toLocaleString(lang) : "";
+    });
+    return;
+  }
+  const unit = map.queryRenderedFeatures(event.point, { layers: ["units"] })[0];
+  if (!unit) return;
+  if (selectedUnit !== null) map.setFeatureState(selectedUnit, { selected: false });
+  selectedUnit = { source: "units", sourceLayer: element.dataset.layer, id: unit.id };
+  map.setFeatureState(selectedUnit, { selected: true });
+  const p = unit.properties;
+  show("unit-template", (node) => {
+    node.querySelector(".name").textContent = unitName(p);
+    node.querySelector(".kind").textContent = lang === "vi" ? p.type : (messages.types[p.type] || p.type);
+    node.querySelector(".code").textContent = p.gso_code;
+    node.querySelector(".valid").textContent = `${p.valid_from || "…"} – ${p.valid_to || messages.today}`;
+    node.querySelector(".more").href = `/ogc/collections/${element.dataset.layer}/items/${encodeURIComponent(p.id)}?f=html`;
+  });
+});
+
+for (const layer of ["stations", "units"]) {
+  map.on("mouseenter", layer, () => { map.getCanvas().style.cursor = "pointer"; });
+  map.on("mouseleave", layer, () => { map.getCanvas().style.cursor = ""; });
+}
+
+document.getElementById("old-units").addEventListener("change", (event) => {
+  map.setLayoutProperty("old-units-line", "visibility", event.target.checked ? "visible" : "none");
+});
+
+for (const button of document.querySelectorAll(".cities button")) {
+  button.addEventListener("click", () => {
+    const [lon, lat] = button.dataset.center.split(",").map(Number);
+    map.flyTo({ center: [lon, lat], zoom: Number(button.dataset.zoom) });
+  });
+}

@@ -1,0 +1,138 @@
+"""The portal in Debian's Chromium: every page in each language, the map drawing, Hangul as glyphs, the keyboard."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+LANGUAGES = ("vi", "ko", "en")
+PAGES = {
+    "home": "/",
+    "about": "/about",
+    "docs": "/docs",
+    "signin": "/signin",
+    "collections": "/ogc/collections?f=html",
+    "not-found": "/ogc/collections/nowhere?f=html",
+}
+#: a word of each language's home page
+HOME_WORDS = {"vi": "Bản đồ", "ko": "지도", "en": "Map"}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_loads_cleanly_in_every_language(visit, name, language):
+    path = PAGES[name] + ("&" if "?" in PAGES[name] else "?") + f"lang={language}"
+    if name == "not-found":
+        response = visit.page.goto(visit.base + path)
+        assert response.status == 404 and "text/html" in response.headers["content-type"]
+        visit.problems[:] = [p for p in visit.problems if "404" not in p]  # the page's own status, as the response and the console report it
+    else:
+        visit.goto(path)
+    visit.page.wait_for_load_state("networkidle")
+    if name == "home":
+        visit.map_ready()
+    if name == "docs":
+        visit.until("document.querySelectorAll('.opblock').length > 20")
+    visit.screenshot(f"{name}-{language}")
+    assert visit.problems == []
+
+
+def test_the_home_map_draws_the_provinces_and_the_stations(visit):
+    visit.goto("/?lang=en")
+    visit.map_ready()
+    units = visit.page.evaluate("[...new Set(vkcMap.queryRenderedFeatures({layers: ['units']}).map(f => f.properties.gso_code))]")
+    assert 30 <= len(units) <= 34, units  # the 34 units of today, each once whatever the tiles cut it into
+    assert "01" in units and "79" in units
+    assert visit.page.evaluate("vkcMap.queryRenderedFeatures({layers: ['stations']}).length") >= 20
+    # the screen shows the provinces' colour, not only an element: the map's screenshot, counted in the page
+    shot = base64.b64encode(visit.page.locator("#map").screenshot()).decode()
+    pixels = visit.page.evaluate(
+        """async (png) => { const image = new Image(); image.src = 'data:image/png;base64,' + png; await image.decode();
+        const g = document.createElement('canvas'); g.width = image.width; g.height = image.height; const x = g.getContext('2d');
+        x.drawImage(image, 0, 0); const d = x.getImageData(0, 0, g.width, g.height).data; let land = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i] === 0xf4 && d[i + 1] === 0xf1 && d[i + 2] === 0xe8) land++; return land / (d.length / 4); }""",
+        shot,
+    )
+    assert pixels > 0.04, pixels  # a thin country in its bounds, less its borders: 7 % of the pixels on this screen
+    # the 63 units before the reform are one toggle away
+    visit.page.check("#old-units")
+    visit.map_ready()
+    old = visit.page.evaluate("new Set(vkcMap.queryRenderedFeatures({layers: ['old-units-line']}).map(f => f.properties.gso_code)).size")
+    assert old >= 55, old
+    # a click on Hà Nội shows its record; a city button flies there
+    visit.page.locator(".cities button").nth(1).click()  # Đà Nẵng
+    visit.until("Math.abs(vkcMap.getCenter().lat - 16.05) < 0.05 && !vkcMap.isMoving()")
+    visit.map_ready()
+    box = visit.page.locator("#map").bounding_box()
+    visit.page.mouse.click(box["x"] + box["width"] / 2 - 40, box["y"] + box["height"] / 2)
+    visit.until("document.querySelector('#selected .code') !== null")
+    assert visit.page.locator("#selected .code").inner_text() == "48"
+    assert visit.page.locator("#selected .name").inner_text() == "Da Nang"
+    assert visit.problems == []
+
+
+def test_hangul_renders_with_the_served_font(visit):
+    visit.goto("/?lang=ko")
+    visit.page.evaluate("document.fonts.ready.then(() => true)")
+    visit.until("[...document.fonts].some(f => f.family.replaceAll('\"', '') === 'Noto Sans KR' && f.status === 'loaded')")
+    # a Hangul string is drawn wider than the fallback box it would be in a font without Hangul, and
+    # as wide as the served font makes it
+    widths = visit.page.evaluate(
+        """(() => { const c = document.createElement('canvas').getContext('2d');
+        c.font = "32px 'Noto Sans KR'"; const served = c.measureText('스마트시티 플랫폼').width;
+        c.font = "32px 'No Such Font For Hangul'"; const fallback = c.measureText('\\u{10FFFD}'.repeat(9)).width;
+        return [served, fallback]; })()"""
+    )
+    assert widths[0] > 150 and widths[0] != widths[1], widths
+    assert visit.page.evaluate("document.fonts.check(\"16px 'Noto Sans KR'\", '한국어')")
+    assert visit.problems == []
+
+
+def test_the_language_choice_covers_the_page_and_stays(visit):
+    visit.goto("/?lang=vi")
+    visit.page.get_by_role("link", name="한국어").click()
+    visit.page.wait_for_load_state()
+    assert visit.page.evaluate("document.documentElement.lang") == "ko"
+    header = visit.page.locator("header.top").inner_text() + visit.page.locator("aside").inner_text()
+    for word in ("지도", "소개", "로그인", "핵심 도시", "대기질"):
+        assert word in header
+    for english in ("Map", "About", "Sign in", "Core cities"):
+        assert english not in header.replace("VN_AQI", "")
+    visit.page.get_by_role("link", name="소개").click()
+    visit.page.wait_for_load_state()
+    assert visit.page.evaluate("document.documentElement.lang") == "ko" and "플랫폼 소개" in visit.page.content()
+    assert visit.problems == []
+
+
+def test_every_control_of_the_home_page_is_reached_by_keyboard(visit):
+    visit.goto("/?lang=en")
+    visit.map_ready()
+    controls = visit.page.evaluate(
+        "[...document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]:not([tabindex=\"-1\"])')]"
+        ".filter(e => e.offsetParent !== null || e.classList.contains('skip')).length"
+    )
+    reached = []
+    for _ in range(controls + 5):
+        visit.page.keyboard.press("Tab")
+        reached.append(visit.page.evaluate("(() => { const e = document.activeElement; return e.outerHTML.slice(0, 80); })()"))
+    assert "Skip to content" in reached[0]
+    for wanted in ("old-units", "lang=ko", "/about", "/signin", "maplibregl-canvas", "Zoom in"):
+        assert any(wanted in r for r in reached), (wanted, reached)
+    assert sum("data-center" in r for r in reached) == 4, reached  # the four core cities' buttons
+    # the skip link leads to the content
+    visit.goto("/?lang=en")
+    visit.page.keyboard.press("Tab")
+    visit.page.keyboard.press("Enter")
+    assert visit.page.evaluate("location.hash") == "#main"
+
+
+def test_the_home_map_fits_a_phone(open_tab):
+    phone = open_tab(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    phone.goto("/?lang=vi")
+    phone.map_ready()
+    width = phone.page.evaluate("document.documentElement.scrollWidth")
+    map_box = phone.page.locator("#map").bounding_box()
+    assert width <= 360 and map_box["width"] >= 340 and map_box["height"] >= 300, (width, map_box)
+    phone.screenshot("home-vi-360px")
+    assert phone.problems == []
