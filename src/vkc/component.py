@@ -89,6 +89,9 @@ class Component:
     #: draws an error (its problem+json body) as an HTML page for browsers (:mod:`vkc.web.problems`); the first
     #: component that offers one draws them all
     error_page: Callable[[Any, dict[str, Any]], Any] | None = None
+    #: draws a resource of the APIs (kind, title, its JSON body) as an HTML page, for ``f=html`` and browsers: the
+    #: OGC API's landing page, collections and items (:mod:`vkc.api.ogc.html`); the first component that offers one
+    resource_page: Callable[[Any, str, str, dict[str, Any]], Any] | None = None
 
     @property
     def version(self) -> int:

@@ -15,14 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from browser import CHROMIUM, CHROMIUM_ARGS
 from served import free_port, wait_until_healthy
 
-CHROMIUM = "/usr/bin/chromium"
-#: Debian's Chromium headless as root on a machine without a GPU (WebGL through SwiftShader), and nothing fetched but the pages
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-first-run", "--disable-quic", "--disable-dev-shm-usage", "--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 #: messages of the software renderer about its own speed, not about the page
 _RENDERER_NOISE = ("GPU stall due to ReadPixels", "GL Driver Message")

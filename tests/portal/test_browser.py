@@ -13,6 +13,10 @@ PAGES = {
     "docs": "/docs",
     "signin": "/signin",
     "collections": "/ogc/collections?f=html",
+    "layer": "/ogc/collections/buildings?f=html",
+    "items": "/ogc/collections/aq_stations/items?f=html&limit=50",
+    "item": "/ogc/collections/aq_stations/items/hn-mttd-14?f=html",
+    "ogc": "/ogc?f=html",
     "not-found": "/ogc/collections/nowhere?f=html",
 }
 #: a word of each language's home page
@@ -30,7 +34,7 @@ def test_every_page_loads_cleanly_in_every_language(visit, name, language):
     else:
         visit.goto(path)
     visit.page.wait_for_load_state("networkidle")
-    if name == "home":
+    if visit.page.locator("#map").count():
         visit.map_ready()
     if name == "docs":
         visit.until("document.querySelectorAll('.opblock').length > 20")
@@ -69,6 +73,36 @@ def test_the_home_map_draws_the_provinces_and_the_stations(visit):
     visit.until("document.querySelector('#selected .code') !== null")
     assert visit.page.locator("#selected .code").inner_text() == "48"
     assert visit.page.locator("#selected .name").inner_text() == "Da Nang"
+    assert visit.problems == []
+
+
+def test_the_api_pages_show_their_features_on_the_map_and_their_values_as_text(visit):
+    visit.goto("/ogc/collections/aq_stations/items?f=html&limit=50&lang=en")
+    visit.map_ready()
+    drawn = visit.page.evaluate("new Set(vkcMap.queryRenderedFeatures({layers: ['points']}).map(f => f.properties.name_en)).size")
+    assert drawn >= 20, drawn
+    table = visit.page.locator("table").inner_text()
+    assert "Point" in table  # the geometry's type, not "yes"
+    assert "['" not in table and "None" not in table and "True" not in table  # lists as JSON, no Python reprs
+    widths = visit.page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], widths  # the wide table scrolls in its own box, not the page
+    visit.goto("/ogc/collections/buildings/items?f=html&limit=5&lang=en")
+    visit.map_ready()
+    # five buildings across the city: too small to see at the zoom that shows them all, each has its marker
+    assert visit.page.evaluate("vkcMap.queryRenderedFeatures({layers: ['markers']}).length") == 5
+    visit.goto("/ogc/collections/buildings/items/hanoi-bldg-00001?f=html&lang=en")  # one building: the map comes close, the area shows
+    visit.map_ready()
+    assert visit.page.evaluate("vkcMap.queryRenderedFeatures({layers: ['areas']}).length") >= 1
+    assert visit.problems == []
+
+
+def test_a_page_loaded_again_from_the_cache_still_works(visit):
+    """The browser revalidates the page (If-None-Match, 304): its scripts and styles must still be allowed."""
+    visit.goto("/?lang=en")
+    visit.map_ready()
+    visit.page.reload()
+    visit.map_ready()
+    assert visit.page.evaluate("getComputedStyle(document.querySelector('header.top')).backgroundColor") == "rgb(18, 61, 106)"
     assert visit.problems == []
 
 

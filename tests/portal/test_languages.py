@@ -101,6 +101,10 @@ def test_static_files_cache_and_policy(client):
     own = client.get("/static/home.js")
     assert own.headers["cache-control"] == "no-cache" and own.headers["etag"]
     assert client.get("/static/home.js", headers={"If-None-Match": own.headers["etag"]}).status_code == 304
+    # a revalidated page keeps the policy it was stored with: a 304 carries none (it would replace the page's)
+    home = client.get("/")
+    again = client.get("/", headers={"If-None-Match": home.headers["etag"]})
+    assert again.status_code == 304 and "content-security-policy" not in again.headers
     # a worker runs under its own script's policy: scripts get the pages' one, which lets them fetch the tiles
     assert "default-src 'self'" in own.headers["content-security-policy"]
     assert client.get("/static/../pages.py").status_code == 404

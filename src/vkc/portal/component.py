@@ -20,10 +20,17 @@ def _error_page(request: Any, problem: dict[str, Any]) -> Any:
     return error_page(request, problem)
 
 
+def _resource_page(request: Any, kind: str, title: str, body: dict[str, Any]) -> Any:
+    from vkc.portal.pages import resource_page
+
+    return resource_page(request, kind, title, body)
+
+
 COMPONENT = Component(
     name="portal",
     summary="The portal: the map of Vietnam, pages in Vietnamese, Korean and English, the API documentation, /summary",
     requires=("features", "admin"),
     routers=_routers,
     error_page=_error_page,
+    resource_page=_resource_page,
 )

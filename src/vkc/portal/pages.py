@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
@@ -89,6 +90,22 @@ def error_page(request: Request, problem: dict[str, Any]) -> HTMLResponse:
     status = int(problem.get("status", 500))
     title = language.gettext(ERROR_TITLES.get(status, _("Something went wrong on the server")))
     return page(request, "error.html", {"problem": problem, "status": status, "title": title}, status_code=status)
+
+
+def resource_page(request: Request, kind: str, title: str, body: dict[str, Any]) -> HTMLResponse:
+    """An OGC API resource as a portal page: its values as a reader expects them, and its features on the map
+    (when they are in CRS84, as the map draws them)."""
+    body = orjson.loads(orjson.dumps(body))  # plain values: the API's bodies hold pre-encoded geometries
+    parts = request.url.path.strip("/").split("/")
+    collection_id = parts[2] if len(parts) > 2 and parts[1] == "collections" else None
+    in_crs84 = request.query_params.get("crs") in (None, "", "http://www.opengis.net/def/crs/OGC/1.3/CRS84")
+    features = None
+    if in_crs84 and kind == "items":
+        features = {"type": "FeatureCollection", "features": [f for f in body["features"] if f.get("geometry")]}
+    elif in_crs84 and kind == "item" and body.get("geometry"):
+        features = {"type": "FeatureCollection", "features": [{k: body[k] for k in ("type", "id", "geometry", "properties") if k in body}]}
+    context = {"kind": kind, "title": title, "body": body, "collection_id": collection_id, "features": features if features and features["features"] else None}
+    return page(request, "resource.html", context)
 
 
 @router.get("/docs", response_class=HTMLResponse, include_in_schema=False)

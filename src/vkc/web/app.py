@@ -51,6 +51,7 @@ def create_app(settings: Settings, components: Sequence[Component] | None = None
     app.state.components = chosen
     app.state.conformance = conformance(chosen)
     app.state.oidc = provider if provider is not None else oidc.Provider.from_env()
+    app.state.resource_page = next((c.resource_page for c in chosen if c.resource_page is not None), None)
     app.include_router(audit_routes.router)
     app.include_router(signin_routes.router)
     app.include_router(user_routes.router)

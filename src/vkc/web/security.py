@@ -10,6 +10,7 @@
   pages and libraries set them) and no scripts but its own files; scripts get
   the pages' policy too, since a web worker runs under the policy of its own
   script (the map's worker fetches the tiles);
+  a ``304`` gets none, so the policy of the response it revalidates stays;
 * ``Strict-Transport-Security`` when the request came over TLS.
 
 CORS (:data:`CORS`): the APIs are open data, so any origin may read them
@@ -67,7 +68,9 @@ class SecurityHeaders:
                 present = {k.lower() for k, _ in headers}
                 content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
                 policy = PAGE_POLICY if content_type.startswith(_PAGE_TYPES) else DATA_POLICY
-                added = [*_FIXED, (b"content-security-policy", policy.encode())]
+                # A 304 has no content type to choose by, and a browser merges its headers into the page it kept:
+                # a policy here would replace the page's own (a revalidated page lost its styles and scripts)
+                added = [*_FIXED, *([] if message["status"] == 304 else [(b"content-security-policy", policy.encode())])]
                 if tls:
                     added.append((b"strict-transport-security", HSTS.encode()))
                 headers += [(k, v) for k, v in added if k not in present]

@@ -69,8 +69,9 @@ def parse_items(coll: Collection, params: dict[str, str]) -> ItemsRequest:
 
 
 def check_known(params: Iterable[str], known: Iterable[str], *, also: str = "", queryables: Iterable[str] = ()) -> None:
-    """A parameter the API does not define is a 400 naming it and the ones it does."""
-    allowed = set(known) | set(queryables)
+    """A parameter the API does not define is a 400 naming it and the ones it does (``lang``, the language of a
+    page, goes with every request: a browser's language choice stays in the links it follows)."""
+    allowed = set(known) | set(queryables) | {"lang"}
     unknown = [k for k in params if k not in allowed]
     if unknown:
         raise InputError(f"unknown parameter {unknown[0]!r}; parameters: {', '.join(sorted(known))}{also}", field=unknown[0])

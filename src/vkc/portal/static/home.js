@@ -3,6 +3,8 @@
 const element = document.getElementById("map");
 const messages = JSON.parse(document.getElementById("messages").textContent);
 const lang = element.dataset.lang;
+// the stations' request goes out at once, beside the map library's loading, not after it
+const stationsAnswer = fetch(element.dataset.stations, { headers: { Accept: "application/geo+json" } });
 const maplibregl = await import(element.dataset.maplibre);
 
 const CURRENT = ["!", ["has", "valid_to"]];
@@ -41,7 +43,7 @@ map.addControl(new maplibregl.ScaleControl(), "bottom-left");
 // The stations' latest AQI: nested objects in the API's GeoJSON, kept by id here; the map's source gets flat properties.
 const stationDetails = new Map();
 async function loadStations() {
-  const response = await fetch(element.dataset.stations, { headers: { Accept: "application/geo+json" } });
+  const response = await stationsAnswer;
   if (!response.ok) throw new Error(`${element.dataset.stations}: HTTP ${response.status}`);
   const body = await response.json();
   for (const f of body.features) stationDetails.set(f.id, f.properties);
