@@ -170,3 +170,24 @@ def test_the_home_map_fits_a_phone(open_tab):
     assert width <= 360 and map_box["width"] >= 340 and map_box["height"] >= 300, (width, map_box)
     phone.screenshot("home-vi-360px")
     assert phone.problems == []
+
+
+def test_a_layer_filtered_through_the_api_and_downloaded(visit, tmp_path):
+    visit.goto("/ogc/collections/schools/items?f=html&lang=en")
+    visit.map_ready()
+    everything = visit.page.locator("table tbody tr").count()
+    visit.page.get_by_label("Filter (CQL2, sent to the API)").fill("city = 'Đà Nẵng'")
+    visit.page.get_by_label("Per page").select_option("50")
+    visit.page.get_by_role("button", name="Apply").click()
+    visit.page.wait_for_load_state()
+    visit.map_ready()
+    assert "filter=city" in visit.page.url  # the filter went to the API, not into a loop in the page
+    cities = set(visit.page.locator("table tbody tr td:nth-child(3)").all_inner_texts())
+    assert cities == {"Đà Nẵng"} and everything >= 1, cities
+    assert visit.page.evaluate("vkcMap.queryRenderedFeatures({layers: ['points', 'markers']}).length") >= 1
+    with visit.page.expect_download() as download:
+        visit.page.get_by_role("link", name="CSV").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.name == "schools.csv" and saved.read_text(encoding="utf-8").count("\n") > 10
+    assert visit.problems == []

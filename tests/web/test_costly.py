@@ -28,6 +28,7 @@ def scope(path: str, query: str = "", method: str = "GET") -> dict:
         ("/ogc/collections/pts/items", "limit=5000&bbox=1,2,3,4", "HEAD", "large page"),
         ("/ogc/collections/pts/tiles/WebMercatorQuad/10/450/813", "", "GET", "low-zoom tile"),
         ("/ogc/collections/pts/tiles/WebMercatorQuad/0/0/0", "", "GET", "low-zoom tile"),
+        ("/ogc/collections/pts/download", "format=gpkg", "GET", "download"),
         ("/ogc/collections/pts/items", "limit=100", "GET", None),
         ("/ogc/collections/pts/items", "", "GET", None),
         ("/ogc/collections/pts/items", "limit=abc", "GET", None),  # the route answers 400

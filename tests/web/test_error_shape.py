@@ -84,6 +84,7 @@ BAD_QUERY = {
     "target": "a" * 2001,
     "head": "not-a-digest",
     "role": "r" * 33,
+    "format": "shp",
 }
 #: what a query parameter needs beside it to be checked at all (filter-crs only counts with a filter)
 COMPANION = {"bbox-crs": {"bbox": "105,20,106,21"}, "filter-lang": {"filter": "rank > 1"}, "filter-crs": {"filter": "rank > 1"}}

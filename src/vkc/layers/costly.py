@@ -2,7 +2,7 @@
 
 A page of more than :data:`COSTLY_LIMIT` features, an items request with a
 CQL2 ``filter`` (it may scan the collection), a vector tile of zoom below
-:data:`COSTLY_ZOOM` (it reads most of a layer). The server runs them a few at
+:data:`COSTLY_ZOOM` (it reads most of a layer), a download (the whole layer). The server runs them a few at
 a time (:mod:`vkc.web.costly`).
 """
 
@@ -17,7 +17,7 @@ COSTLY_ZOOM = 11
 
 
 def costly_request(method: str, path: str, query: str) -> str | None:
-    """Why a request is costly ("large page", "filter", "low-zoom tile"), or None when it is not."""
+    """Why a request is costly ("large page", "filter", "low-zoom tile", "download"), or None when it is not."""
     if method not in ("GET", "HEAD"):
         return None
     parts = path.strip("/").split("/")
@@ -31,6 +31,8 @@ def costly_request(method: str, path: str, query: str) -> str | None:
         if limit.isdigit() and int(limit) > COSTLY_LIMIT:
             return "large page"
         return None
+    if len(parts) == 4 and parts[3] == "download":
+        return "download"
     if len(parts) == 8 and parts[3] == "tiles" and parts[5].isdigit() and int(parts[5]) < COSTLY_ZOOM:
         return "low-zoom tile"
     return None

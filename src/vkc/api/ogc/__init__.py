@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from vkc.api.ogc import collections, items, landing, tiles, write
+from vkc.api.ogc import collections, download, items, landing, tiles, write
 
 
 def router() -> APIRouter:
     root = APIRouter(tags=["OGC API"])
-    for module in (landing, collections, items, write, tiles):
+    for module in (landing, collections, items, write, tiles, download):
         root.include_router(module.router, prefix="/ogc")
     return root
