@@ -17,6 +17,8 @@ PAGES = {
     "items": "/ogc/collections/aq_stations/items?f=html&limit=50",
     "item": "/ogc/collections/aq_stations/items/hn-mttd-14?f=html",
     "ogc": "/ogc?f=html",
+    "air": "/air",
+    "air-station": "/air/stations/hn-mttd-14",
     "not-found": "/ogc/collections/nowhere?f=html",
 }
 #: a word of each language's home page
@@ -36,6 +38,8 @@ def test_every_page_loads_cleanly_in_every_language(visit, name, language):
     visit.page.wait_for_load_state("networkidle")
     if visit.page.locator("#map").count():
         visit.map_ready()
+    if name == "air-station":
+        visit.until("document.getElementById('charts').dataset.loaded === 'true'")
     if name == "docs":
         visit.until("document.querySelectorAll('.opblock').length > 20")
     visit.screenshot(f"{name}-{language}")
@@ -190,4 +194,29 @@ def test_a_layer_filtered_through_the_api_and_downloaded(visit, tmp_path):
     saved = tmp_path / download.value.suggested_filename
     download.value.save_as(saved)
     assert saved.name == "schools.csv" and saved.read_text(encoding="utf-8").count("\n") > 10
+    assert visit.problems == []
+
+
+def test_air_quality_pages_rank_the_stations_and_chart_a_station(visit):
+    visit.goto("/air?lang=en")
+    values = [int(v) for v in visit.page.locator("td.num .aqi").all_inner_texts()]
+    assert len(values) >= 20 and values == sorted(values, reverse=True)  # worst first
+    visit.page.get_by_role("link", name="US AQI").click()
+    visit.page.wait_for_load_state()
+    assert "index=us" in visit.page.url and visit.page.locator("th").nth(2).inner_text() == "US AQI"
+    visit.page.locator("tbody a").first.click()
+    visit.page.wait_for_load_state()
+    visit.until("document.getElementById('charts').dataset.loaded === 'true'")
+    assert visit.page.locator(".uplot").count() == 3  # hourly, each pollutant, daily
+    legend = visit.page.locator("#pollutants .u-legend").inner_text()
+    for pollutant in ("PM25", "PM10", "O3", "CO", "SO2", "NO2"):
+        assert pollutant in legend
+    # the category's colour carries readable text (WCAG AA: a contrast of 4.5 at least)
+    contrast = visit.page.evaluate(
+        """(() => { const e = document.querySelector('.aqi.big'); const s = getComputedStyle(e);
+        const lum = (c) => { const [r, g, b] = c.match(/\\d+/g).slice(0, 3).map(Number).map((v) => v / 255)
+          .map((v) => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+        const [a, b] = [lum(s.color), lum(s.backgroundColor)].sort((x, y) => y - x); return (a + 0.05) / (b + 0.05); })()"""
+    )
+    assert contrast >= 4.5, contrast
     assert visit.problems == []

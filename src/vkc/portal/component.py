@@ -9,9 +9,9 @@ from vkc.component import Component
 
 
 def _routers() -> Sequence[Any]:
-    from vkc.portal.pages import router
+    from vkc.portal import air, pages
 
-    return [router]
+    return [pages.router, air.router]
 
 
 def _error_page(request: Any, problem: dict[str, Any]) -> Any:
@@ -29,7 +29,7 @@ def _resource_page(request: Any, kind: str, title: str, body: dict[str, Any]) ->
 COMPONENT = Component(
     name="portal",
     summary="The portal: the map of Vietnam, pages in Vietnamese, Korean and English, the API documentation, /summary",
-    requires=("features", "admin"),
+    requires=("features", "admin", "airquality"),
     routers=_routers,
     error_page=_error_page,
     resource_page=_resource_page,

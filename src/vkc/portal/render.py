@@ -61,7 +61,15 @@ def static(path: str) -> str:
     return f"/static/{path}?v={__version__}"
 
 
-ENVIRONMENT.globals.update(vendor=vendor, static=static, version=__version__)
+def ink(background: str) -> str:
+    """Black or white, whichever reads better on ``background`` (#RRGGBB): WCAG's relative luminance."""
+    channels = [int(background[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return "#000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#fff"
+
+
+ENVIRONMENT.globals.update(vendor=vendor, static=static, version=__version__, ink=ink)
 
 
 class Static(StaticFiles):

@@ -82,6 +82,7 @@ map.on("click", (event) => {
       node.querySelector(".category").textContent = vn ? vn.category[lang] || vn.category.en : "";
       node.querySelector(".advice").textContent = vn ? vn.advice.general[lang] || vn.advice.general.en : "";
       node.querySelector(".time").textContent = p.time ? new Date(p.time).toLocaleString(lang) : "";
+      node.querySelector(".more").href = `/air/stations/${encodeURIComponent(p.station)}`;
     });
     return;
   }
