@@ -105,3 +105,11 @@ def _run(args: list[str], *, input: str | None = None, env: dict[str, str] | Non
 def vkc():
     """Run ``vkc ARGS...`` in a subprocess; returns CompletedProcess (stdout, stderr, returncode)."""
     return _run
+
+
+@pytest.fixture(autouse=True)
+def _no_tiles_kept_from_other_tests():
+    """Each test starts with no tile in this process's cache (its costly bound lets kept tiles through whatever their store)."""
+    from vkc.ogc import tile_cache
+
+    tile_cache.TILES.clear()

@@ -151,3 +151,44 @@ def test_multipoints_are_thinned_from_every_feature(tmp_path):
         assert len(mapbox_vector_tile.decode(vector_tile(store, coll, 9, y, x))["multi"]["features"]) < 500
         with pytest.raises(InputError, match="only a POINT layer"):
             store.thinned_points(coll, 9, x, y, bbox=tile_lonlat_bounds(9, x, y, 64), properties=(), extent=4096, cell=16)
+
+
+def test_the_tile_cache_bounds_its_bytes_and_age_and_follows_revisions(monkeypatch):
+    from vkc.ogc import tile_cache
+
+    cache = tile_cache.TileCache(max_bytes=16 * 100, keep=60)
+    key = ("store", "layer", 4, 12, 7)
+    assert cache.get(key, "r1") is None
+    cache.put(key, "r1", b"tile")
+    assert cache.get(key, "r1") == b"tile" and cache.get(key, "r2") is None and cache.holds("layer", 4, 12, 7)
+    for i in range(20):  # 100-byte tiles: the oldest go first
+        cache.put(("store", "layer", 9, i, 0), "r1", b"x" * 100)
+    assert cache.get(key, "r1") is None and not cache.holds("layer", 4, 12, 7) and cache.get(("store", "layer", 9, 19, 0), "r1")
+    now = tile_cache.time.monotonic()
+    monkeypatch.setattr(tile_cache.time, "monotonic", lambda: now + 61)  # a writer outside the platform: kept no longer
+    assert cache.get(("store", "layer", 9, 19, 0), "r1") is None and not cache.holds("layer", 9, 19, 0)
+
+
+def test_a_tile_is_built_again_when_its_collection_changes_and_only_then(store):
+    from vkc.layers.costly import costly_request
+    from vkc.ogc import tile_cache
+    from vkc.ogc.tiles import vector_tile
+
+    store.create_collection(Collection(name="spots", geometry_type="POINT"))
+    store.create_collection(Collection(name="other", geometry_type="POINT"))
+    store.upsert("spots", [Feature(id="a", geometry=shapely.Point(105.85, 21.03))])
+    x, y = tile_of(105.85, 21.03, 6)
+    path = f"/ogc/collections/spots/tiles/WebMercatorQuad/6/{y}/{x}"
+    tile_cache.TILES.clear()
+    assert costly_request("GET", path, "") == "low-zoom tile"
+    first = vector_tile(store, store.collection("spots"), 6, y, x)
+    assert costly_request("GET", path, "") is None  # kept: a lookup, not costly
+    hits = tile_cache.TILES.hits
+    assert vector_tile(store, store.collection("spots"), 6, y, x) == first and tile_cache.TILES.hits == hits + 1
+    store.upsert("other", [Feature(id="z", geometry=shapely.Point(105.86, 21.04))])  # another collection: still kept
+    assert vector_tile(store, store.collection("spots"), 6, y, x) == first and tile_cache.TILES.hits == hits + 2
+    store.upsert("spots", [Feature(id="b", geometry=shapely.Point(105.9, 21.05))])
+    second = vector_tile(store, store.collection("spots"), 6, y, x)
+    assert {f["properties"]["id"] for f in mapbox_vector_tile.decode(second)["spots"]["features"]} == {"a", "b"}
+    store.delete("spots", ["a"])
+    assert {f["properties"]["id"] for f in mapbox_vector_tile.decode(vector_tile(store, store.collection("spots"), 6, y, x))["spots"]["features"]} == {"b"}

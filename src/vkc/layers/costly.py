@@ -2,13 +2,16 @@
 
 A page of more than :data:`COSTLY_LIMIT` features, an items request with a
 CQL2 ``filter`` (it may scan the collection), a vector tile of zoom below
-:data:`COSTLY_ZOOM` (it reads most of a layer), a download (the whole layer). The server runs them a few at
+:data:`COSTLY_ZOOM` (it reads most of a layer) unless the tile is kept in memory
+(:mod:`vkc.ogc.tile_cache`), a download (the whole layer). The server runs them a few at
 a time (:mod:`vkc.web.costly`).
 """
 
 from __future__ import annotations
 
 from urllib.parse import parse_qsl
+
+from vkc.ogc import tile_cache
 
 #: an items page of more features than this is costly (the default page is 10; dashboards ask for 10–100)
 COSTLY_LIMIT = 100
@@ -34,5 +37,8 @@ def costly_request(method: str, path: str, query: str) -> str | None:
     if len(parts) == 4 and parts[3] == "download":
         return "download"
     if len(parts) == 8 and parts[3] == "tiles" and parts[5].isdigit() and int(parts[5]) < COSTLY_ZOOM:
+        z, y, x = (int(p) if p.isdigit() else -1 for p in parts[5:8])
+        if tile_cache.TILES.holds(parts[2], z, x, y):
+            return None  # kept in memory: answering it is a lookup (its revision is checked then)
         return "low-zoom tile"
     return None

@@ -24,6 +24,7 @@ import numpy as np
 import shapely
 
 from vkc.errors import InputError, NotFoundError
+from vkc.ogc import tile_cache
 from vkc.ogc.mvt import LayerEncoder
 from vkc.store import Store
 from vkc.store.model import Collection, Feature, Query
@@ -81,8 +82,23 @@ def scalar_fields(coll: Collection) -> tuple[str, ...]:
 
 
 def vector_tile(store: Store, coll: Collection, z: int, y: int, x: int) -> bytes:
-    """The MVT of one tile of a collection (empty bytes if nothing is in it)."""
+    """The MVT of one tile of a collection (empty bytes if nothing is in it), from :data:`tile_cache.TILES` while the
+    collection's revision is the one it was built at. The revision is read first: a tile built from data newer than
+    it is kept under the older revision, never the other way round."""
     check_tile(z, y, x)
+    revision = store.collection_revision(coll.name)
+    key = (getattr(store, "url", id(store)), coll.name, z, x, y)
+    if revision is not None:
+        kept = tile_cache.TILES.get(key, revision)
+        if kept is not None:
+            return kept
+    tile = _build_tile(store, coll, z, x, y)
+    if revision is not None:
+        tile_cache.TILES.put(key, revision, tile)
+    return tile
+
+
+def _build_tile(store: Store, coll: Collection, z: int, x: int, y: int) -> bytes:
     thin = coll.geometry_type in _POINT_TYPES and z < POINT_FULL_ZOOM
     mvt = getattr(store, "mvt", None)
     if mvt is not None:

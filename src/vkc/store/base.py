@@ -195,6 +195,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def count(self, name: str | Collection, query: Query | None = None) -> int: ...
 
+    def collection_revision(self, name: str) -> str | None:
+        """A text that changes whenever the platform writes or deletes features of collection ``name`` (in any process),
+        for caches of what is derived from it; None when the backend cannot tell (nothing may then be cached).
+        A writer outside the platform (GDAL, QGIS, SQL) may not change it: caches also bound how long they keep."""
+        return None
+
     def number_matched(self, name: str | Collection, query: Query, *, exact_up_to: int = 10_000) -> tuple[int, bool]:
         """How many features match ``query``, and whether that is exact.
 

@@ -212,6 +212,13 @@ class GeoPackageStore(Store):
     def schema(self, name: str) -> Collection:
         return read_collection(self._reader(), name)
 
+    def collection_revision(self, name: str) -> str | None:
+        """The platform's change time of the collection and GeoPackage's own (``last_change``, which GDAL keeps too)."""
+        row = self._reader().execute(
+            "SELECT c.updated, g.last_change FROM vkc_collections c JOIN gpkg_contents g ON g.table_name = c.name WHERE c.name = ?", (name,)
+        ).fetchone()
+        return None if row is None else f"{row[0]}|{row[1]}"
+
     def count(self, name: str | Collection, query: Query | None = None) -> int:
         """How many features match; remembered until the file changes (any writer, any process: see ``_counts``)."""
         conn = self._reader()

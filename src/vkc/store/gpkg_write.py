@@ -49,6 +49,8 @@ class GeoPackageTransaction(Transaction):
         self._bulk_tables: set[str] = set()
         self._touched: dict[str, list[float]] = {}
         self._shrunk: set[str] = set()
+        #: the collections whose features this transaction wrote or deleted (their revision changes)
+        self._written: set[str] = set()
         self._next_fid: dict[str, int] = {}
         self._staged: dict[str, rtree_bulk.Staging] = {}  # tables whose R*Tree is bulk-loaded at commit
 
@@ -333,6 +335,7 @@ class GeoPackageTransaction(Transaction):
             self.conn.executemany(f"DELETE FROM {rtree} WHERE id = ?", ((f,) for f in gone))
 
     def _extend(self, name: str, bounds: np.ndarray) -> None:
+        self._written.add(name)
         if np.isnan(bounds[:, 0]).all():
             return
         box = [np.nanmin(bounds[:, 0]), np.nanmin(bounds[:, 1]), np.nanmax(bounds[:, 2]), np.nanmax(bounds[:, 3])]
@@ -356,6 +359,7 @@ class GeoPackageTransaction(Transaction):
             deleted += cur.rowcount
         if deleted:
             self._shrunk.add(name)
+            self._written.add(name)
         return WriteResult(deleted=deleted)
 
     def finish(self) -> None:
@@ -379,7 +383,11 @@ class GeoPackageTransaction(Transaction):
                 "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, last_change = ? WHERE table_name = ?",
                 (*row, now, name),
             )
-            self.conn.execute("UPDATE vkc_collections SET updated = ? WHERE name = ?", (now, name))
+        # a new revision (Store.collection_revision), also when no extent changed; to the microsecond, as commits to one
+        # file follow each other no faster
+        revision = datetime.now(UTC).isoformat(timespec="microseconds")
+        for name in self._written:
+            self.conn.execute("UPDATE vkc_collections SET updated = ? WHERE name = ?", (revision, name))
 
 
 def _exact_extent(conn: sqlite3.Connection, name: str) -> tuple[float | None, ...]:

@@ -156,6 +156,12 @@ class PostGISStore(Store):
         with self._reading() as conn:
             return read_collection(conn, name)
 
+    def collection_revision(self, name: str) -> str | None:
+        """The clock time of the last transaction that wrote the collection's features (microseconds)."""
+        with self._reading() as conn:
+            row = conn.execute("SELECT updated FROM vkc_collections WHERE name = %s", (name,)).fetchone()
+        return None if row is None else row[0].isoformat()
+
     def count(self, name: str | Collection, query: Query | None = None) -> int:
         query = query or Query()
         with self._reading() as conn:

@@ -55,6 +55,8 @@ class PostGISTransaction(Transaction):
         self.conn = conn
         self._touched: dict[str, list[float]] = {}
         self._shrunk: set[str] = set()
+        #: the collections whose features this transaction wrote or deleted (their revision changes)
+        self._written: set[str] = set()
         self._checked: set[str] = set()
         self._deferred_index: set[str] = set()  # tables loaded from empty: GiST index built once at the end
 
@@ -226,9 +228,11 @@ class PostGISTransaction(Transaction):
         cur = self.conn.execute(sql.SQL("DELETE FROM {} WHERE vkc_id = ANY(%s)").format(sql.Identifier(name)), (list(ids),))
         if cur.rowcount:
             self._shrunk.add(name)
+            self._written.add(name)
         return WriteResult(deleted=cur.rowcount)
 
     def _extend(self, name: str, bounds: np.ndarray) -> None:
+        self._written.add(name)
         if not len(bounds) or np.isnan(bounds[:, 0]).all():
             return
         box = [float(np.nanmin(bounds[:, 0])), float(np.nanmin(bounds[:, 1])), float(np.nanmax(bounds[:, 2])), float(np.nanmax(bounds[:, 3]))]
@@ -236,7 +240,10 @@ class PostGISTransaction(Transaction):
         self._touched[name] = box if cur is None else [min(cur[0], box[0]), min(cur[1], box[1]), max(cur[2], box[2]), max(cur[3], box[3])]
 
     def finish(self) -> None:
-        """Before commit: build deferred indexes, record how the written collections' extents changed."""
+        """Before commit: build deferred indexes, record how the written collections' extents changed, give each
+        written collection a new revision (``Store.collection_revision``)."""
+        if self._written:
+            self.conn.execute("UPDATE vkc_collections SET updated = clock_timestamp() WHERE name = ANY(%s)", (sorted(self._written),))
         for name in self._deferred_index:
             self.conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gist (geom)").format(sql.Identifier(derived_name(name, "geom_gist")), sql.Identifier(name)))
         for name in self._shrunk:
