@@ -44,8 +44,11 @@ def portal_base(tmp_path_factory) -> Iterator[str]:
             server.wait(30)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per test module: Playwright's synchronous API runs an event loop in this thread for as long as
+    it is open, and a later test of another module calling ``asyncio.run`` here would fail (pytest ends a module's
+    fixtures before it runs a test of another module)."""
     from playwright.sync_api import sync_playwright
 
     assert shutil.which(CHROMIUM), f"{CHROMIUM} is missing: make system-deps installs Debian's chromium"
