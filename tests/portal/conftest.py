@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import CHROMIUM, CHROMIUM_ARGS
+from browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, USER
 from served import free_port, wait_until_healthy
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
@@ -30,6 +30,10 @@ def portal_base(tmp_path_factory) -> Iterator[str]:
     db = work / "demo.gpkg"
     built = subprocess.run([sys.executable, "-m", "vkc", "demo", "--no-serve", "--air-hours", "48", "--db", str(db)], capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr
+    user = subprocess.run(
+        [sys.executable, "-m", "vkc", "user", "add", USER, "--password-stdin", "--db", str(db)], input=PASSWORD + "\n", capture_output=True, text=True, timeout=60
+    )
+    assert user.returncode == 0, user.stderr
     port, log = free_port(), work / "server.log"
     with open(log, "wb") as out:
         server = subprocess.Popen(

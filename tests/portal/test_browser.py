@@ -220,3 +220,29 @@ def test_air_quality_pages_rank_the_stations_and_chart_a_station(visit):
     )
     assert contrast >= 4.5, contrast
     assert visit.problems == []
+
+
+def test_signing_in_and_out_in_the_browser(visit):
+    from browser import PASSWORD, USER
+
+    visit.goto("/air?lang=ko")
+    visit.page.get_by_role("link", name="로그인").click()
+    visit.page.wait_for_load_state()
+    assert visit.page.evaluate("document.documentElement.lang") == "ko" and "/signin?next=/air" in visit.page.url
+    visit.page.get_by_label("사용자 이름").fill(USER)
+    visit.page.get_by_label("비밀번호").fill("not the password")
+    visit.page.get_by_role("button", name="로그인").click()
+    visit.page.wait_for_load_state()
+    assert visit.page.locator("[role=alert]").count() == 1  # refused, said so on the page
+    visit.problems[:] = [p for p in visit.problems if "401" not in p]  # the refusal's own status
+    visit.page.get_by_label("사용자 이름").fill(USER)
+    visit.page.get_by_label("비밀번호").fill(PASSWORD)
+    visit.page.get_by_role("button", name="로그인").click()
+    visit.page.wait_for_load_state()
+    assert visit.page.url.endswith("/air") and visit.page.locator(".account span").inner_text() == USER
+    cookie = next(c for c in visit.page.context.cookies() if c["name"] == "vkc_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] in ("Strict", "Lax")
+    visit.page.get_by_role("button", name="로그아웃").click()
+    visit.page.wait_for_load_state()
+    assert visit.page.get_by_role("link", name="로그인").count() == 1
+    assert visit.problems == []

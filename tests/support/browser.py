@@ -8,3 +8,5 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--no-first-run", "--disable-quic", "--disable-dev-shm-usage", "--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
 ]
+#: the portal tests' demo store has one user, who signs in through the page
+USER, PASSWORD = "lan", "cây bàng trước ngõ nhà tôi"

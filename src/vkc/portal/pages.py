@@ -95,6 +95,8 @@ def error_page(request: Request, problem: dict[str, Any]) -> HTMLResponse:
 def resource_page(request: Request, kind: str, title: str, body: dict[str, Any]) -> HTMLResponse:
     """An OGC API resource as a portal page: its values as a reader expects them, and its features on the map
     (when they are in CRS84, as the map draws them)."""
+    if kind == "signin":  # the kernel's sign-in form
+        return page(request, "signin.html", {"form": body})
     body = orjson.loads(orjson.dumps(body))  # plain values: the API's bodies hold pre-encoded geometries
     parts = request.url.path.strip("/").split("/")
     collection_id = parts[2] if len(parts) > 2 and parts[1] == "collections" else None

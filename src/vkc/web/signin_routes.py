@@ -57,13 +57,15 @@ def _provider(request: Request) -> oidc.Provider | None:
 def _page(request: Request, status: int, next_path: str, message: str = "", token: str | None = None, headers: dict[str, str] | None = None) -> HTMLResponse:
     token = token or FORM.read(request) or secrets.token_urlsafe(32)
     provider = _provider(request)
-    response = _TEMPLATES.TemplateResponse(
-        request,
-        "signin.html",
-        {"csrf": token, "next": next_path, "message": message, "provider": provider.label if provider else None, "next_query": quote(next_path, safe="")},
-        status_code=status,
-        headers={"Cache-Control": "no-store", **(headers or {})},
-    )
+    form = {"csrf": token, "next": next_path, "message": message, "provider": provider.label if provider else None, "next_query": quote(next_path, safe="")}
+    headers = {"Cache-Control": "no-store", **(headers or {})}
+    draw = getattr(request.app.state, "resource_page", None)  # the portal's page, in its layout and languages
+    if draw is not None:
+        response: HTMLResponse = draw(request, "signin", "Sign in", form)
+        response.status_code = status
+        response.headers.update(headers)
+    else:
+        response = _TEMPLATES.TemplateResponse(request, "signin.html", form, status_code=status, headers=headers)
     FORM.set(response, request, token, max_age=3600)
     return response
 
