@@ -7,6 +7,7 @@ This installs from the package registry exactly as ``pip install vkc-….whl`` w
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -25,7 +26,13 @@ def _run(args: list[str], **kw) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def installed_vkc(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("wheel")
-    built = _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(work / "dist"), str(REPO)])
+    # built from a copy: pip builds in the source tree, and two test processes building in one tree collide
+    source = work / "source"
+    for name in ("pyproject.toml", "README.md"):
+        source.mkdir(exist_ok=True)
+        shutil.copy2(REPO / name, source / name)
+    shutil.copytree(REPO / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    built = _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(work / "dist"), str(source)])
     assert built.returncode == 0, built.stderr
     wheels = list((work / "dist").glob("vkc-*.whl"))
     assert len(wheels) == 1, wheels
