@@ -18,8 +18,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from vkc.portal.i18n import compile_catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_MODULES = ROOT / "node_modules"
@@ -65,13 +64,10 @@ def copy_vendor() -> dict[str, str]:
 
 
 def compile_catalogues() -> list[Path]:
-    """Compile each ``messages.po`` next to it; fuzzy entries are left out, as ``msgfmt`` does."""
+    """Compile each ``messages.po`` next to it (:func:`vkc.portal.i18n.compile_catalogue`)."""
     compiled = []
     for po in sorted((PORTAL / "locale").glob("*/LC_MESSAGES/messages.po")):
-        with po.open("rb") as f:
-            catalogue = read_po(f, locale=po.parts[-3])
-        with po.with_suffix(".mo").open("wb") as out:
-            write_mo(out, catalogue)
+        po.with_suffix(".mo").write_bytes(compile_catalogue(po))
         compiled.append(po)
     if not compiled:
         sys.exit(f"portal assets: no message catalogue under {PORTAL / 'locale'}")

@@ -4,20 +4,20 @@ The language comes from ``?lang=vi|ko|en``, then the visitor's earlier choice
 (the ``vkc_lang`` cookie, set whenever ``lang`` is given), then the browser's
 ``Accept-Language``, then Vietnamese. Messages are gettext catalogues
 (``locale/<lang>/LC_MESSAGES/messages.po``, compiled to ``.mo`` by the build);
-dates and numbers are formatted by Babel for the locale.
+numbers are formatted by Babel for the locale.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
 from functools import cache
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from babel import Locale, dates, numbers
-from babel.messages.mofile import read_mo
+from babel import numbers
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 from starlette.requests import Request
@@ -61,6 +61,15 @@ def from_accept_language(header: str) -> str | None:
     return best[2] if best else None
 
 
+def compile_catalogue(po: Path) -> bytes:
+    """A ``.po`` catalogue compiled to ``.mo`` bytes; fuzzy entries are left out, as ``msgfmt`` does."""
+    with po.open("rb") as f:
+        catalogue = read_po(f, locale=po.parts[-3])
+    buffer = BytesIO()
+    write_mo(buffer, catalogue)
+    return buffer.getvalue()
+
+
 @cache
 def translations(language: str) -> Translations:
     """The compiled catalogue of ``language``; from its ``.po`` when the build has not compiled it."""
@@ -70,16 +79,7 @@ def translations(language: str) -> Translations:
         with mo.open("rb") as f:
             return Translations(f)
     LOGGER.warning("portal: %s is not compiled (make builds it); reading %s", mo, po)
-    with po.open("rb") as f:
-        catalogue = read_po(f, locale=language)
-    from io import BytesIO
-
-    from babel.messages.mofile import write_mo
-
-    buffer = BytesIO()
-    write_mo(buffer, catalogue)
-    buffer.seek(0)
-    return Translations(buffer)
+    return Translations(BytesIO(compile_catalogue(po)))
 
 
 def catalogue_ids(language: str) -> dict[str, str]:
@@ -90,9 +90,14 @@ def catalogue_ids(language: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Language:
-    """One visitor's language: what templates call to translate and format."""
+    """One visitor's language: what templates call to translate and format numbers."""
 
     code: str
+
+    @classmethod
+    def of(cls, request: Request) -> Language:
+        """The language of the visitor making ``request`` (:func:`choose`)."""
+        return cls(choose(request))
 
     def gettext(self, message: str, **values: Any) -> str:
         text = translations(self.code).gettext(message)
@@ -107,16 +112,9 @@ class Language:
             return ""
         return numbers.format_decimal(value, format="#,##0" + ("." + "0" * digits if digits else ""), locale=self.code)
 
-    def date(self, value: date | None, form: str = "medium") -> str:
-        return dates.format_date(value, format=form, locale=self.code) if value else ""
-
     def place_name(self, names: dict[str, Any]) -> str:
         """A place's name in this language where the data has it, else its Vietnamese name."""
         return str(names.get(f"name_{self.code}") or names.get("name_vi") or names.get("name_en") or "")
-
-    @property
-    def locale(self) -> Locale:
-        return Locale.parse(self.code)
 
     def context(self) -> dict[str, Any]:
         """What every page template receives for its language."""

@@ -36,7 +36,7 @@ _MARKED = (_("province"), _("centrally run city"), _("Good"), _("Moderate"), _("
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def home(request: Request) -> HTMLResponse:
     store: Store = request.app.state.store
-    language = i18n.Language(i18n.choose(request))
+    language = i18n.Language.of(request)
     today = date.today()
     cities = []
     for code, lon, lat, zoom in CORE_CITIES:
@@ -57,7 +57,7 @@ def home(request: Request) -> HTMLResponse:
         "units_today": len(admin.units(on=today)),
         "cities": cities,
         "aqi_bands": bands,
-        "collections": [c for c in summary(store)["collections"] if c["name"] != UNITS_COLLECTION],
+        "collections": [c for c in collections(store) if c["name"] != UNITS_COLLECTION],
         "js_messages": messages,
     }
     return page(request, "home.html", context)
@@ -66,8 +66,7 @@ def home(request: Request) -> HTMLResponse:
 @router.get("/about", response_class=HTMLResponse, include_in_schema=False)
 def about(request: Request) -> HTMLResponse:
     store: Store = request.app.state.store
-    collections = summary(store)["collections"]
-    return page(request, "about.html", {"collections": collections, "admin_source": admin.SOURCE, "admin_licence": admin.LICENCE})
+    return page(request, "about.html", {"collections": collections(store), "admin_source": admin.SOURCE, "admin_licence": admin.LICENCE})
 
 
 #: the page titles of the errors a visitor meets, by status (the problem's own title is English)
@@ -86,7 +85,7 @@ ERROR_TITLES = {
 
 def error_page(request: Request, problem: dict[str, Any]) -> HTMLResponse:
     """A problem (RFC 9457) as the page a browser shows; its detail stays as the library wrote it."""
-    language = i18n.Language(i18n.choose(request))
+    language = i18n.Language.of(request)
     status = int(problem.get("status", 500))
     title = language.gettext(ERROR_TITLES.get(status, _("Something went wrong on the server")))
     return page(request, "error.html", {"problem": problem, "status": status, "title": title}, status_code=status)
@@ -132,8 +131,9 @@ def health() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
 
 
-def summary(store: Store) -> dict[str, Any]:
-    collections = [
+def collections(store: Store) -> list[dict[str, Any]]:
+    """What the store holds, collection by collection: counts, extents, whether synthetic, source and licence."""
+    return [
         {
             "name": c.name,
             "title": c.title or c.name,
@@ -146,11 +146,15 @@ def summary(store: Store) -> dict[str, Any]:
         }
         for c in store.collections()
     ]
+
+
+def summary(store: Store) -> dict[str, Any]:
+    """``/summary``: the collections, and the administrative units valid today."""
     today = date.today()
     units = admin.units(on=today)
     return {
         "version": __version__,
-        "collections": collections,
+        "collections": collections(store),
         "admin_units": {
             "date": today.isoformat(),
             "count": len(units),

@@ -92,7 +92,7 @@ def signed_in(request: Request) -> dict[str, str] | None:
 
 def page(request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
     """A page in the visitor's language; a ``?lang=`` choice is kept in a cookie for the next pages."""
-    language = i18n.Language(i18n.choose(request))
+    language = i18n.Language.of(request)
     values = {**language.context(), "request": request, "signed_in": signed_in(request), "path": request.url.path, **(context or {})}
     html = ENVIRONMENT.get_template(template).render(values)
     response = HTMLResponse(html, status_code=status_code, headers={"Content-Language": language.code, "Vary": "Accept-Language, Cookie", **(headers or {})})

@@ -82,9 +82,7 @@ class CostlyRequests:
         if kind is None:
             await self.app(scope, receive, send)
             return
-        if self.running < self.concurrency and not self.waiting:
-            self.running += 1
-        else:
+        if not self._free_turn():
             receive, refused = await self._wait_for_turn(receive)
             if refused == _GONE:
                 self.abandoned += 1
@@ -125,8 +123,7 @@ class CostlyRequests:
 
     async def _acquire(self, gone: asyncio.Event | None = None) -> str | None:
         """Take a turn; None once it is this request's, else why not (``_GONE`` when ``gone`` is set first)."""
-        if self.running < self.concurrency and not self.waiting:
-            self.running += 1
+        if self._free_turn():
             return None
         if len(self.waiting) >= self.queue:
             return "queue full"
@@ -154,6 +151,13 @@ class CostlyRequests:
             if turn in self.waiting:
                 self.waiting.remove(turn)
         return None if granted else "waited too long"
+
+    def _free_turn(self) -> bool:
+        """Take a turn if one is free and nobody waits for it."""
+        if self.running < self.concurrency and not self.waiting:
+            self.running += 1
+            return True
+        return False
 
     def _release(self) -> None:
         """End a turn: the first request still waiting gets it, else one fewer runs."""
