@@ -32,6 +32,20 @@ def resolve_database(db: str | os.PathLike[str] | None = None) -> str:
     return os.environ.get(DATABASE_ENV) or DEFAULT_DATABASE
 
 
+def megabytes(name: str, default: float) -> int:
+    """A size the environment sets in MB (``name``), in bytes; ``default`` MB without it; an error naming it if it is no positive number."""
+    from vkc.errors import VKCError
+
+    text = os.environ.get(name, "").strip()
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise VKCError(f"{name}={text!r}: expected a positive number of megabytes")
+    return int(value * 2**20)
+
+
 def redact(url: str) -> str:
     """A database URL without its password, for messages and pages."""
     if "://" in url and "@" in url:

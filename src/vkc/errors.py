@@ -110,6 +110,14 @@ class PayloadTooLarge(InputError):
     title = "Payload too large"
 
 
+class LengthRequired(InputError):
+    """A request whose body must be measured before it is read (an upload) does not say its length."""
+
+    status = 411
+    code = "length-required"
+    title = "Length required"
+
+
 class NotAcceptable(InputError):
     """None of the representations the client accepts is offered."""
 

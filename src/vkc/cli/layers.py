@@ -58,13 +58,7 @@ def import_layer_command(
         else:
             report = import_layer(store, file, collection, options)
     if json_out:
-        payload = {
-            "collection": report.collection, "file": str(file), "format": report.format, "source_crs": report.source_crs,
-            "read": report.read, "inserted": report.inserted, "updated": report.updated, "repaired": report.repaired,
-            "rejected": [{"position": r.position, "id": r.id, "reason": r.reason} for r in report.rejected],
-            "seconds": round(report.seconds, 3),
-        }
-        typer.echo(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())
+        typer.echo(orjson.dumps(report.as_dict(str(file)), option=orjson.OPT_INDENT_2).decode())
         return
     for reject in report.rejected:
         typer.echo(f"rejected: {reject}", err=True)

@@ -12,9 +12,10 @@ from vkc.permissions import ScopeKind
 
 
 def _routers() -> Sequence[Any]:
+    from vkc.api import layer_upload
     from vkc.api.ogc import router
 
-    return [router()]
+    return [router(), layer_upload.router]
 
 
 def _cli(cl: CommandLine) -> None:

@@ -30,7 +30,7 @@ from vkc.geo import geometry_types as gt
 from vkc.layers import pipeline
 from vkc.layers.prepare import Checks, Prepared, Reject
 from vkc.layers.source import Source, SplitUnsupported
-from vkc.permissions import LOCAL_ADMIN, Grant
+from vkc.permissions import LOCAL_ADMIN, Grant, features
 from vkc.store import Collection, Store, Transaction
 from vkc.store.audit import Change
 from vkc.store.model import EncodedBatch, check_collection_name
@@ -74,6 +74,15 @@ class ImportReport:
     def stored(self) -> int:
         return self.inserted + self.updated
 
+    def as_dict(self, source: str | None = None) -> dict[str, Any]:
+        """The report as the CLI's ``--json`` and the upload API give it; ``source`` names the file as its sender knows it."""
+        return {
+            "collection": self.collection, "file": source or self.path, "format": self.format, "source_crs": self.source_crs,
+            "read": self.read, "inserted": self.inserted, "updated": self.updated, "repaired": self.repaired,
+            "rejected": [{"position": r.position, "id": r.id, "reason": r.reason} for r in self.rejected],
+            "seconds": round(self.seconds, 3),
+        }
+
 
 @dataclass(frozen=True, kw_only=True)
 class ImportOptions:
@@ -96,6 +105,8 @@ class ImportOptions:
     parallel: bool | None = None
     #: how to start them: "fork" or "spawn"; None picks fork unless threads make it unsafe
     start_method: str | None = None
+    #: where the file came from when its path does not say (an upload: the name its sender gave), for the audit trail and the metadata
+    origin: str | None = None
 
 
 def detect_format(path: str, given: str | None = None) -> str:
@@ -146,10 +157,11 @@ def import_layer(
     progress: Callable[[int, int], None] | None = None,
     grant: Grant = LOCAL_ADMIN,
 ) -> ImportReport:
-    """Import ``path`` into ``collection`` (created if needed) in one transaction, with its audit entry."""
+    """Import ``path`` into ``collection`` (created if needed) in one transaction, with its audit entry; ``grant`` must hold ``features:<collection>``."""
     options = options or ImportOptions()
     path = os.fspath(path)
     check_collection_name(collection)
+    grant.require(features(collection))  # a whole file: a province grant, judged feature by feature, does not cover it
     started = time.perf_counter()
     source = open_source(path, options)
     # An import allocates millions of short-lived, acyclic objects: reference counting frees
@@ -211,17 +223,17 @@ def _write_all(
                 if progress:
                     progress(*prepared.progress)
             writer.finish()
-            tx.record(Change(grant.actor, "layer.import", f"features:{collection}", after=_audited(report)))
+            tx.record(Change(grant.actor, "layer.import", f"features:{collection}", after=_audited(report, options.origin)))
     finally:
         if producer is not None:
             producer.source.close()
 
 
-def _audited(report: ImportReport) -> dict[str, Any]:
+def _audited(report: ImportReport, origin: str | None) -> dict[str, Any]:
     """What the audit trail keeps of an import: the file and what became of its features (not the features)."""
     stat = os.stat(report.path)
     return {
-        "source": os.path.abspath(report.path),
+        "source": origin or os.path.abspath(report.path),
         "bytes": stat.st_size,
         "modified": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(),
         "format": report.format,
@@ -293,7 +305,7 @@ class _Writer:
         meta.update(self.options.metadata)
         meta.update(
             {
-                "source_file": os.path.basename(self.report.path),
+                "source_file": self.options.origin or os.path.basename(self.report.path),
                 "source_format": self.report.format,
                 "source_crs": self.report.source_crs,
                 "imported_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -8,13 +8,18 @@ from urllib.parse import parse_qsl
 import orjson
 from fastapi import Request
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
-from vkc.errors import InputError, PayloadTooLarge, UnsupportedMediaType
+from vkc.errors import InputError, LengthRequired, PayloadTooLarge, UnsupportedMediaType
 
 MAX_BODY = 16 * 1024 * 1024
 #: the largest HTML form the platform's pages post (sign-in, sign-out)
 MAX_FORM = 16 * 1024
 FORM_TYPE = "application/x-www-form-urlencoded"
+UPLOAD_TYPE = "multipart/form-data"
+#: what an upload's fields and part headers may add to its file
+_UPLOAD_OVERHEAD = 64 * 1024
 #: how a route's OpenAPI ``responses`` declare an error answer
 PROBLEM_CONTENT: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
@@ -63,6 +68,41 @@ async def read_form(request: Request) -> dict[str, str]:
     for key, value in pairs:
         fields.setdefault(key, value)
     return fields
+
+
+async def read_upload(request: Request, limit: int) -> tuple[dict[str, str], UploadFile]:
+    """A ``multipart/form-data`` body with one file (the part named ``file``) of at most ``limit`` bytes, and its text fields.
+
+    The body must declare its length (411 otherwise; browsers and curl do), and is refused
+    with 413 before it is read when that passes the limit; the file part is spooled to a
+    temporary file, not held in memory.
+    """
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media != UPLOAD_TYPE:
+        raise UnsupportedMediaType(f"the body is {media or 'of no type'!r}; send the file as {UPLOAD_TYPE} (curl -F file=@FILE)", field="Content-Type")
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit():
+        raise LengthRequired("an upload must say its size in Content-Length (chunked bodies are not accepted)")
+    if int(declared) > limit + _UPLOAD_OVERHEAD:
+        raise PayloadTooLarge(f"the body has {declared} bytes; a file of at most {limit // 2**20} MB is accepted")
+    try:
+        form = await request.form(max_files=1, max_fields=32, max_part_size=_UPLOAD_OVERHEAD)
+    except HTTPException as exc:  # Starlette's word for a malformed multipart body
+        raise InputError(f"the upload is not valid {UPLOAD_TYPE}: {exc.detail}", field="body") from None
+    fields: dict[str, str] = {}
+    upload: UploadFile | None = None
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            fields.setdefault(key, value)
+        elif key == "file":
+            upload = value
+    problem = next((f"the form sends a file as {key!r}; send it as 'file'" for key, value in form.multi_items() if not isinstance(value, str) and key != "file"), None)
+    if problem is None and (upload is None or not upload.filename):
+        problem = "the form has no file: send it in the part named 'file', with its file name"
+    if problem is not None or upload is None:
+        await form.close()  # the spooled files
+        raise InputError(problem or "no file", field="file")
+    return fields, upload
 
 
 async def _read(request: Request, limit: int) -> bytes:
