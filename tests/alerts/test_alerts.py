@@ -182,6 +182,7 @@ def test_subscriptions_over_http(api) -> None:
     assert r.status_code == 201, r.text
     created = r.json()
     assert created["secret"] and created["condition"] == {"index": "us", "above": 100, "province": "79"}
+    assert created["made_by"] == f"token:{headers['Authorization'].split('_')[1]}"  # who made it, as the audit trail names them
     assert r.headers["location"].endswith(f"/api/alerts/subscriptions/{created['id']}")
     listed = client.get("/api/alerts/subscriptions", headers=headers).json()["subscriptions"]
     assert [s["id"] for s in listed] == [created["id"]] and "secret" not in listed[0]

@@ -251,8 +251,8 @@ def test_a_store_of_alerts_version_1_is_upgraded_to_the_lease_table(store, store
         conn.execute("DROP TABLE vkc_alert_leases")
         conn.execute("UPDATE vkc_components SET version = 1 WHERE component = 'alerts'")
     store.close()
-    with pytest.raises(StoreError, match=r"older than this vkc \(alerts 1 → 2\); run `vkc db upgrade"):
+    with pytest.raises(StoreError, match=r"older than this vkc \(alerts 1 → 3\); run `vkc db upgrade"):
         open_store(store_url)
-    assert upgrade_store(store_url)["alerts"] == 2
+    assert upgrade_store(store_url)["alerts"] == 3
     with open_store(store_url) as upgraded, upgraded.reading() as conn:
         assert lease.holders(conn) == {}

@@ -48,7 +48,7 @@ def test_a_new_store_gets_every_component_at_its_version(store_url: str) -> None
     with open_store(store_url) as store:
         expected = {"store": store.versions["store"], "audit": 1, **{c.name: c.version for c in installed() if c.migrations}}
         assert store.versions == expected
-        assert store.versions["sensors"] == 1 and store.versions["alerts"] == 2
+        assert store.versions["sensors"] == 1 and store.versions["alerts"] == 3
     assert upgrade_store(store_url) == expected  # idempotent
 
 
@@ -92,15 +92,17 @@ def test_the_last_release_s_geopackage_upgrades_in_place_with_nothing_lost(tmp_p
     path = tmp_path / "old.gpkg"
     shutil.copy(LEGACY, path)
     before = _table_rows(path)
-    with pytest.raises(StoreError, match=r"older than this vkc \(store 1 → 2, audit 0 → 1, alerts 1 → 2\); run `vkc db upgrade --db .*old.gpkg`"):
+    with pytest.raises(StoreError, match=r"older than this vkc \(store 1 → 2, audit 0 → 1, alerts 1 → 3\); run `vkc db upgrade --db .*old.gpkg`"):
         open_store(path)
     assert _table_rows(path) == before  # refusing changed nothing
     r = vkc(["db", "upgrade", "--db", str(path)])
     assert r.returncode == 0, r.stderr
-    assert "schema versions: store " in r.stdout and "sensors 1" in r.stdout and "alerts 2" in r.stdout
+    assert "schema versions: store " in r.stdout and "sensors 1" in r.stdout and "alerts 3" in r.stdout
     after = _table_rows(path)
     for table, rows in before.items():
-        if table.startswith("vkc_") or table.startswith("sta_"):
+        if table == "vkc_alert_subscriptions":  # alerts migration 3 adds who made each, empty for those made before
+            assert after[table] == [(*row, "") for row in rows], table
+        elif table.startswith("vkc_") or table.startswith("sta_"):
             assert after[table] == rows, table
     with open_store(path) as store:
         assert [c.name for c in store.collections()] == ["green_spaces", "parks"]
@@ -123,10 +125,10 @@ def test_a_postgis_database_of_the_last_release_upgrades_in_place(pg_cluster) ->
         conn.execute("DROP TABLE vkc_components")
         conn.execute("DELETE FROM vkc_schema_version")
         conn.execute("INSERT INTO vkc_schema_version VALUES (1), (2), (3), (4)")
-    with pytest.raises(StoreError, match=r"older than this vkc \(store 2 → 3, audit 0 → 1, alerts 1 → 2\); run `vkc db upgrade"):
+    with pytest.raises(StoreError, match=r"older than this vkc \(store 2 → 3, audit 0 → 1, alerts 1 → 3\); run `vkc db upgrade"):
         open_store(url)
     versions = upgrade_store(url)
-    assert versions["store"] == 3 and versions["sensors"] == 1 and versions["alerts"] == 2
+    assert versions["store"] == 3 and versions["sensors"] == 1 and versions["alerts"] == 3
     with open_store(url) as store:
         assert store.get_record("token", "abc")["role"] == "admin"
     with psycopg.connect(url, autocommit=True) as conn:  # an older vkc now finds a version it does not know, and refuses

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from vkc.alerts import scopes
-from vkc.alerts.schema import ddl, lease_ddl
+from vkc.alerts.schema import ddl, lease_ddl, made_by_ddl
 from vkc.component import CommandLine, Component
 from vkc.store.migrations import migration
 from vkc.store.tables import Table
@@ -53,6 +53,7 @@ COMPONENT = Component(
     migrations=(
         migration(1, "subscriptions, their state per station, the outbox of events", ddl),
         migration(2, "a delivery lease per subscription, so that two workers never send the same event", lease_ddl),
+        migration(3, "who made each subscription", made_by_ddl),
     ),
     routers=_routers,
     cli=_cli,

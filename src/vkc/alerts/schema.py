@@ -8,7 +8,8 @@ found twice is recorded once. A subscription has at most one lease
 
 from __future__ import annotations
 
-from vkc.store.dialect import DialectName
+from vkc.store.dialect import Conn, DialectName
+from vkc.store.migrations import Step
 
 
 def ddl(dialect: DialectName) -> list[str]:
@@ -41,3 +42,20 @@ def lease_ddl(dialect: DialectName) -> list[str]:
              subscription_id bigint NOT NULL PRIMARY KEY{ref}, holder text NOT NULL,
              taken {time} NOT NULL, expires {time} NOT NULL)""",
     ]
+
+
+def made_by_ddl(dialect: DialectName) -> list[Step]:
+    """Migration 3: who made each subscription, as the audit trail names them (``user:lan``, ``token:<id>``, ``local:<OS user>``);
+    empty for those made before. Idempotent (a file re-laid-out from an old layout may hold the column already)."""
+    if dialect == "postgres":
+        return [f"ALTER TABLE vkc_alert_subscriptions ADD COLUMN IF NOT EXISTS {_MADE_BY}"]
+    return [_add_made_by_sqlite]
+
+
+_MADE_BY = "made_by text NOT NULL DEFAULT ''"
+
+
+def _add_made_by_sqlite(conn: Conn) -> None:
+    columns = {row[1] for row in conn.raw.execute("PRAGMA table_info(vkc_alert_subscriptions)")}
+    if "made_by" not in columns:
+        conn.raw.execute(f"ALTER TABLE vkc_alert_subscriptions ADD COLUMN {_MADE_BY}")

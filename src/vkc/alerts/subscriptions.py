@@ -75,29 +75,34 @@ def create(
     now = datetime.now(UTC)
     with db.writing() as conn:
         (subscription_id,) = conn.execute(
-            "INSERT INTO vkc_alert_subscriptions (url, condition, secret, description, created, active) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-            [url, db.json_in(condition), secret, description, db.time_in(now), True],
+            "INSERT INTO vkc_alert_subscriptions (url, condition, secret, description, created, active, made_by) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            [url, db.json_in(condition), secret, description, db.time_in(now), True, by.actor],
         ).fetchone()
         created = _get(db, conn, subscription_id)
         append(conn, Change(by.actor, "alerts.subscribe", f"alerts:subscription/{subscription_id}", after=created))  # never the secret
         return {**created, "secret": secret}
 
 
-_COLUMNS = "id, url, condition, description, created, active"
+_COLUMNS = "id, url, condition, description, created, active, made_by"
 
 
 def _public(db: SensorDb, row: Any) -> dict[str, Any]:
-    sid, url, condition, description, created, active = row
+    sid, url, condition, description, created, active, made_by = row
     return {
         "id": sid, "url": url, "condition": db.json_out(condition), "description": description,
-        "created": format_time(db.time_out(created)), "active": bool(active),
+        "created": format_time(db.time_out(created)), "active": bool(active), "made_by": made_by,
     }
 
 
-def listing(db: SensorDb, *, active_only: bool = False) -> list[dict[str, Any]]:
-    where = " WHERE active" if active_only else ""
+def listing(db: SensorDb, *, active_only: bool = False, made_by: str | None = None) -> list[dict[str, Any]]:
+    """The subscriptions (only the active ones, only those ``made_by`` an actor such as ``user:lan``, if asked), oldest first."""
+    conditions, params = (["active"] if active_only else []), []
+    if made_by is not None:
+        conditions.append("made_by = ?")
+        params.append(made_by)
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     with db.reading() as conn:
-        rows = conn.execute(f"SELECT {_COLUMNS} FROM vkc_alert_subscriptions{where} ORDER BY id").fetchall()
+        rows = conn.execute(f"SELECT {_COLUMNS} FROM vkc_alert_subscriptions{where} ORDER BY id", params).fetchall()
     return [_public(db, r) for r in rows]
 
 

@@ -48,6 +48,7 @@ SUBSCRIPTION_SCHEMA: dict[str, Any] = {
         "description": {"type": "string"},
         "created": _TIME,
         "active": {"type": "boolean"},
+        "made_by": {"type": "string", "description": "Who made it, as the audit trail names them (user:NAME, token:ID, local:OS-USER); empty if made before this was kept"},
     },
 }
 SUBSCRIBE_BODY: dict[str, Any] = {
