@@ -5,6 +5,7 @@ Screenshots of every page in each language are kept under ``tests/artifacts/scre
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, USER
+from browser import CHROMIUM, CHROMIUM_ARGS, OUTBOUND_ALLOW, PASSWORD, USER
 from served import free_port, wait_until_healthy
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
@@ -23,21 +24,30 @@ SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 _RENDERER_NOISE = ("GPU stall due to ReadPixels", "GL Driver Message")
 
 
+def _vkc(*args: str, stdin: str | None = None) -> None:
+    done = subprocess.run([sys.executable, "-m", "vkc", *args], input=stdin, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"vkc {' '.join(args)}: {done.stderr}"
+
+
 @pytest.fixture(scope="session")
-def portal_base(tmp_path_factory) -> Iterator[str]:
-    """``vkc serve`` over a demo store (two days of synthetic observations), its base URL."""
-    work = tmp_path_factory.mktemp("portal")
-    db = work / "demo.gpkg"
-    built = subprocess.run([sys.executable, "-m", "vkc", "demo", "--no-serve", "--air-hours", "48", "--db", str(db)], capture_output=True, text=True, timeout=600)
-    assert built.returncode == 0, built.stderr
-    user = subprocess.run(
-        [sys.executable, "-m", "vkc", "user", "add", USER, "--password-stdin", "--db", str(db)], input=PASSWORD + "\n", capture_output=True, text=True, timeout=60
-    )
-    assert user.returncode == 0, user.stderr
-    port, log = free_port(), work / "server.log"
+def portal_store(tmp_path_factory) -> Path:
+    """A demo store (two days of synthetic observations) with one user, an editor of everything, who signs in through the pages."""
+    db = tmp_path_factory.mktemp("portal") / "demo.gpkg"
+    _vkc("demo", "--no-serve", "--air-hours", "48", "--db", str(db))
+    _vkc("user", "add", USER, "--password-stdin", "--db", str(db), stdin=PASSWORD + "\n")
+    _vkc("user", "grant", USER, "--role", "editor", "--db", str(db))
+    return db
+
+
+@pytest.fixture(scope="session")
+def portal_base(portal_store: Path) -> Iterator[str]:
+    """``vkc serve`` over the demo store, its base URL."""
+    port, log = free_port(), portal_store.parent / "server.log"
+    env = {**os.environ, "VKC_OUTBOUND_ALLOW": OUTBOUND_ALLOW}
     with open(log, "wb") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "vkc", "serve", "--db", str(db), "--port", str(port), "--no-tasks", "--rate-limit", "0"], stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "vkc", "serve", "--db", str(portal_store), "--port", str(port), "--no-tasks", "--rate-limit", "0"],
+            stdout=out, stderr=subprocess.STDOUT, env=env,
         )
         try:
             base = f"http://127.0.0.1:{port}"

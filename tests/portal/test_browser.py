@@ -239,7 +239,7 @@ def test_signing_in_and_out_in_the_browser(visit):
     visit.page.get_by_label("비밀번호").fill(PASSWORD)
     visit.page.get_by_role("button", name="로그인").click()
     visit.page.wait_for_load_state()
-    assert visit.page.url.endswith("/air") and visit.page.locator(".account span").inner_text() == USER
+    assert visit.page.url.endswith("/air") and visit.page.locator(".account a").first.inner_text() == USER
     cookie = next(c for c in visit.page.context.cookies() if c["name"] == "vkc_session")
     assert cookie["httpOnly"] and cookie["sameSite"] in ("Strict", "Lax")
     visit.page.get_by_role("button", name="로그아웃").click()

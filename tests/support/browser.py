@@ -10,3 +10,5 @@ CHROMIUM_ARGS = [
 ]
 #: the portal tests' demo store has one user, who signs in through the page
 USER, PASSWORD = "lan", "cây bàng trước ngõ nhà tôi"
+#: the networks the portal tests' server may send webhooks to (an alert subscription to a closed port on loopback)
+OUTBOUND_ALLOW = "127.0.0.0/8"

@@ -15,7 +15,6 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from vkc.api.ogc.common import PROBLEM, base_url, store_of
-from vkc.errors import CollectionNotFound
 from vkc.layers import upload
 from vkc.permissions import features
 from vkc.web import credentials
@@ -54,9 +53,10 @@ UPLOAD_BODY: dict[str, Any] = {
 }
 REPORT_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["collection", "file", "format", "source_crs", "read", "inserted", "updated", "repaired", "rejected", "seconds"],
+    "required": ["collection", "created", "file", "format", "source_crs", "read", "inserted", "updated", "repaired", "rejected", "seconds"],
     "properties": {
         "collection": {"type": "string"},
+        "created": {"type": "boolean", "description": "Whether the collection was made by this import"},
         "file": {"type": "string", "description": "The file's name, as sent (reduced to safe characters)"},
         "format": {"type": "string"},
         "source_crs": {"type": "string"},
@@ -82,14 +82,6 @@ def _problem(description: str) -> dict[str, Any]:
     return {"description": description, "content": {PROBLEM: {}}}
 
 
-def _exists(request: Request, collection: str) -> bool:
-    try:
-        store_of(request).collection(collection)
-    except CollectionNotFound:
-        return False
-    return True
-
-
 @router.post(
     "/{collectionId}",
     summary="Upload a file as a layer: a new collection, or new and replaced features of one",
@@ -113,9 +105,8 @@ async def upload_layer(request: Request, collectionId: str) -> Response:  # noqa
     fields, file = await read_upload(request, upload.max_upload_bytes())
     try:
         options = upload.options_from_form(fields)
-        existed = await run_in_threadpool(_exists, request, collectionId)
         report = await run_in_threadpool(lambda: upload.import_upload(store, collectionId, file.filename or "", file.file, options, grant=grant))
     finally:
         await file.close()
     location = f"{base_url(request)}/collections/{collectionId}"
-    return json_response(report.as_dict(upload.safe_file_name(file.filename or "")), 200 if existed else 201, headers={"Location": location})
+    return json_response(report.as_dict(upload.safe_file_name(file.filename or "")), 201 if report.created else 200, headers={"Location": location})

@@ -69,6 +69,8 @@ class ImportReport:
     repaired: int = 0
     rejected: list[Reject] = field(default_factory=list)
     seconds: float = 0.0
+    #: whether the import made the collection (False: it was there)
+    created: bool = False
 
     @property
     def stored(self) -> int:
@@ -77,7 +79,7 @@ class ImportReport:
     def as_dict(self, source: str | None = None) -> dict[str, Any]:
         """The report as the CLI's ``--json`` and the upload API give it; ``source`` names the file as its sender knows it."""
         return {
-            "collection": self.collection, "file": source or self.path, "format": self.format, "source_crs": self.source_crs,
+            "collection": self.collection, "created": self.created, "file": source or self.path, "format": self.format, "source_crs": self.source_crs,
             "read": self.read, "inserted": self.inserted, "updated": self.updated, "repaired": self.repaired,
             "rejected": [{"position": r.position, "id": r.id, "reason": r.reason} for r in self.rejected],
             "seconds": round(self.seconds, 3),
@@ -329,6 +331,7 @@ class _Writer:
                     f"{current.geometry_type} geometries; import into another collection"
                 )
             self.family = fam
+        self.report.created = current is None
         title = self.options.title or (current.title if current else "") or self.name.replace("_", " ")
         coll = self.tx.create_collection(
             Collection(

@@ -9,9 +9,9 @@ from vkc.component import Component
 
 
 def _routers() -> Sequence[Any]:
-    from vkc.portal import air, pages
+    from vkc.portal import account, air, alert_pages, pages, uploads
 
-    return [pages.router, air.router]
+    return [pages.router, air.router, account.router, uploads.router, alert_pages.router]
 
 
 def _error_page(request: Any, problem: dict[str, Any]) -> Any:
@@ -28,8 +28,8 @@ def _resource_page(request: Any, kind: str, title: str, body: dict[str, Any]) ->
 
 COMPONENT = Component(
     name="portal",
-    summary="The portal: the map of Vietnam, pages in Vietnamese, Korean and English, the API documentation, /summary",
-    requires=("features", "admin", "airquality"),
+    summary="The portal: the map of Vietnam, layers, air quality, the visitor's account, tokens, uploads and alerts, in Vietnamese, Korean and English; the API documentation, /summary",
+    requires=("features", "admin", "airquality", "alerts"),
     routers=_routers,
     error_page=_error_page,
     resource_page=_resource_page,

@@ -4,19 +4,21 @@ The language comes from ``?lang=vi|ko|en``, then the visitor's earlier choice
 (the ``vkc_lang`` cookie, set whenever ``lang`` is given), then the browser's
 ``Accept-Language``, then Vietnamese. Messages are gettext catalogues
 (``locale/<lang>/LC_MESSAGES/messages.po``, compiled to ``.mo`` by the build);
-numbers are formatted by Babel for the locale.
+numbers and times are formatted by Babel for the locale (times in Vietnam's time).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from babel import numbers
+from babel import dates, numbers
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -26,6 +28,7 @@ LOGGER = logging.getLogger(__name__)
 LANGUAGES = ("vi", "ko", "en")
 DEFAULT = "vi"
 COOKIE = "vkc_lang"
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 LOCALE_DIR = Path(__file__).parent / "locale"
 #: each language's name in itself, for the switcher
 NATIVE_NAMES = {"vi": "Tiếng Việt", "ko": "한국어", "en": "English"}
@@ -111,6 +114,13 @@ class Language:
         if value is None:
             return ""
         return numbers.format_decimal(value, format="#,##0" + ("." + "0" * digits if digits else ""), locale=self.code)
+
+    def moment(self, value: str | datetime | None) -> str:
+        """A time (RFC 3339 text or an aware datetime) as this language writes it, in Vietnam's time (UTC+7, as the platform's pages show times)."""
+        if not value:
+            return ""
+        when = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
+        return dates.format_datetime(when, format="medium", tzinfo=VIETNAM, locale=self.code)
 
     def place_name(self, names: dict[str, Any]) -> str:
         """A place's name in this language where the data has it, else its Vietnamese name."""

@@ -58,6 +58,25 @@ class Cookie:
 SESSION = Cookie("vkc_session", "lax")
 
 
+def same_origin(request: Request) -> None:
+    """Refuse a form posted from another site (its ``Origin`` header names one): the first check of every portal form."""
+    origin = request.headers.get("origin")
+    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+        raise PermissionDenied("a form posted from another site is refused", scope="csrf")
+
+
+def session_form(store: Store, request: Request, form: dict[str, str]) -> Grant:
+    """The grant of the browser's session for a portal form that changes something: the form must carry the session's
+    CSRF token in its ``csrf`` field; AuthenticationError once the session has ended."""
+    session = session_of(store, request)
+    if session is None:
+        raise AuthenticationError("your session has ended: sign in again (/signin)")
+    grant, record = session
+    if not sessions.csrf_matches(record, form.get("csrf")):
+        raise PermissionDenied("the form is not this session's (it was loaded before you signed in again): reload the page", scope="csrf")
+    return grant
+
+
 def session_secret(request: Request) -> str | None:
     return SESSION.read(request)
 

@@ -70,12 +70,6 @@ def _page(request: Request, status: int, next_path: str, message: str = "", toke
     return response
 
 
-def _same_origin(request: Request) -> None:
-    origin = request.headers.get("origin")
-    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
-        raise PermissionDenied("a form posted from another site is refused", scope="csrf")
-
-
 @router.get("/signin", response_class=HTMLResponse, include_in_schema=False)
 def signin_page(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002 (the query parameter's name)
     return _page(request, 200, local_path(next))
@@ -83,7 +77,7 @@ def signin_page(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A00
 
 @router.post("/signin", include_in_schema=False)
 async def signin(request: Request) -> Response:
-    _same_origin(request)
+    credentials.same_origin(request)
     form = await read_form(request)
     next_path = local_path(form.get("next"))
     expected = FORM.read(request)
@@ -106,7 +100,7 @@ async def signin(request: Request) -> Response:
 
 @router.post("/signout", include_in_schema=False)
 async def signout(request: Request) -> Response:
-    _same_origin(request)
+    credentials.same_origin(request)
     form = await read_form(request)
     store = _store(request)
     session = await run_in_threadpool(credentials.session_of, store, request)  # None: ended already
