@@ -56,12 +56,13 @@ def test_vn_english_names_and_rgb():
     assert category("vn", 250)["color"] == "#8F3F97"  # Table 1: 143;63;151 = 0x8F, 0x3F, 0x97
 
 
-def test_advice_has_both_groups_and_languages():
+def test_advice_has_both_groups_and_the_three_languages():
     for method in ("vn", "us"):
         for aqi in (0, 75, 125, 175, 250, 400):
             given = advice(method, aqi)
             for group in ("general", "sensitive", "sensitive_groups"):
-                assert given[group]["vi"] and given[group]["en"]
+                assert set(given[group]) == {"vi", "en", "ko"} and all(given[group].values())
+                assert any("\uac00" <= ch <= "\ud7a3" for ch in given[group]["ko"])  # Hangul, not a copy of the English
     assert advice("vn", 30)["sensitive"] != advice("vn", 80)["sensitive"]
     assert advice("vn", 400)["general"] == advice("vn", 400)["sensitive"]
 

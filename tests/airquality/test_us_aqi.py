@@ -12,7 +12,7 @@ def test_tad_multi_pollutant_example():
     result = calc("us", "day", {"o3_8h_max": 0.078, "o3_1h_max": 0.104, "pm25": 35.9})
     assert result["sub"] == {"pm25": 102, "o3": 126}
     assert (result["aqi"], result["dominant"]) == (126, "o3")
-    assert result["category"] == {"vi": "Không tốt cho nhóm nhạy cảm", "en": "Unhealthy for Sensitive Groups", "color": "#FF7E00"}
+    assert result["category"] == {"vi": "Không tốt cho nhóm nhạy cảm", "en": "Unhealthy for Sensitive Groups", "ko": "민감군에 나쁨", "color": "#FF7E00"}
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ def test_decision_hourly_example():
     result = calc("vn", "hour", {"o3": 136.1, "no2": 118.7, "pm25": DECISION_PM25_NEWEST_FIRST})
     assert result["sub"] == {"pm25": 41, "o3": 43, "no2": 59}
     assert (result["aqi"], result["dominant"]) == (59, "no2")
-    assert result["category"] == {"vi": "Trung bình", "en": "Moderate", "color": "#FFFF00"}
+    assert result["category"] == {"vi": "Trung bình", "en": "Moderate", "ko": "보통", "color": "#FFFF00"}
 
 
 def test_decision_daily_example():
@@ -31,7 +31,7 @@ def test_decision_daily_example():
     result = calc("vn", "day", {"o3_8h_max": 89.3, "o3_1h_max": 114.6, "no2_1h_max": 130.8, "pm25": 55.7})
     assert result["sub"] == {"pm25": 110, "o3": 45, "no2": 65}
     assert (result["aqi"], result["dominant"]) == (110, "pm25")
-    assert result["category"] == {"vi": "Kém", "en": "Poor", "color": "#FF7E00"}
+    assert result["category"] == {"vi": "Kém", "en": "Poor", "ko": "약간 나쁨", "color": "#FF7E00"}
 
 
 COLUMNS = sorted(vn.BREAKPOINTS)

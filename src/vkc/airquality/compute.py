@@ -101,7 +101,7 @@ def calc(method: str, period: str, inputs: dict) -> dict:
     input keys and :func:`vkc.airquality.inputs.unit` for their units. Returns::
 
         {"aqi": int | None, "dominant": str | None, "sub": {pollutant: int},
-         "category": {"vi", "en", "color"} | None, "method": str, "period": str,
+         "category": {"vi", "en", "ko", "color"} | None, "method": str, "period": str,
          "advice": {...} | None}
 
     ``aqi`` is None when no sub-index can be computed or, for VN_AQI, when neither

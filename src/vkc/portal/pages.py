@@ -29,8 +29,8 @@ def _(message: str) -> str:
     return message
 
 
-# the English names of the unit types and of the VN_AQI categories, translated where they are shown
-_MARKED = (_("province"), _("centrally run city"), _("Good"), _("Moderate"), _("Poor"), _("Bad"), _("Very bad"), _("Hazardous"))
+# the English names of the unit types, translated where they are shown (the AQI categories carry their own names)
+_MARKED = (_("province"), _("centrally run city"))
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -43,7 +43,7 @@ def home(request: Request) -> HTMLResponse:
         unit = admin.get(code, today)
         cities.append({"name": language.place_name(unit.as_dict()), "lon": lon, "lat": lat, "zoom": zoom})
     bands = [
-        {"range": f"{c.low}–{c.high}", "color": c.color, "name": c.vi if language.code == "vi" else f"{c.vi} · {language.gettext(c.en)}"}
+        {"range": f"{c.low}–{c.high}", "color": c.color, "name": c.vi if language.code == "vi" else f"{c.vi} · {getattr(c, language.code)}"}
         for c in VN_CATEGORIES
     ]
     messages = {
