@@ -127,3 +127,12 @@ def test_the_library_import_itself_needs_the_collection_scope(tmp_path, gpkg_sto
     with pytest.raises(PermissionDenied, match="features:parks"):
         import_layer(gpkg_store, path, "parks", grant=zones_editor)
     assert [c.name for c in gpkg_store.collections()] == []
+
+
+def test_a_refusal_names_the_file_as_sent_and_the_form_s_fields(client, editor_token):
+    outside = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.35, 48.85]}, "properties": {}}]}
+    detail = client.post("/api/layers/parks", files=geojson_file(outside, "paris.geojson"), headers=bearer(editor_token)).json()["detail"]
+    assert detail.startswith("paris.geojson: feature #1") and "/tmp" not in detail and "vkc-upload" not in detail
+    assert "skip_invalid" in detail and "anywhere" in detail and "--" not in detail.replace("—", "")
+    accepted = client.post("/api/layers/parks", files=geojson_file(outside, "paris.geojson"), data={"anywhere": "true"}, headers=bearer(editor_token))
+    assert accepted.status_code == 201 and accepted.json()["inserted"] == 1

@@ -67,7 +67,48 @@ def nested(depth: int) -> str:
     return "[" * depth + "]" * depth
 
 
+def multipart(file_name: str, data: bytes, **fields: str) -> tuple[bytes, dict[str, str]]:
+    """An upload's body and its Content-Type, as a browser or curl -F sends them."""
+    boundary = "vkc-catalogue-boundary"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in fields.items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{file_name}"\r\n'
+                 "Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+def zipped(**members: bytes) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name.replace("__", "/"), data)
+    return buffer.getvalue()
+
+
+def upload(name: str, file_name: str, data: bytes, status: int, collection: str = "uploaded", token: str = "editor", **fields: str) -> Api:
+    content, headers = multipart(file_name, data, **fields)
+    return Api(name, "POST", f"/api/layers/{collection}", status, content=content, headers=headers, token=token)
+
+
+PARIS = json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.35, 48.85]}, "properties": {}}]}).encode()
+UPLOAD_CASES = [
+    upload("upload named to climb out of its folder", "../../../etc/cron.d/x.geojson", PARIS, 400),
+    upload("upload of an executable", "tool.exe", b"MZ\x90\x00", 400),
+    upload("upload of a GeoPackage that is not one", "parks.gpkg", b"<html>a page saved under the wrong name</html>" * 20, 400),
+    upload("upload of a zip bomb", "parks.zip", zipped(**{"parks.shp": b"\0" * (2100 * 2**20 // 1000)}) , 400),
+    upload("upload of a zip whose member climbs out", "parks.zip", zipped(**{"..__..__parks.shp": b"x"}), 400),
+    upload("upload into a collection named to climb", "ok.geojson", PARIS, 404, collection="..%2Fadmin"),  # no such route
+    upload("upload into a collection named with a Unicode look-alike", "ok.geojson", PARIS, 400, collection="c\u043ederp"),
+    upload("upload by a token of another collection", "ok.geojson", PARIS, 403, token="zones only"),
+    upload("upload with a field nobody reads", "ok.geojson", PARIS, 400, shell="$(reboot)"),
+    Api("upload that is not multipart", "POST", "/api/layers/uploaded", 415, body={"type": "FeatureCollection", "features": []}),
+    Api("upload with a broken multipart body", "POST", "/api/layers/uploaded", 400, content=b"--x\r\nnonsense", headers={"Content-Type": "multipart/form-data; boundary=x"}),
+]
+
 API_CASES = [
+    *UPLOAD_CASES,
     # -- OGC API Features reads: malformed parameters, injection, traversal
     Api("bbox of three numbers", "GET", ITEMS, 400, params={"bbox": "1,2,3"}),
     Api("bbox past the poles", "GET", ITEMS, 400, params={"bbox": "100,-95,110,95"}),

@@ -46,6 +46,7 @@ UPLOAD_BODY: dict[str, Any] = {
                     "format": {"enum": list(upload.FORMATS), "description": _FIELD_HELP["format"]},
                     "skip_invalid": {"type": "boolean", "default": False, "description": "Import the valid features and report each reject"},
                     "repair": {"type": "boolean", "default": False, "description": "Repair invalid geometries (make_valid) instead of refusing them"},
+                    "anywhere": {"type": "boolean", "default": False, "description": "Accept coordinates outside Vietnam"},
                 },
             }
         }

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from vkc import config
-from vkc.errors import FormatError, InputError, PayloadTooLarge
+from vkc.errors import FormatError, InputError, PayloadTooLarge, VKCError
 from vkc.layers.importer import FORMATS, ImportOptions, ImportReport, detect_format, import_layer
 from vkc.permissions import Grant, features
 from vkc.store import Store
@@ -66,7 +66,24 @@ def import_upload(
             raise InputError(f"{name}: the file is empty", field="file")
         if zipfile.is_zipfile(path):
             check_zip(path)
-        return import_layer(store, path, collection, dataclasses.replace(options, origin=name), grant=grant)
+        try:
+            return import_layer(store, path, collection, dataclasses.replace(options, origin=name), grant=grant)
+        except VKCError as exc:
+            raise _as_sent(exc, str(path), name) from None
+
+
+#: the importer's options as the command line spells them, and as an upload's form does
+_FLAG = re.compile(r"--([a-z]+(?:-[a-z]+)*)")
+
+
+def _as_sent(exc: VKCError, path: str, name: str) -> VKCError:
+    """The importer's error as its sender should read it: the file by the name they gave (never the server's temporary
+    path), and the options by the form's field names (``skip_invalid``, not ``--skip-invalid``)."""
+    message = exc.message.replace(path, name)
+    message = _FLAG.sub(lambda m: m[1].replace("-", "_") if m[1].replace("-", "_") in (*TEXT_FIELDS, *FLAG_FIELDS) else m[0], message)
+    error = type(exc)(message, **exc.detail)
+    error.__cause__ = exc.__cause__
+    return error
 
 
 def _save(stream: BinaryIO, path: Path) -> None:
@@ -98,7 +115,7 @@ def check_zip(path: Path) -> None:
 
 #: the form fields an upload may send beside its file, as the ImportOptions they set
 TEXT_FIELDS = ("crs", "title", "description", "id_field", "time_field", "x_field", "y_field", "format", "layer")
-FLAG_FIELDS = ("skip_invalid", "repair")
+FLAG_FIELDS = ("skip_invalid", "repair", "anywhere")
 _TRUE, _FALSE = ("true", "on", "1", "yes"), ("false", "off", "0", "no", "")
 
 
