@@ -171,3 +171,26 @@ def test_the_signed_in_pages_load_cleanly_in_every_language(visit, language):
         assert visit.page.evaluate("document.documentElement.lang") == language
         visit.screenshot(f"{name}-{language}")
     assert visit.problems == []
+
+
+#: every control a keyboard user must reach: links, buttons, fields, and the disclosure of the upload's options
+CONTROLS = "a[href], button, input:not([type=hidden]), select, textarea, summary"
+
+
+@pytest.mark.parametrize("path", ["/account", "/layers/upload", "/alerts"])
+def test_every_control_of_the_signed_in_pages_is_reached_by_keyboard(visit, path):
+    visit.goto("/signin?lang=en")
+    visit.page.get_by_label("User name").fill(USER)
+    visit.page.get_by_label("Password").fill(PASSWORD)
+    visit.page.get_by_role("button", name="Sign in").click()
+    visit.page.wait_for_load_state()
+    visit.goto(f"{path}?lang=en")
+    visit.page.locator("summary").evaluate_all("s => s.forEach(e => e.parentElement.open = true)")  # what they disclose, too
+    total = visit.page.evaluate(f"(() => {{ const all = [...document.querySelectorAll({CONTROLS!r})].filter(e => e.offsetParent !== null || e.classList.contains('skip'));"
+                                " all.forEach((e, i) => { e.dataset.control = i; }); return all.length; })()")
+    reached = set()
+    for _ in range(total + 5):
+        visit.page.keyboard.press("Tab")
+        reached.add(visit.page.evaluate("document.activeElement.dataset.control ?? null"))
+    assert {str(i) for i in range(total)} <= reached, (total, sorted(r for r in reached if r is not None))
+    assert visit.problems == []
