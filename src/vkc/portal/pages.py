@@ -17,7 +17,7 @@ from vkc.store import Store
 
 router = APIRouter()
 router.mount("/static", Static(directory=STATIC, check_dir=False), name="static")
-UNITS_COLLECTION = "admin_units"
+UNITS_COLLECTION = admin.COLLECTION
 #: the four core cities one click away: GSO code (since 2025-07-01), centre, zoom
 CORE_CITIES = (("01", 105.85, 21.03, 10), ("48", 108.21, 16.05, 11), ("79", 106.70, 10.78, 10), ("92", 105.78, 10.03, 11))
 #: the unit types of the reference data, for the languages that are not Vietnamese (marked for the catalogues)
