@@ -75,7 +75,7 @@ map.on("click", (event) => {
   const station = map.queryRenderedFeatures(event.point, { layers: ["stations"] })[0];
   if (station) {
     const p = stationDetails.get(station.properties.station);
-    const vn = p.vn;
+    const vn = p.vn?.aqi == null ? null : p.vn; // a station whose latest hour has no data has no index
     show("station-template", (node) => {
       node.querySelector(".name").textContent = p.name;
       node.querySelector(".aqi").textContent = vn ? `VN_AQI ${vn.aqi}` : messages.no_data;
