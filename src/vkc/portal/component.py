@@ -9,9 +9,17 @@ from vkc.component import Component
 
 
 def _routers() -> Sequence[Any]:
-    from vkc.portal import air, pages
+    from vkc.portal import air, holdings_route, pages
 
-    return [pages.router, air.router]
+    return [pages.router, air.router, holdings_route.router]
+
+
+def _costly(method: str, path: str, query: str) -> str | None:
+    """A province's holdings count the features of every collection in its boundary: their cost grows with the data."""
+    parts = path.strip("/").split("/")
+    if method in ("GET", "HEAD") and len(parts) == 4 and parts[:2] == ["api", "provinces"] and parts[3] == "holdings":
+        return "province holdings"
+    return None
 
 
 def _error_page(request: Any, problem: dict[str, Any]) -> Any:
@@ -28,9 +36,10 @@ def _resource_page(request: Any, kind: str, title: str, body: dict[str, Any]) ->
 
 COMPONENT = Component(
     name="portal",
-    summary="The portal: the map of Vietnam, pages in Vietnamese, Korean and English, the API documentation, /summary",
+    summary="The portal: the map of Vietnam, pages in Vietnamese, Korean and English, the API documentation, /summary, a province's holdings",
     requires=("features", "admin", "airquality"),
     routers=_routers,
+    costly=_costly,
     error_page=_error_page,
     resource_page=_resource_page,
 )
