@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from vkc import __version__, admin
 from vkc.airquality.categories import VN_CATEGORIES
 from vkc.portal import i18n
-from vkc.portal.render import STATIC, Static, page
+from vkc.portal.render import STATIC, Static, ink, page
 from vkc.store import Store
 
 router = APIRouter()
@@ -51,6 +51,11 @@ def home(request: Request) -> HTMLResponse:
         "no_data": language.gettext("no data"),
         "today": language.gettext("today"),
         "types": {vi: language.gettext(en) for vi, en in UNIT_TYPES.items()},
+        # a province's holdings: a layer's count (the page puts the number for {n}), a station's category and badge
+        "features": {"one": language.ngettext("%(num)s feature", "%(num)s features", 1, num="{n}"),
+                     "other": language.ngettext("%(num)s feature", "%(num)s features", 2, num="{n}")},
+        "categories": {c.en: c.vi if language.code == "vi" else language.gettext(c.en) for c in VN_CATEGORIES},
+        "ink": {c.color: ink(c.color) for c in VN_CATEGORIES},
     }
     context = {
         "units_collection": UNITS_COLLECTION,
