@@ -134,6 +134,7 @@ KNOWN: dict[str, list[str]] = {
     "subscription_id": ["1"],
     "datastream_id": ["1"],
     "station": ["1"],
+    "gso_code": ["01", "48"],
 }
 #: valid bodies for the operations that create the resources the links start from (drawn beside the generated ones)
 FEATURES = {

@@ -246,3 +246,66 @@ def test_signing_in_and_out_in_the_browser(visit):
     visit.page.wait_for_load_state()
     assert visit.page.get_by_role("link", name="로그인").count() == 1
     assert visit.problems == []
+
+
+def _click_hanoi(visit) -> None:
+    """Fly to Hà Nội with its button, then click its centre (105.85, 21.03) on the map's canvas: no station is drawn there."""
+    visit.page.locator(".cities button").first.click()
+    visit.until("Math.abs(vkcMap.getCenter().lat - 21.03) < 0.05 && !vkcMap.isMoving()")
+    visit.map_ready()
+    x, y = visit.page.evaluate("(() => { const p = vkcMap.project([105.85, 21.03]); return [p.x, p.y]; })()")
+    assert visit.page.evaluate(f"vkcMap.queryRenderedFeatures([{x}, {y}], {{layers: ['stations']}}).length") == 0
+    visit.page.locator("#map canvas").click(position={"x": x, "y": y})
+
+
+def test_clicking_a_province_shows_its_layers_and_stations(visit):
+    visit.goto("/?lang=en")
+    visit.map_ready()
+    _click_hanoi(visit)
+    visit.until("document.querySelector('#selected .unit-holdings')?.dataset.state === 'loaded'")
+    panel = visit.page.locator("#selected")
+    assert panel.locator(".name").inner_text() == "Ha Noi" and panel.locator(".code").inner_text() == "01"
+    expected = visit.page.evaluate("fetch('/api/provinces/01/holdings?date=2025-07-01').then((r) => r.json())")
+    counts = {e["id"]: e["count"] for s in expected["holdings"] if s["kind"] == "collections" for e in s["entries"]}
+    assert "admin_units" not in counts and counts["buildings"] > 100 and counts["aq_stations"] >= 10, counts
+    layers = panel.locator(".unit-layers li")
+    assert layers.count() == len(counts)
+    for name, count in counts.items():
+        item = panel.locator(f".unit-layers li[data-collection='{name}']")
+        assert item.locator(".count").inner_text() == f"{count:,} feature" + ("" if count == 1 else "s"), name
+        if count:
+            assert item.locator("a").get_attribute("href").startswith(f"/ogc/collections/{name}/items?f=html&bbox=")
+    stations = panel.locator(".unit-stations li")
+    (listed,) = [s["entries"] for s in expected["holdings"] if s["kind"] == "air_quality_stations"]
+    assert stations.count() == len(listed) >= 10
+    first = stations.first
+    assert int(first.locator(".aqi").inner_text()) > 0
+    assert first.locator(".aqi").evaluate("(e) => getComputedStyle(e).backgroundColor") != "rgba(0, 0, 0, 0)"  # the category's colour
+    assert first.locator(".category").inner_text() in ("Good", "Moderate", "Poor", "Bad", "Very bad", "Hazardous")
+    assert first.locator("a").get_attribute("href").startswith("/air/stations/")
+    visit.screenshot("home-province-en")
+    # a layer's link leads to its features around the province, drawn on the map
+    panel.locator(".unit-layers li[data-collection='schools'] a").click()
+    visit.page.wait_for_load_state()
+    visit.map_ready()
+    assert "/ogc/collections/schools/items" in visit.page.url and "bbox=" in visit.page.url
+    assert visit.page.locator("table tbody tr").count() >= 1
+    assert visit.problems == []
+
+
+def test_the_province_panel_says_it_is_loading_and_when_loading_failed(visit):
+    held = []
+    visit.page.route("**/api/provinces/**", lambda route: held.append(route))  # the answer is held back until the test gives one
+    visit.goto("/?lang=vi")
+    visit.map_ready()
+    _click_hanoi(visit)
+    visit.until("document.querySelector('#selected .unit-holdings')?.dataset.state === 'loading'")
+    assert "Đang tra cứu" in visit.page.locator("#selected .unit-holdings").inner_text()
+    while not held:
+        visit.page.wait_for_timeout(50)
+    held[0].fulfill(status=503, content_type="application/problem+json", body='{"status": 503, "title": "Busy"}')
+    visit.until("document.querySelector('#selected .unit-holdings')?.dataset.state === 'failed'")
+    alert = visit.page.locator("#selected [role=alert]")
+    assert alert.inner_text() == "Không tải được dữ liệu của nền tảng cho tỉnh, thành phố này."
+    # the refused request as the browser reports it, and nothing else: the page itself threw no error
+    assert all("503" in p for p in visit.problems) and visit.problems, visit.problems

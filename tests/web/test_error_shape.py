@@ -55,6 +55,7 @@ UNKNOWN = {
     "path": ("Things(987654)", 404),
     "name": ("nobody", 404),
     "token_id": ("0000abcd", 404),
+    "gso_code": ("99", 404),
 }
 #: query parameter (by its name in the URL) → a bad value; the problem names the parameter
 BAD_QUERY = {
@@ -85,6 +86,7 @@ BAD_QUERY = {
     "head": "not-a-digest",
     "role": "r" * 33,
     "format": "shp",
+    "date": "1/7/2025",
 }
 #: what a query parameter needs beside it to be checked at all (filter-crs only counts with a filter)
 COMPANION = {"bbox-crs": {"bbox": "105,20,106,21"}, "filter-lang": {"filter": "rank > 1"}, "filter-crs": {"filter": "rank > 1"}}
@@ -150,15 +152,23 @@ def world(seeded_url: str):
         known = {
             "collectionId": "places", "featureId": "p03", "tileMatrixSetId": "WebMercatorQuad", "tileMatrix": "0", "tileRow": "0", "tileCol": "0",
             "datastream_id": str(ds), "station": "hn-1", "subscription_id": str(sub["id"]), "path": "Things",
-            "name": "lan", "token_id": lan_token_id,
+            "name": "lan", "token_id": lan_token_id, "gso_code": "01",
         }
         yield World(client, known, tokens, served, app)
 
 
 #: the sign-in forms and the OpenID Connect round trip answer people with pages and redirects, not
 #: problem+json (their errors: tests/auth/test_signin.py and test_oidc.py); a 405 there is still one.
-#: /api/session answers a signed-in browser only (its 401 is in test_signin.py)
-PAGES = frozenset({"/signin", "/signout", "/signin/oidc", "/signin/oidc/callback", "/api/session"})
+#: /api/session answers a signed-in browser only (its 401 is in test_signin.py). The portal's own forms
+#: (tokens, uploads, alerts) are pages too (their errors: tests/portal/test_account_forms.py). The upload
+#: API takes multipart bodies, not the JSON this walk sends; its errors, problem+json each, are in
+#: tests/api/test_layer_upload.py and the bad-input catalogue.
+PAGES = frozenset({
+    "/signin", "/signout", "/signin/oidc", "/signin/oidc/callback", "/api/session",
+    "/account", "/account/tokens", "/account/tokens/{token_id}/revoke", "/layers/upload",
+    "/alerts", "/alerts/{subscription_id}", "/alerts/{subscription_id}/cancel",
+    "/api/layers/{collectionId}",
+})
 
 
 def routes(app) -> list:

@@ -29,6 +29,8 @@ SOURCE = (
     "boundaries from github TaliaCao/Vietnam-Shape-Map commit 35f693a"
 )
 LICENCE = "facts of public legal acts; boundaries MIT (TaliaCao/Vietnam-Shape-Map)"
+#: the collection the units are loaded into unless told otherwise (``vkc admin load``, ``vkc demo``)
+COLLECTION = "admin_units"
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,7 @@ FIELDS = [
 ]
 
 
-def load_into(store: Store, name: str = "admin_units") -> WriteResult:
+def load_into(store: Store, name: str = COLLECTION) -> WriteResult:
     """Write all 97 units into one collection (idempotent: ids are the unit keys)."""
     features = []
     for u in all_units():
@@ -203,4 +205,4 @@ def load_into(store: Store, name: str = "admin_units") -> WriteResult:
         return result
 
 
-__all__ = ["AdminUnit", "all_units", "get", "load_into", "locate", "parse_date", "predecessors", "successor", "units"]
+__all__ = ["COLLECTION", "AdminUnit", "all_units", "get", "load_into", "locate", "parse_date", "predecessors", "successor", "units"]

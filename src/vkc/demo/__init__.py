@@ -44,7 +44,7 @@ _SYNTHETIC: dict[str, tuple[str, str, Callable[..., list]]] = {
 def build_demo(store: Store, *, seed: int = DEFAULT_SEED) -> dict[str, int]:
     """Write the demo collections into ``store``; returns collection name → feature count."""
     admin.load_into(store)
-    counts = {"admin_units": len(admin.all_units())}
+    counts = {admin.COLLECTION: len(admin.all_units())}
     for name, (title, gtype) in _REAL.items():
         counts[name] = _write(store, name, title, gtype, _real_rows(name), _real_metadata(name))
     rows: dict[str, list] = {name: [] for name in _SYNTHETIC}

@@ -34,7 +34,7 @@ def stations(request: Request) -> HTMLResponse:
     entries = station_aqi.latest_geojson(SensorDb(request.app.state.store))["features"]
     rows = sorted(
         ({**f["properties"], "id": f["id"]} for f in entries),
-        key=lambda e: -(e[index]["aqi"] if e.get(index) else -1),
+        key=lambda e: -aqi if (aqi := (e.get(index) or {}).get("aqi")) is not None else 1,  # worst first; stations without observations last
     )
     return page(request, "air.html", {"rows": rows, "index": index})
 

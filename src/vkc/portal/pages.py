@@ -12,12 +12,12 @@ from fastapi.responses import FileResponse, HTMLResponse
 from vkc import __version__, admin
 from vkc.airquality.categories import VN_CATEGORIES
 from vkc.portal import i18n
-from vkc.portal.render import STATIC, Static, page
+from vkc.portal.render import STATIC, Static, ink, page
 from vkc.store import Store
 
 router = APIRouter()
 router.mount("/static", Static(directory=STATIC, check_dir=False), name="static")
-UNITS_COLLECTION = "admin_units"
+UNITS_COLLECTION = admin.COLLECTION
 #: the four core cities one click away: GSO code (since 2025-07-01), centre, zoom
 CORE_CITIES = (("01", 105.85, 21.03, 10), ("48", 108.21, 16.05, 11), ("79", 106.70, 10.78, 10), ("92", 105.78, 10.03, 11))
 #: the unit types of the reference data, for the languages that are not Vietnamese (marked for the catalogues)
@@ -51,6 +51,10 @@ def home(request: Request) -> HTMLResponse:
         "no_data": language.gettext("no data"),
         "today": language.gettext("today"),
         "types": {vi: language.gettext(en) for vi, en in UNIT_TYPES.items()},
+        # a province's holdings: a layer's count (the page puts the number for {n}), a station's badge (the API names its category)
+        "features": {"one": language.ngettext("%(num)s feature", "%(num)s features", 1, num="{n}"),
+                     "other": language.ngettext("%(num)s feature", "%(num)s features", 2, num="{n}")},
+        "ink": {c.color: ink(c.color) for c in VN_CATEGORIES},
     }
     context = {
         "units_collection": UNITS_COLLECTION,

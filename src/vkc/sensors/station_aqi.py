@@ -24,8 +24,12 @@ observation of any of its pollutants at or before ``at`` (default: now).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import shapely
+import shapely.geometry
 
 from vkc import airquality
 from vkc.errors import InputError
@@ -132,9 +136,18 @@ def latest(db: SensorDb, *, at: datetime | None = None, station: str | None = No
     return [entry for _, entry in _latest(db, at, station)]
 
 
-def _latest(db: SensorDb, at: datetime | None, station: str | None) -> list[tuple[Station, dict[str, Any]]]:
+def latest_within(db: SensorDb, area: shapely.Geometry, *, at: datetime | None = None) -> list[dict[str, Any]]:
+    """:func:`latest` of the stations whose Location intersects ``area`` (CRS84), e.g. a province's boundary;
+    the index is worked out for those stations only."""
+    shapely.prepare(area)
+    return [entry for _, entry in _latest(db, at, None, lambda s: s.geometry is not None and bool(shapely.intersects(area, shapely.geometry.shape(s.geometry))))]
+
+
+def _latest(db: SensorDb, at: datetime | None, station: str | None, keep: Callable[[Station], bool] | None = None) -> list[tuple[Station, dict[str, Any]]]:
     with db.reading() as conn:
         found = stations(db, conn, station)
+        if keep is not None:
+            found = [s for s in found if keep(s)]
         hour_of = newest_hours(db, conn, found, at or datetime.now(UTC))
         means = station_means(db, conn, [(s, h - 23 * HOUR, h + HOUR) for s in found if (h := hour_of.get(s.thing_id))])
     out = []

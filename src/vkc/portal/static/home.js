@@ -60,6 +60,7 @@ window.vkcMap = map; // for the portal's browser tests and for anyone's console
 
 const selected = document.getElementById("selected");
 let selectedUnit = null;
+let holdingsRequest = null; // the province holdings' request in flight (an AbortController)
 
 function show(template, fill) {
   const node = document.getElementById(template).content.cloneNode(true);
@@ -74,8 +75,9 @@ function unitName(p) {
 map.on("click", (event) => {
   const station = map.queryRenderedFeatures(event.point, { layers: ["stations"] })[0];
   if (station) {
+    holdingsRequest?.abort();
     const p = stationDetails.get(station.properties.station);
-    const vn = p.vn;
+    const vn = p.vn?.aqi == null ? null : p.vn; // a station whose latest hour has no data has no index
     show("station-template", (node) => {
       node.querySelector(".name").textContent = p.name;
       node.querySelector(".aqi").textContent = vn ? `VN_AQI ${vn.aqi}` : messages.no_data;
@@ -99,7 +101,83 @@ map.on("click", (event) => {
     node.querySelector(".valid").textContent = `${p.valid_from || "…"} – ${p.valid_to || messages.today}`;
     node.querySelector(".more").href = `/ogc/collections/${element.dataset.layer}/items/${encodeURIComponent(p.id)}?f=html`;
   });
+  showHoldings(p);
 });
+
+// What the platform holds for the selected province (/api/provinces/{code}/holdings): its layers with their
+// features in it, its stations with their latest VN_AQI. A newer selection cancels the request of the one before.
+async function showHoldings(p) {
+  holdingsRequest?.abort();
+  const request = holdingsRequest = new AbortController();
+  const panel = selected.querySelector(".unit-holdings");
+  const url = new URL(element.dataset.holdings.replace("{code}", encodeURIComponent(p.gso_code)), location.origin);
+  if (p.valid_from) url.searchParams.set("date", p.valid_from); // the unit this polygon is: a GSO code is a key only with a date
+  let body;
+  try {
+    const response = await fetch(url, { headers: { Accept: "application/json" }, signal: request.signal });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    body = await response.json();
+  } catch (error) {
+    if (request.signal.aborted) return;
+    panel.replaceChildren(document.getElementById("holdings-failed-template").content.cloneNode(true));
+    panel.dataset.state = "failed";
+    panel.removeAttribute("aria-busy");
+    return;
+  }
+  if (request.signal.aborted) return;
+  const node = document.getElementById("holdings-template").content.cloneNode(true);
+  for (const section of body.holdings) {
+    if (section.kind === "collections") node.querySelector(".unit-layers").replaceChildren(...section.entries.map(layerItem));
+    if (section.kind === "air_quality_stations") {
+      node.querySelector(".unit-stations").replaceChildren(...section.entries.map(stationItem));
+      node.querySelector(".no-stations").hidden = section.entries.length > 0;
+    } // kinds this page does not know yet are left out
+  }
+  panel.replaceChildren(node);
+  panel.dataset.state = "loaded";
+  panel.removeAttribute("aria-busy");
+}
+
+function features(entry) {
+  const count = (entry.count === 1 ? messages.features.one : messages.features.other).replace("{n}", entry.count.toLocaleString(lang));
+  return entry.exact ? count : `≈ ${count}`; // the store's estimate
+}
+
+function layerItem(entry) {
+  const item = document.createElement("li");
+  const title = document.createElement(entry.count ? "a" : "span");
+  title.textContent = entry.title;
+  if (entry.count) title.href = entry.href;
+  const count = document.createElement("span");
+  count.className = "count";
+  count.textContent = features(entry);
+  item.append(title, " — ", count);
+  item.dataset.collection = entry.id;
+  return item;
+}
+
+function stationItem(entry) {
+  const item = document.createElement("li");
+  const badge = document.createElement("span");
+  badge.className = "aqi";
+  const category = document.createElement("span");
+  category.className = "category";
+  if (entry.vn) {
+    badge.textContent = entry.vn.aqi;
+    badge.style.background = entry.vn.category.color;
+    badge.style.color = messages.ink[entry.vn.category.color] || "#000";
+    category.textContent = entry.vn.category[lang] || entry.vn.category.en;
+  } else {
+    badge.textContent = "—";
+    category.textContent = messages.no_data;
+  }
+  const link = document.createElement("a");
+  link.href = entry.href;
+  link.textContent = entry.title;
+  item.append(badge, " ", link, " ", category);
+  item.dataset.station = entry.id;
+  return item;
+}
 
 for (const layer of ["stations", "units"]) {
   map.on("mouseenter", layer, () => { map.getCanvas().style.cursor = "pointer"; });
