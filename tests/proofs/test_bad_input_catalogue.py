@@ -102,6 +102,7 @@ PARIS = json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature"
 UPLOAD_CASES = [
     upload("upload named to climb out of its folder", "../../../etc/cron.d/x.geojson", PARIS, 400),
     upload("upload of an executable", "tool.exe", b"MZ\x90\x00", 400),
+    upload("upload of a CSV not in UTF-8", "parks.csv", "tên,lon,lat\nHà Tây,105.82,21.05\n".encode("cp1258"), 400),
     upload("upload of a GeoPackage that is not one", "parks.gpkg", b"<html>a page saved under the wrong name</html>" * 20, 400),
     upload("upload of a zip bomb", "parks.zip", bomb(zipped(**{"parks.shp": b"\0" * 4096})), 413),
     upload("upload of a zip whose member climbs out", "parks.zip", zipped(**{"..__..__parks.shp": b"x"}), 400),
@@ -274,6 +275,9 @@ TRUNCATED_GZIP = (lambda whole: whole[: len(whole) // 2])(
 
 CLI_CASES = [
     Cli("malformed JSON", ["import", "layer", "{dir}/bad.geojson", "--collection", "parks"], "bad.geojson", {"bad.geojson": b'{"type": "FeatureCollection", "features": [{'}),
+    # a spreadsheet saved in a Windows code page (1258, Vietnamese) rather than UTF-8: found by schemathesis on the upload API (it was a 500)
+    Cli("a CSV not in UTF-8", ["import", "layer", "{dir}/cp.csv", "--collection", "parks"], "not UTF-8 text",
+        {"cp.csv": "tên,lon,lat\nHà Tây,105.82,21.05\n".encode("cp1258")}),
     Cli("JSON nested 100 000 deep", ["import", "layer", "{dir}/deep.geojson", "--collection", "parks"], "deep.geojson", {"deep.geojson": nested(100_000).encode()}),
     Cli("a property nested 1000 deep", ["import", "layer", "{dir}/p.geojson", "--collection", "parks"], "deep",
         {"p.geojson": b'{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[105.8,21]},"properties":{"a":' + nested(1000).encode() + b"}}]}"}),

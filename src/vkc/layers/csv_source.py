@@ -50,7 +50,10 @@ class CSVSource:
             raise
 
     def _inspect(self, path: str, x_field: str | None, y_field: str | None, axis_order: str, delimiter: str | None) -> None:
-        sample = self._fh.read(64 * 1024)
+        try:
+            sample = self._fh.read(64 * 1024)
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"{path}: not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at {exc.start}): save the CSV as UTF-8") from None
         self._fh.seek(0)
         if "\x00" in sample:
             raise FormatError(f"{path}: not a CSV text file (binary content)")
