@@ -160,3 +160,23 @@ def test_a_misconfigured_provider_is_named_at_start_up(monkeypatch, tmp_path) ->
     provider = oidc.Provider.from_env({"VKC_OIDC_ISSUER": "https://id.example", "VKC_OIDC_CLIENT_ID": "a", "VKC_OIDC_CLIENT_SECRET_FILE": str(secret)})
     assert provider is not None and provider.client_secret == "from a file" and provider.label == "id.example"
     assert "from a file" not in repr(provider)
+
+
+@pytest.mark.parametrize(
+    ("login", "signed_in"),
+    [("chi", False), ("chi+pwd", False), ("chi+pwd,pin", False), ("chi+pwd,otp", True), ("chi+mfa", True), ("chi+hwk,fpt", True)],
+)
+def test_an_admin_signs_in_through_the_provider_only_with_a_second_factor_there(provider_and_portal, seeded_url: str, login: str, signed_in: bool) -> None:
+    """The ID token's amr (RFC 8176) must say mfa or two kinds of factor, as a password sign-in here needs a one-time code."""
+    _, base = provider_and_portal
+    with open_store(seeded_url) as store:
+        users.add_user(store, "chi")
+        users.grant(store, "chi", "admin")
+    with httpx.Client(follow_redirects=False, timeout=20) as browser:
+        landed = sign_in_at_provider(browser, f"{base}/signin/oidc", login)
+        session = browser.get(f"{base}/api/session")
+        if signed_in:
+            assert landed.status_code == 200 and session.json()["role"] == "admin", re.findall(r"role=\"alert\">([^<]*)", html.unescape(landed.text))
+        else:
+            assert landed.status_code == 401 and "second factor" in html.unescape(landed.text)
+            assert session.status_code == 401

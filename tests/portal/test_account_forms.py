@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from vkc import auth
-from vkc.auth import users
+from vkc.auth import sessions, users
 from vkc.config import Settings
 from vkc.store import open_store
 from vkc.web import create_app
@@ -93,3 +93,30 @@ def test_alert_pages_need_the_alerts_scope(portal):
     page = client.get("/alerts")
     assert page.status_code == 403 and "component:alerts" in page.text and 'action="/alerts"' not in page.text
     assert client.post("/alerts", data={"csrf": csrf, "url": "https://example.org/h", "above": "100"}).status_code == 403
+
+
+def test_a_user_sees_their_sessions_and_ends_the_others(portal, seeded_url):
+    laptop, url = portal
+    with TestClient(create_app(Settings(database=url)), follow_redirects=False) as phone, \
+         TestClient(create_app(Settings(database=url)), follow_redirects=False) as tablet:
+        csrf = sign_in(laptop)
+        sign_in(phone)
+        sign_in(tablet)
+        page = laptop.get("/account?lang=en").text
+        ids = re.findall(r'name="session" value="([0-9a-f]{8})"', page)
+        assert len(ids) == 2 and page.count("this browser") == 1 and "testclient" in page  # the other two, each with its address
+        assert laptop.post("/account/sessions/end", data={"session": ids[0]}).status_code == 403  # no CSRF token
+        with open_store(url) as store:
+            minh_session = sessions.open_session(store, "minh", via="password")
+            minh_id = next(s["id"] for s in sessions.user_sessions(store, "minh"))
+        assert laptop.post("/account/sessions/end", data={"csrf": csrf, "session": minh_id}).status_code == 404  # another user's
+        with open_store(url) as store:
+            assert sessions.session_grant(store, minh_session.secret)[0].user == "minh"
+        assert laptop.post("/account/sessions/end", data={"csrf": csrf, "session": "0badc0de"}).status_code == 404
+        assert laptop.post("/account/sessions/end", data={"csrf": csrf, "session": ids[0]}).status_code == 303
+        still = [c for c in (phone, tablet) if c.get("/api/session").status_code == 200]
+        assert len(still) == 1  # one ended, one left
+        ended = laptop.post("/account/sessions/end", data={"csrf": csrf, "others": "1"})
+        assert ended.status_code == 303 and ended.headers["location"] == "/account#sessions"
+        assert still[0].get("/api/session").status_code == 401 and laptop.get("/api/session").status_code == 200
+        assert re.findall(r'name="session" value="', laptop.get("/account").text) == []

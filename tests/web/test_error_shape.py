@@ -165,7 +165,7 @@ def world(seeded_url: str):
 #: tests/api/test_layer_upload.py and the bad-input catalogue.
 PAGES = frozenset({
     "/signin", "/signout", "/signin/oidc", "/signin/oidc/callback", "/api/session",
-    "/account", "/account/tokens", "/account/tokens/{token_id}/revoke", "/layers/upload",
+    "/account", "/account/tokens", "/account/tokens/{token_id}/revoke", "/account/sessions/end", "/layers/upload",
     "/alerts", "/alerts/{subscription_id}", "/alerts/{subscription_id}/cancel",
     "/api/layers/{collectionId}",
 })

@@ -17,6 +17,11 @@ provider's JWKS and its ``iss``, ``aud``, ``azp``, ``exp``, ``iat`` and
 ``nonce``, and reads the user claim from the ID token or else from the
 UserInfo endpoint (whose ``sub`` must be the ID token's).
 
+An admin signs in through the provider only with a second factor there: the
+ID token's ``amr`` (RFC 8176) must say ``mfa`` or methods of two kinds
+(a password and a one-time code, a hardware key and a fingerprint …), as a
+password sign-in here needs a one-time code too.
+
 The provider proves who someone is; the platform decides what they may do:
 the claim must name an existing, enabled user, whose grants apply. The first
 sign-in links the user to the provider's subject (``sub``); from then on only
@@ -45,7 +50,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from vkc.auth import users
+from vkc.auth import second_factor, users
 from vkc.errors import AuthenticationError, InputError, UpstreamError
 from vkc.store import Store
 
@@ -55,6 +60,12 @@ PENDING = "transient:oidc-pending"
 PENDING_FOR = timedelta(minutes=10)
 #: signature algorithms accepted on ID tokens (never "none", never a symmetric key)
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
+#: the kind of factor each authentication method of RFC 8176 is (amr values): a second factor is two kinds
+FACTOR_KINDS = {
+    **dict.fromkeys(("pwd", "pin", "kba"), "knowledge"),
+    **dict.fromkeys(("otp", "hwk", "swk", "sc", "sms", "tel", "pop"), "possession"),
+    **dict.fromkeys(("fpt", "face", "iris", "retina", "vbm"), "inherence"),
+}
 #: how long the discovery document and the keys are kept before they are fetched again
 _CACHE_SECONDS = 3600
 _TIMEOUT = 10.0
@@ -194,6 +205,14 @@ class Identity:
     user: str
     subject: str
     next_path: str
+    #: how the provider says the person authenticated (the ID token's ``amr``, RFC 8176), as sent; empty if it did not say
+    methods: tuple[str, ...] = ()
+
+    @property
+    def multi_factor(self) -> bool:
+        """Whether the methods make a second factor: ``mfa`` said, or methods of two kinds (knowledge, possession, inherence)."""
+        kinds = {FACTOR_KINDS[m] for m in self.methods if m in FACTOR_KINDS}
+        return "mfa" in self.methods or len(kinds) >= 2
 
 
 def finish(store: Store, provider: Provider, key: str | None, params: Mapping[str, str]) -> Identity:
@@ -220,7 +239,9 @@ def finish(store: Store, provider: Provider, key: str | None, params: Mapping[st
         name = _userinfo(provider, tokens["access_token"], claims["sub"]).get(provider.user_claim)
     if not isinstance(name, str) or not name:
         raise AuthenticationError(f"the provider did not say the claim {provider.user_claim!r} that names the user here")
-    return Identity(user=name, subject=claims["sub"], next_path=pending["next"])
+    amr = claims.get("amr")
+    methods = tuple(m for m in amr if isinstance(m, str)) if isinstance(amr, list) else ()
+    return Identity(user=name, subject=claims["sub"], next_path=pending["next"], methods=methods)
 
 
 def _exchange(provider: Provider, code: str, redirect_uri: str, verifier: str) -> dict[str, Any]:
@@ -296,6 +317,12 @@ def user_for(store: Store, provider: Provider, identity: Identity) -> str:
     record = store.get_record(users.KIND, identity.user) if users.is_user_name(identity.user) else None
     if record is None or record.get("disabled"):
         raise AuthenticationError(f"the provider signed you in as {identity.user!r}, but no enabled user of that name is here: an admin adds one")
+    if second_factor.required(record) and not identity.multi_factor:
+        said = ", ".join(identity.methods) or "no methods"
+        raise AuthenticationError(
+            f"an admin signs in with a second factor: the provider said this sign-in used {said} (amr); "
+            "sign in there with a second factor, or here with your password and one-time code"
+        )
     linked = record.get("identities", {}).get(provider.issuer)
     if linked is None:
         users.link_identity(store, identity.user, provider.issuer, identity.subject)

@@ -3,7 +3,10 @@
 A session is made when a user signs in with their password (:func:`sign_in`)
 or through the OpenID Connect provider (:func:`open_session`). Its id is a
 random secret that only the browser's cookie holds; the store keeps its
-SHA-256, the user, a CSRF token, and when it was made and last seen. A
+SHA-256, the user, a CSRF token, the address it was opened from, and when it
+was made and last seen. A user sees their sessions and ends any of them
+(:func:`user_sessions`, :func:`end_user_sessions`): a session left open on
+another computer is ended from this one. A
 session ends when its user signs out, after :data:`IDLE` without a request,
 :data:`LIFETIME` after it began, when the user is disabled, or when their
 password changes (each session remembers a stamp of the password it began
@@ -25,12 +28,13 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from vkc.auth import component_scopes, second_factor, users
-from vkc.errors import AuthenticationError, TooManyRequests
+from vkc.errors import AuthenticationError, NotFoundError, TooManyRequests
 from vkc.permissions import Grant
 from vkc.store import Store
 
@@ -98,7 +102,7 @@ def sign_in(store: Store, name: str, password: str, *, code: str = "", address: 
         store.delete_record(FAILURES, name)
     _forget_stale(store, now)
     LOGGER.info("user %s signed in from %s", name, address or "an unknown address")
-    return _open(store, record, via="password")
+    return _open(store, record, via="password", address=address)
 
 
 def _count_failure(store: Store, name: str, failures: dict[str, Any], now: datetime) -> None:
@@ -120,15 +124,15 @@ def _forget_stale(store: Store, now: datetime) -> None:
             store.delete_record(FAILURES, key)
 
 
-def open_session(store: Store, name: str, *, via: str) -> Session:
+def open_session(store: Store, name: str, *, via: str, address: str = "") -> Session:
     """A new session for the user ``name`` (who has shown who they are ``via`` a password or a provider)."""
     user = users.get_user(store, name)
     if user.get("disabled"):
         raise AuthenticationError("the user is disabled")
-    return _open(store, user, via=via)
+    return _open(store, user, via=via, address=address)
 
 
-def _open(store: Store, user: dict[str, Any], *, via: str) -> Session:
+def _open(store: Store, user: dict[str, Any], *, via: str, address: str = "") -> Session:
     """A new session for ``user`` (their stored record, read by the caller)."""
     name = user["name"]
     now = datetime.now(UTC)
@@ -138,6 +142,7 @@ def _open(store: Store, user: dict[str, Any], *, via: str) -> Session:
         "user": name,
         "csrf": session.csrf,
         "via": via,
+        "address": address,
         "stamp": _stamp(user),
         "created": now.isoformat(),
         "seen": now.isoformat(),
@@ -178,3 +183,30 @@ def csrf_matches(record: dict[str, Any], presented: str | None) -> bool:
 def end_session(store: Store, secret: str) -> bool:
     """Sign out: the session is removed; whether there was one."""
     return store.delete_record(KIND, _digest(secret))
+
+
+#: what a list of sessions shows of each: never its CSRF token or its password stamp
+_SHOWN = ("id", "user", "via", "address", "created", "seen", "expires")
+
+
+def user_sessions(store: Store, name: str) -> list[dict[str, Any]]:
+    """The sessions of user ``name`` that have not ended, the newest first (what each shows: :data:`_SHOWN`)."""
+    now = datetime.now(UTC)
+    live = [record for _, record in store.records(KIND) if record["user"] == name and not _ended(record, now)]
+    return [{k: record.get(k, "") for k in _SHOWN} for record in sorted(live, key=lambda r: r["created"], reverse=True)]
+
+
+def end_user_sessions(store: Store, name: str, session_ids: Iterable[str], *, by: Grant) -> int:
+    """End sessions of user ``name`` by their ids (their own doing, or an admin's); how many there were.
+    NotFoundError for an id that is not one of theirs."""
+    if by.user != name:
+        by.require(users.MANAGE)
+    wanted = set(session_ids)
+    theirs = {record["id"]: key for key, record in store.records(KIND) if record["user"] == name}
+    unknown = sorted(wanted - set(theirs))
+    if unknown:
+        raise NotFoundError(f"user {name!r} has no session {unknown[0]!r}", id=unknown[0])
+    for session_id in wanted:
+        store.delete_record(KIND, theirs[session_id])
+    LOGGER.info("%s ended %d session(s) of %s", by.actor, len(wanted), name)
+    return len(wanted)

@@ -1,4 +1,5 @@
-"""The signed-in visitor's own page: who they are, what they may change, and their tokens (made, listed, revoked).
+"""The signed-in visitor's own page: who they are, what they may change, their tokens (made, listed, revoked), and their
+sessions (each browser signed in, any of them ended from here).
 
 Every page here needs a session (a visitor who has none is sent to sign in
 and brought back); every form carries the session's CSRF token
@@ -17,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from vkc import auth
-from vkc.auth import users
+from vkc.auth import sessions, users
 from vkc.errors import InputError
 from vkc.permissions import Grant
 from vkc.portal.render import page
@@ -71,7 +72,10 @@ def _account(store: Store, grant: Grant) -> dict[str, Any]:
     name = grant.user or ""
     record = users.public(users.get_user(store, name))
     tokens = sorted((t for t in auth.list_tokens(store) if t.get("user") == name), key=lambda t: t.get("created", ""), reverse=True)
-    return {"user": record, "tokens": tokens, "token_days": TOKEN_DAYS, "role_names": ROLE_NAMES}
+    return {
+        "user": record, "tokens": tokens, "token_days": TOKEN_DAYS, "role_names": ROLE_NAMES,
+        "sessions": sessions.user_sessions(store, name), "this_session": grant.token_id.removeprefix("session-"),
+    }
 
 
 @router.get("/account", response_class=HTMLResponse, include_in_schema=False)
@@ -103,3 +107,18 @@ async def revoke_token(request: Request, token_id: TokenId) -> Response:
     store, grant, _ = await posted(request)
     await run_in_threadpool(lambda: auth.revoke_token(store, token_id, user=grant.user, by=grant))
     return RedirectResponse("/account", status_code=303)
+
+
+@router.post("/account/sessions/end", include_in_schema=False)
+async def end_sessions(request: Request) -> Response:
+    """End one of the visitor's sessions (the field ``session``), or every one but this browser's (``others``)."""
+    store, grant, form = await posted(request)
+    name, this = grant.user or "", grant.token_id.removeprefix("session-")
+    if form.get("others"):
+        ended = [s["id"] for s in await run_in_threadpool(sessions.user_sessions, store, name) if s["id"] != this]
+    elif form.get("session"):
+        ended = [form["session"]]
+    else:
+        raise InputError("name the session to end (session), or end the others (others)", field="session")
+    await run_in_threadpool(lambda: sessions.end_user_sessions(store, name, ended, by=grant))
+    return RedirectResponse("/account#sessions" if this not in ended else "/", status_code=303)

@@ -177,7 +177,7 @@ def oidc_callback(request: Request) -> Response:
     try:
         identity = oidc.finish(store, provider, PENDING.read(request), dict(request.query_params))
         user = oidc.user_for(store, provider, identity)
-        session = sessions.open_session(store, user, via=f"oidc:{provider.issuer}")
+        session = sessions.open_session(store, user, via=f"oidc:{provider.issuer}", address=request.client.host if request.client else "")
     except VKCError as exc:
         if exc.status >= 500:
             LOGGER.warning("OpenID Connect sign-in failed: %s", exc)
