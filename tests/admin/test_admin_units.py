@@ -96,3 +96,14 @@ def test_cli_admin(vkc):
     assert r.returncode == 1 and "30/06/2025" in r.stderr and "Traceback" not in r.stderr
     r = vkc(["admin", "locate", "--", "-10", "5"])
     assert r.returncode == 1 and "no administrative unit" in r.stderr
+
+
+def test_every_unit_s_label_point_lies_inside_it():
+    """Where the map writes a name: inside the unit, even for the ones a centroid would miss (a coast bent like Quảng Ninh's)."""
+    import shapely
+
+    from vkc import admin
+
+    for unit in admin.all_units():
+        x, y = admin.label_point(unit.key)
+        assert unit.geometry.contains(shapely.Point(x, y)), unit.key

@@ -309,3 +309,23 @@ def test_the_province_panel_says_it_is_loading_and_when_loading_failed(visit):
     assert alert.inner_text() == "Không tải được dữ liệu của nền tảng cho tỉnh, thành phố này."
     # the refused request as the browser reports it, and nothing else: the page itself threw no error
     assert all("503" in p for p in visit.problems) and visit.problems, visit.problems
+
+
+def test_the_home_map_names_the_provinces_in_the_visitor_s_language_without_overlaps(visit):
+    visit.goto("/?lang=ko")
+    visit.map_ready()
+    boxes = visit.page.evaluate(
+        """[...document.querySelectorAll('.map-label:not(.hidden)')].map((e) => { const b = e.getBoundingClientRect();
+        return {code: e.dataset.code, text: e.textContent, box: [b.left, b.top, b.right, b.bottom]}; })"""
+    )
+    assert len(boxes) >= 10, boxes  # most of the 34 at the first view; the crowded north waits for a closer zoom
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            ax0, ay0, ax1, ay1 = a["box"]
+            bx0, by0, bx1, by1 = b["box"]
+            assert ax1 <= bx0 or bx1 <= ax0 or ay1 <= by0 or by1 <= ay0, (a, b)
+    visit.page.evaluate("vkcMap.jumpTo({center: [105.85, 21.03], zoom: 8})")  # closer: Hà Nội's name has room, in Korean
+    visit.until("document.querySelector('.map-label[data-code=\"01\"]:not(.hidden)')?.textContent === '하노이'")
+    # a name over the map is never in the way of a click on it
+    assert visit.page.evaluate("getComputedStyle(document.querySelector('.map-label')).pointerEvents") == "none"
+    assert visit.problems == []

@@ -132,6 +132,20 @@ def get(code: str, on: date | str | None = None) -> AdminUnit:
     raise NotFoundError(f"no administrative unit with GSO code {code!r} on {day.isoformat()}", code=code)
 
 
+@functools.cache
+def label_point(key: str) -> tuple[float, float]:
+    """Where a map writes the name of the unit ``key`` (``<GSO code>@<valid_from>``): the pole of inaccessibility of its
+    largest part (polylabel, to 0.01°), inside the unit however it is shaped — unlike its centroid."""
+    from shapely.ops import polylabel
+
+    unit = next((u for u in all_units() if u.key == key), None)
+    if unit is None:
+        raise NotFoundError(f"no administrative unit {key!r}", key=key)
+    parts = list(unit.geometry.geoms) if unit.geometry.geom_type == "MultiPolygon" else [unit.geometry]
+    point = polylabel(max(parts, key=lambda p: p.area), tolerance=0.01)
+    return round(point.x, 4), round(point.y, 4)
+
+
 @functools.lru_cache(maxsize=1)
 def _index() -> tuple[STRtree, tuple[AdminUnit, ...]]:
     every = all_units()

@@ -55,6 +55,11 @@ def home(request: Request) -> HTMLResponse:
         "features": {"one": language.ngettext("%(num)s feature", "%(num)s features", 1, num="{n}"),
                      "other": language.ngettext("%(num)s feature", "%(num)s features", 2, num="{n}")},
         "ink": {c.color: ink(c.color) for c in VN_CATEGORIES},
+        # the provinces' names where the map writes them (drawn as page text: the map has no glyphs of its own)
+        "labels": [
+            {"name": language.place_name(u.as_dict()), "at": admin.label_point(u.key), "code": u.gso_code}
+            for u in sorted(admin.units(on=today), key=lambda u: -u.geometry.area)
+        ],
     }
     context = {
         "units_collection": UNITS_COLLECTION,
@@ -109,7 +114,10 @@ def resource_page(request: Request, kind: str, title: str, body: dict[str, Any])
         features = {"type": "FeatureCollection", "features": [f for f in body["features"] if f.get("geometry")]}
     elif in_crs84 and kind == "item" and body.get("geometry"):
         features = {"type": "FeatureCollection", "features": [{k: body[k] for k in ("type", "id", "geometry", "properties") if k in body}]}
-    context = {"kind": kind, "title": title, "body": body, "collection_id": collection_id, "features": features if features and features["features"] else None}
+    context = {
+        "kind": kind, "title": title, "body": body, "collection_id": collection_id, "units_collection": UNITS_COLLECTION,
+        "features": features if features and features["features"] else None,
+    }
     return page(request, "resource.html", context)
 
 

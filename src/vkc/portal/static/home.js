@@ -1,45 +1,52 @@
 // The home map: the platform's own vector tiles of the provinces (34 since 2025-07-01, the 63 before one toggle away)
 // and the air-quality stations coloured by their VN_AQI category. No external tiles, fonts or scripts.
+import { BEFORE_REFORM, openMap } from "./basemap.js";
+
 const element = document.getElementById("map");
 const messages = JSON.parse(document.getElementById("messages").textContent);
 const lang = element.dataset.lang;
 // the stations' request goes out at once, beside the map library's loading, not after it
 const stationsAnswer = fetch(element.dataset.stations, { headers: { Accept: "application/geo+json" } });
-const maplibregl = await import(element.dataset.maplibre);
-
-const CURRENT = ["!", ["has", "valid_to"]];
-const BEFORE_REFORM = ["has", "valid_to"];
-const tiles = new URL(element.dataset.tiles, location.origin).href.replaceAll("%7B", "{").replaceAll("%7D", "}");
-
-const map = new maplibregl.Map({
-  container: element,
+const { map, maplibregl } = await openMap(element, {
   attributionControl: { compact: true, customAttribution: messages.attribution },
-  bounds: [[102.1, 8.2], [109.6, 23.5]],
   maxBounds: [[95, 4], [118, 27]],
-  style: {
-    version: 8,
-    sources: {
-      // promoteId: the unit key (a feature-state needs an id; the MVT feature id is not on every backend)
-      units: { type: "vector", tiles: [tiles], minzoom: 0, maxzoom: 10, promoteId: "id" },
-      stations: { type: "geojson", data: { type: "FeatureCollection", features: [] } },
-    },
-    layers: [
-      { id: "sea", type: "background", paint: { "background-color": "#d6e6f2" } },
-      { id: "units", type: "fill", source: "units", "source-layer": element.dataset.layer, filter: CURRENT,
-        paint: { "fill-color": ["case", ["boolean", ["feature-state", "selected"], false], "#f2d479", "#f4f1e8"], "fill-outline-color": "#8a8f98" } },
-      { id: "units-line", type: "line", source: "units", "source-layer": element.dataset.layer, filter: CURRENT,
-        paint: { "line-color": "#6b7280", "line-width": 0.8 } },
-      { id: "old-units-line", type: "line", source: "units", "source-layer": element.dataset.layer, filter: BEFORE_REFORM,
-        layout: { visibility: "none" }, paint: { "line-color": "#b4412f", "line-width": 1.2, "line-dasharray": [2, 2] } },
-      { id: "stations", type: "circle", source: "stations",
-        paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 5, 5, 12, 9],
-                 "circle-color": ["coalesce", ["get", "color"], "#9ca3af"],
-                 "circle-stroke-color": "#1f2937", "circle-stroke-width": 1 } },
-    ],
-  },
+  fill: ["case", ["boolean", ["feature-state", "selected"], false], "#f2d479", "#f4f1e8"],
+  sources: { stations: { type: "geojson", data: { type: "FeatureCollection", features: [] } } },
+  layers: [
+    { id: "old-units-line", type: "line", source: "units", "source-layer": element.dataset.layer, filter: BEFORE_REFORM,
+      layout: { visibility: "none" }, paint: { "line-color": "#b4412f", "line-width": 1.2, "line-dasharray": [2, 2] } },
+    { id: "stations", type: "circle", source: "stations",
+      paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 5, 5, 12, 9],
+               "circle-color": ["coalesce", ["get", "color"], "#9ca3af"],
+               "circle-stroke-color": "#1f2937", "circle-stroke-width": 1 } },
+  ],
 });
-map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
 map.addControl(new maplibregl.ScaleControl(), "bottom-left");
+
+// The provinces' names: page text over the map (the map draws no text of its own: it has no glyphs, and fetches none),
+// in the visitor's language, largest province first; a name that would cover one already placed waits for a closer zoom.
+const LABELS_FROM_ZOOM = 4.5;
+const labels = messages.labels.map((label) => {
+  const node = document.createElement("span");
+  node.className = "map-label";
+  node.textContent = label.name;
+  node.setAttribute("aria-hidden", "true"); // the same names are in the page's text for assistive technology
+  node.dataset.code = label.code;
+  new maplibregl.Marker({ element: node }).setLngLat(label.at).addTo(map);
+  return node;
+});
+function placeLabels() {
+  const placed = [];
+  const show = map.getZoom() >= LABELS_FROM_ZOOM;
+  for (const node of labels) {
+    const box = node.getBoundingClientRect();
+    const free = show && !placed.some((b) => box.left < b.right && box.right > b.left && box.top < b.bottom && box.bottom > b.top);
+    node.classList.toggle("hidden", !free);
+    if (free) placed.push(box);
+  }
+}
+map.on("load", placeLabels);
+map.on("moveend", placeLabels);
 // The stations' latest AQI: nested objects in the API's GeoJSON, kept by id here; the map's source gets flat properties.
 const stationDetails = new Map();
 async function loadStations() {
@@ -55,8 +62,6 @@ async function loadStations() {
 }
 // data-loaded marks the map whose data has all come (the browser tests and the benchmark wait for it, then for the tiles)
 map.on("load", () => loadStations().then(() => { element.dataset.loaded = "true"; }, (error) => console.error(`stations: ${error.message}`)));
-map.on("error", (event) => console.error(`map: ${event.error?.message || event.error}`));
-window.vkcMap = map; // for the portal's browser tests and for anyone's console
 
 const selected = document.getElementById("selected");
 let selectedUnit = null;

@@ -1,35 +1,23 @@
 // A page of features (or one) from the OGC API on the map, over the provinces drawn from the platform's own tiles.
+import { openMap } from "./basemap.js";
+
 const element = document.getElementById("map");
 const features = JSON.parse(document.getElementById("features").textContent);
-const maplibregl = await import(element.dataset.maplibre);
-const tiles = new URL(element.dataset.tiles, location.origin).href.replaceAll("%7B", "{").replaceAll("%7D", "}");
-
-const map = new maplibregl.Map({
-  container: element,
-  bounds: [[102.1, 8.2], [109.6, 23.5]],
-  style: {
-    version: 8,
-    sources: {
-      units: { type: "vector", tiles: [tiles], maxzoom: 10 },
-      features: { type: "geojson", data: features },
-      markers: { type: "geojson", data: { type: "FeatureCollection", features: [] } },
-    },
-    layers: [
-      { id: "sea", type: "background", paint: { "background-color": "#d6e6f2" } },
-      { id: "units", type: "fill", source: "units", "source-layer": "admin_units", filter: ["!", ["has", "valid_to"]], paint: { "fill-color": "#f4f1e8", "fill-outline-color": "#8a8f98" } },
-      { id: "areas", type: "fill", source: "features", filter: ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygon"]]], paint: { "fill-color": "#1a55a0", "fill-opacity": 0.35 } },
-      { id: "lines", type: "line", source: "features", filter: ["!", ["in", ["geometry-type"], ["literal", ["Point", "MultiPoint"]]]], paint: { "line-color": "#123d6a", "line-width": 2 } },
-      // a line or an area too small to see at this zoom still shows where it is
-      { id: "markers", type: "circle", source: "markers", maxzoom: 15,
-        paint: { "circle-radius": 4, "circle-color": "#1a55a0", "circle-stroke-color": "#fff", "circle-stroke-width": 1 } },
-      { id: "points", type: "circle", source: "features", filter: ["in", ["geometry-type"], ["literal", ["Point", "MultiPoint"]]],
-        paint: { "circle-radius": 6, "circle-color": "#d9480f", "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 } },
-    ],
+const { map } = await openMap(element, {
+  sources: {
+    features: { type: "geojson", data: features },
+    markers: { type: "geojson", data: { type: "FeatureCollection", features: [] } },
   },
+  layers: [
+    { id: "areas", type: "fill", source: "features", filter: ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygon"]]], paint: { "fill-color": "#1a55a0", "fill-opacity": 0.35 } },
+    { id: "lines", type: "line", source: "features", filter: ["!", ["in", ["geometry-type"], ["literal", ["Point", "MultiPoint"]]]], paint: { "line-color": "#123d6a", "line-width": 2 } },
+    // a line or an area too small to see at this zoom still shows where it is
+    { id: "markers", type: "circle", source: "markers", maxzoom: 15,
+      paint: { "circle-radius": 4, "circle-color": "#1a55a0", "circle-stroke-color": "#fff", "circle-stroke-width": 1 } },
+    { id: "points", type: "circle", source: "features", filter: ["in", ["geometry-type"], ["literal", ["Point", "MultiPoint"]]],
+      paint: { "circle-radius": 6, "circle-color": "#d9480f", "circle-stroke-color": "#fff", "circle-stroke-width": 1.5 } },
+  ],
 });
-map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
-map.on("error", (event) => console.error(`map: ${event.error?.message || event.error}`));
-window.vkcMap = map;
 
 // the data's extent (every coordinate of every geometry), and a marker at the middle of each line or area
 function bounds(c, box = [Infinity, Infinity, -Infinity, -Infinity]) {
