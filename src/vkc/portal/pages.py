@@ -46,6 +46,7 @@ def home(request: Request) -> HTMLResponse:
         {"range": f"{c.low}–{c.high}", "color": c.color, "name": c.vi if language.code == "vi" else f"{c.vi} · {getattr(c, language.code)}"}
         for c in VN_CATEGORIES
     ]
+    core = {code for code, *_ in CORE_CITIES}
     messages = {
         "attribution": language.gettext("Boundaries: %(source)s", source="TaliaCao/Vietnam-Shape-Map (MIT)"),
         "no_data": language.gettext("no data"),
@@ -58,7 +59,7 @@ def home(request: Request) -> HTMLResponse:
         # the provinces' names where the map writes them (drawn as page text: the map has no glyphs of its own)
         "labels": [
             {"name": language.place_name(u.as_dict()), "at": admin.label_point(u.key), "code": u.gso_code}
-            for u in sorted(admin.units(on=today), key=lambda u: -u.geometry.area)
+            for u in sorted(admin.units(on=today), key=lambda u: (u.gso_code not in core, -u.geometry.area))  # the core cities first, then the largest
         ],
     }
     context = {

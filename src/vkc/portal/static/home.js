@@ -24,7 +24,8 @@ const { map, maplibregl } = await openMap(element, {
 map.addControl(new maplibregl.ScaleControl(), "bottom-left");
 
 // The provinces' names: page text over the map (the map draws no text of its own: it has no glyphs, and fetches none),
-// in the visitor's language, largest province first; a name that would cover one already placed waits for a closer zoom.
+// in the visitor's language, the core cities first and then the largest provinces; a name that would cover one already
+// placed waits for a closer zoom.
 const LABELS_FROM_ZOOM = 4.5;
 const labels = messages.labels.map((label) => {
   const node = document.createElement("span");
