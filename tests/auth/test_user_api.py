@@ -127,3 +127,35 @@ def test_expires_days_takes_an_integer_written_with_a_fraction_and_nothing_else_
     for bad in (30.5, True, "30", 0, 367):
         r = client.post(f"{USERS}/lan/tokens", json={"expires_days": bad}, headers=admin)
         assert r.status_code == 400 and r.json()["field"] == "expires_days", bad
+
+
+def test_sessions_are_listed_and_ended_by_their_user_or_an_admin(seeded_url):
+    """An admin ends a session left open on a lost laptop; the user sees theirs; nobody else sees them."""
+    from vkc.auth import sessions, users
+    from vkc.errors import AuthenticationError
+
+    with open_store(seeded_url) as store:
+        users.add_user(store, "lan")
+        users.add_user(store, "minh")
+        laptop = sessions.open_session(store, "lan", via="password", address="203.0.113.7")
+        phone = sessions.open_session(store, "lan", via="password")
+        lan = {"Authorization": f"Bearer {auth.create_user_token(store, 'lan')[1]}"}
+        minh = {"Authorization": f"Bearer {auth.create_user_token(store, 'minh')[1]}"}
+        admin = {"Authorization": f"Bearer {auth.create_token(store, 'admin')[1]}"}
+    with TestClient(create_app(Settings(database=seeded_url))) as client:
+        listed = client.get("/api/users/lan/sessions", headers=lan)
+        assert listed.status_code == 200 and listed.headers["cache-control"] == "no-store"
+        found = listed.json()["sessions"]
+        assert len(found) == 2 and {s["address"] for s in found} == {"203.0.113.7", ""}
+        assert all("csrf" not in s and "stamp" not in s for s in found)
+        assert client.get("/api/users/lan/sessions", headers=minh).status_code == 403
+        assert client.get("/api/users/nobody/sessions", headers=admin).status_code == 404
+        lost = next(s["id"] for s in found if s["address"] == "203.0.113.7")
+        assert client.delete(f"/api/users/lan/sessions/{lost}", headers=minh).status_code == 403
+        assert client.delete("/api/users/lan/sessions/0badc0de", headers=admin).status_code == 404
+        assert client.delete(f"/api/users/lan/sessions/{lost}", headers=admin).status_code == 204
+        assert [s["id"] for s in client.get("/api/users/lan/sessions", headers=lan).json()["sessions"]] != [lost]
+    with open_store(seeded_url) as store:
+        assert sessions.session_grant(store, phone.secret)[0].user == "lan"
+        with pytest.raises(AuthenticationError, match="not signed in"):
+            sessions.session_grant(store, laptop.secret)

@@ -27,7 +27,7 @@ from starlette.middleware import Middleware
 from vkc import auth
 from vkc.alerts import subscriptions
 from vkc.api.ogc.body import MAX_BODY
-from vkc.auth import users
+from vkc.auth import sessions, users
 from vkc.config import Settings
 from vkc.sensors.db import SensorDb
 from vkc.sensors.ingest import ingest_rows
@@ -55,6 +55,7 @@ UNKNOWN = {
     "path": ("Things(987654)", 404),
     "name": ("nobody", 404),
     "token_id": ("0000abcd", 404),
+    "session_id": ("0000abcd", 404),
     "gso_code": ("99", 404),
 }
 #: query parameter (by its name in the URL) → a bad value; the problem names the parameter
@@ -144,6 +145,8 @@ def world(seeded_url: str):
         }
         users.add_user(store, "lan")
         lan_token_id = auth.create_user_token(store, "lan")[0]
+        sessions.open_session(store, "lan", via="password")
+        lan_session_id = sessions.user_sessions(store, "lan")[0]["id"]
     served: set = set()
     app = create_app(Settings(database=seeded_url))
     app.user_middleware.append(Middleware(_Recorder, served=served))
@@ -152,7 +155,7 @@ def world(seeded_url: str):
         known = {
             "collectionId": "places", "featureId": "p03", "tileMatrixSetId": "WebMercatorQuad", "tileMatrix": "0", "tileRow": "0", "tileCol": "0",
             "datastream_id": str(ds), "station": "hn-1", "subscription_id": str(sub["id"]), "path": "Things",
-            "name": "lan", "token_id": lan_token_id, "gso_code": "01",
+            "name": "lan", "token_id": lan_token_id, "session_id": lan_session_id, "gso_code": "01",
         }
         yield World(client, known, tokens, served, app)
 

@@ -1,8 +1,8 @@
 """``/api/users``: users, their grants and tokens over HTTP, as ``vkc user`` and ``vkc token --user`` manage them.
 
 Admins (the scope ``users:manage``) manage everyone; a user reads their own
-record, changes their own password (giving the current one) and makes,
-lists and revokes their own tokens. Every change is an audit entry in the
+record, changes their own password (giving the current one), makes, lists
+and revokes their own tokens, and lists and ends their own browser sessions. Every change is an audit entry in the
 name of whoever made it (:mod:`vkc.auth.users` records it). Password hashes
 and tokens never appear in an answer, but for the one answer that makes a
 token.
@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from vkc import auth
-from vkc.auth import second_factor, users
+from vkc.auth import second_factor, sessions, users
 from vkc.errors import InputError
 from vkc.permissions import Grant
 from vkc.store import Store
@@ -29,6 +29,7 @@ from vkc.web.body import PROBLEM_CONTENT, json_response, read_json
 router = APIRouter(prefix="/api/users", tags=["users"])
 UserName = Annotated[str, Path(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9._@-]+$", description="The user's name")]
 TokenId = Annotated[str, Path(pattern=r"^[0-9a-f]{8}$", description="The token's id (the 8 hex digits after vkc_)")]
+SessionId = Annotated[str, Path(pattern=r"^[0-9a-f]{8}$", description="The session's id (as the list of sessions gives it; never its cookie)")]
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "A malformed body or value", **PROBLEM_CONTENT},
     401: {"description": "No valid bearer token", **PROBLEM_CONTENT},
@@ -77,6 +78,20 @@ TOKEN_SCHEMA: dict[str, Any] = {
         "created": _TIME,
         "expires": _OPTIONAL_TIME,
         "revoked": _OPTIONAL_TIME,
+    },
+}
+SESSION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "A browser session that has not ended; never its cookie or its CSRF token",
+    "required": ["id", "user", "via", "address", "created", "seen", "expires"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9a-f]{8}$"},
+        "user": {"type": "string"},
+        "via": {"type": "string", "description": "password, or oidc:<issuer>"},
+        "address": {"type": "string", "description": "The address it was opened from (empty if not known)"},
+        "created": _TIME,
+        "seen": _TIME,
+        "expires": _TIME,
     },
 }
 _NAME_SCHEMA = {"type": "string", "minLength": 2, "maxLength": 64, "pattern": r"^[a-z0-9][a-z0-9._@-]+$"}
@@ -353,6 +368,36 @@ async def revoke_token(request: Request, name: UserName, token_id: TokenId) -> R
         return auth.revoke_token(store, token_id, user=name, by=grant)
 
     return json_response(await _run(request, await _authenticated(request), work))
+
+
+@router.get(
+    "/{name}/sessions",
+    summary="The user's browser sessions that have not ended, the newest first (admins, or the user)",
+    responses={**ERRORS, 200: _json_answer({"type": "object", "required": ["sessions"], "properties": {"sessions": {"type": "array", "items": SESSION_SCHEMA}}}, "The sessions")},
+)
+async def list_sessions(request: Request, name: UserName) -> Response:
+    def work(store: Store, grant: Grant) -> list[dict[str, Any]]:
+        _self_or_manager(grant, name)
+        users.get_user(store, name)
+        return sessions.user_sessions(store, name)
+
+    return json_response({"sessions": await _run(request, await _authenticated(request), work)}, headers={"Cache-Control": "no-store"})
+
+
+@router.delete(
+    "/{name}/sessions/{session_id}",
+    status_code=204,
+    summary="End one of the user's browser sessions: that browser is signed out at its next request (admins, or the user)",
+    responses={**ERRORS, 204: {"description": "Ended"}},
+)
+async def end_session(request: Request, name: UserName, session_id: SessionId) -> Response:
+    def work(store: Store, grant: Grant) -> None:
+        _self_or_manager(grant, name)
+        users.get_user(store, name)
+        sessions.end_user_sessions(store, name, [session_id], by=grant)
+
+    await _run(request, await _authenticated(request), work)
+    return Response(status_code=204)
 
 
 @router.post(
