@@ -86,13 +86,22 @@ def test_labels_and_shorthands():
 
 @pytest.mark.parametrize(
     "text,words",
-    [("EPSG:6959", ["deprecated", "EPSG:5899"]), ("EPSG:999999", ["unknown CRS", "EPSG:999999"]), ("nonsense", ["unknown CRS", "nonsense"]), ("vn2000-tm3:50", ["meridian"])],
+    [
+        ("EPSG:6959", ["deprecated", "EPSG:5899"]), ("EPSG:999999", ["unknown CRS", "EPSG:999999"]), ("nonsense", ["unknown CRS", "nonsense", "vn2000-tm3:"]),
+        ("vn2000-tm3:50", ["meridian"]), ("vn2000-tm3:105°75′", ["75 minutes"]),
+    ],
 )
 def test_bad_crs_is_refused_with_a_reason(text, words):
     with pytest.raises(CRSError) as info:
         resolve_crs(text)
     for word in words:
         assert word in str(info.value)
+    assert "Proj" not in str(info.value) and "proj_create" not in str(info.value)  # the user's terms; PROJ's text stays a detail
+
+
+@pytest.mark.parametrize("text", ["vn2000-tm3:105°45'", "vn2000-tm3:105°45′", "vn2000-tm3:105° 45′", "vn2000-tm3:105-45", "vn2000-tm3:105d45"])
+def test_a_tm3_meridian_in_degrees_and_minutes_as_documents_write_it(text):
+    assert crs_label(resolve_crs(text)) == "EPSG:9210"  # 105°45′: TP Hồ Chí Minh's zone
 
 
 def test_swap_xy_reads_survey_order():

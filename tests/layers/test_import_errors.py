@@ -63,6 +63,9 @@ def _bad_cases(tmp_path: Path) -> list[tuple[Path, ImportOptions, type, list[str
         (_write(tmp_path, "what.xyz", "1,2"), ImportOptions(), FormatError, ["what.xyz", "--format"]),
         (_write(tmp_path, "nocoords.csv", "a,b\n1,2\n"), ImportOptions(), FormatError, ["nocoords.csv", "no coordinate columns"]),
         (_write(tmp_path, "ragged.csv", "lon,lat,k\n105.8,21.0,1\n105.8,21.0\n"), ImportOptions(), FormatError, ["ragged.csv", "row 3"]),
+        # a CSV's positions are its lines as a spreadsheet numbers them (the header is row 1), not "feature #2"
+        (_write(tmp_path, "paris.csv", "lon,lat\n2.35,48.85\n"), ImportOptions(), GeometryError, ["paris.csv: row 2:", "outside Vietnam"]),
+        (_write(tmp_path, "noid.csv", "lon,lat,code\n105.8,21.0,\n"), ImportOptions(id_field="code"), InputError, ["noid.csv: row 2:", "empty"]),
         (_write(tmp_path, "badcrs.geojson", json.dumps(feature_collection(good))), ImportOptions(crs="EPSG:999999"), CRSError, ["EPSG:999999"]),
         (_write(tmp_path, "nulid.geojson", json.dumps(feature_collection(good + [dict(point_feature(9, *HANOI), id="a\x00b")]))), ImportOptions(), InputError, ["nulid.geojson", "feature #6", "U+0000"]),
         (_write(tmp_path, "longid.geojson", json.dumps(feature_collection([dict(point_feature(9, *HANOI), id="x" * 300)]))), ImportOptions(), InputError, ["feature #1", "at most 256"]),

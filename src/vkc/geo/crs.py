@@ -44,7 +44,9 @@ DEPRECATED = {6956: 5896, 6957: 5897, 6958: 5898, 6959: 5899}
 _VN2000_CODES = {VN2000_GEOGRAPHIC, *VN2000_UTM.values(), *range(5896, 5900), *range(9205, 9219)}
 _CRS84_NAMES = {"crs84", "ogc:crs84", "wgs84", "http://www.opengis.net/def/crs/ogc/1.3/crs84", "urn:ogc:def:crs:ogc:1.3:crs84", "urn:ogc:def:crs:ogc::crs84"}
 _EPSG_URI = re.compile(r"^(?:https?://www\.opengis\.net/def/crs/EPSG/0/|urn:ogc:def:crs:EPSG::?|EPSG:)?(\d+)$", re.I)
-_TM3 = re.compile(r"^vn2000-tm3:(-?\d+(?:\.\d+)?)$", re.I)
+_TM3 = re.compile(r"^vn2000-tm3:\s*(-?\d+(?:\.\d+)?)$", re.I)
+#: a meridian as Vietnamese documents and EPSG names write it: 105°45', 105°45′, 105° 45', 105-45, 105d45
+_TM3_DM = re.compile(r"^vn2000-tm3:\s*(\d{2,3})\s*(?:°|º|d|-)\s*(\d{1,2})\s*(?:'|′|’|m)?$", re.I)
 _UTM = re.compile(r"^vn2000-utm:(48|49)$", re.I)
 
 
@@ -64,8 +66,14 @@ def resolve_crs(text: str) -> pyproj.CRS:
     low = raw.lower()
     if low in _CRS84_NAMES:
         return pyproj.CRS("OGC:CRS84")
-    if m := _TM3.match(raw):
-        meridian = float(m.group(1))
+    if (m := _TM3.match(raw)) or (dm := _TM3_DM.match(raw)):
+        if m:
+            meridian = float(m.group(1))
+        else:
+            degrees, minutes = int(dm.group(1)), int(dm.group(2))
+            if minutes >= 60:
+                raise CRSError(f"CRS {raw!r}: {minutes} minutes of arc is not less than 60", field="crs")
+            meridian = degrees + minutes / 60
         if not 100.0 <= meridian <= 118.0:
             raise CRSError(f"CRS {raw!r}: a VN-2000 TM-3 central meridian lies between 102° and 117° E, not {meridian:g}", field="crs")
         return pyproj.CRS(_tm3_proj(meridian))
@@ -88,7 +96,11 @@ def resolve_crs(text: str) -> pyproj.CRS:
     try:
         crs = pyproj.CRS.from_user_input(raw)
     except ProjCRSError as exc:
-        raise CRSError(f"unknown CRS {raw[:80]!r}: {str(exc).splitlines()[0][:160]}", field="crs") from exc
+        raise CRSError(
+            f"unknown CRS {raw[:80]!r}: give an EPSG code (EPSG:4326, EPSG:9210 …), vn2000-tm3:<central meridian> "
+            "(105.75 or 105°45'), vn2000-utm:48|49, WKT or a PROJ string",
+            field="crs", library=str(exc).splitlines()[0][:200],
+        ) from exc
     return _bind_vn2000(crs) if is_vn2000(crs) else crs
 
 

@@ -27,6 +27,7 @@ class CSVSource:
     format = "csv"
     declared_crs = None
     splittable = False
+    position_label = "row "  # positions are line numbers as a spreadsheet shows them (the header is row 1)
 
     def __init__(
         self,

@@ -30,6 +30,7 @@ _POINT = "Point"
 
 class GeoJSONSource:
     format = "geojson"
+    position_label = "feature #"
 
     def __init__(self, path: str, *, sequence: bool = False) -> None:
         self.path = path

@@ -267,7 +267,7 @@ class _Writer:
             return
         if self.layer_type is None:
             self._ensure_collection(prepared.layer_type or "GEOMETRY")
-        batch = self._one_family(batch, prepared.positions)
+        batch = self._one_family(batch, prepared.positions, prepared.where)
         if batch is None:
             return
         has_multi = gt.batch_has_multi(batch.type_ids)
@@ -279,7 +279,7 @@ class _Writer:
         self.report.inserted += result.inserted
         self.report.updated += result.updated
 
-    def _one_family(self, batch: EncodedBatch, positions: list[int]) -> EncodedBatch | None:
+    def _one_family(self, batch: EncodedBatch, positions: list[int], where: str) -> EncodedBatch | None:
         """Readers in parallel each see part of the file: the writer checks the kinds across batches."""
         families = [gt.family_of(int(t)) if t >= 0 else None for t in batch.type_ids.tolist()]
         if self.family is None:
@@ -289,7 +289,7 @@ class _Writer:
             return batch
         rejects = [
             Reject(positions[i], batch.ids[i], f"mixed geometry types: a {gt.type_name(int(batch.type_ids[i]))} in a layer of {self.family}s "
-                   "(a layer holds one kind of geometry; import the others into another collection)")
+                   "(a layer holds one kind of geometry; import the others into another collection)", where)
             for i in bad
         ]
         if not self.options.skip_invalid:

@@ -22,6 +22,7 @@ def _open_error(path: str, fmt: str, exc: Exception) -> FormatError:
 
 class OGRSource:
     splittable = False
+    position_label = "feature #"
 
     def __init__(self, path: str, *, fmt: str, layer: str | None = None) -> None:
         import pyogrio

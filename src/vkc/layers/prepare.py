@@ -29,10 +29,12 @@ class Reject:
     position: int
     id: str | None
     reason: str
+    #: how the source counts its positions: ``feature #`` (the n-th feature), ``row `` (a CSV's line, as a spreadsheet numbers it)
+    where: str = "feature #"
 
     def __str__(self) -> str:
         ident = f" (id {self.id})" if self.id is not None else ""
-        return f"feature #{self.position}{ident}: {self.reason}"
+        return f"{self.where}{self.position}{ident}: {self.reason}"
 
 
 @dataclass
@@ -47,6 +49,7 @@ class Prepared:
     repaired: int = 0
     progress: tuple[int, int] = (0, 0)
     renamed: dict[str, str] = field(default_factory=dict)  # source property → stored name
+    where: str = "feature #"  # how messages name a position (Source.position_label)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,6 +70,7 @@ class Checks:
 class Producer:
     def __init__(self, source: Source, checks: Checks, encode: Callable[[FeatureBatch], EncodedBatch]) -> None:
         self.source, self.checks, self.encode = source, checks, encode
+        self.where = source.position_label
         self.crs = resolve_crs(checks.crs_text)
         self.needs_transform = checks.crs_label not in ("OGC:CRS84", "EPSG:4326")
         self.layer_type = checks.existing_layer_type
@@ -77,7 +81,7 @@ class Producer:
             yield self.prepare(raw)
 
     def prepare(self, raw: RawBatch) -> Prepared:
-        out = Prepared(batch=None, read=len(raw), layer_type=self.layer_type)
+        out = Prepared(batch=None, read=len(raw), layer_type=self.layer_type, where=self.where)
         keep = np.ones(len(raw), dtype=bool)
         for i, why in raw.errors.items():
             self._reject(raw, i, why, keep, out)
@@ -119,7 +123,7 @@ class Producer:
         return out
 
     def _reject(self, raw: RawBatch, i: int, why: str, keep: np.ndarray, out: Prepared) -> None:
-        reject = Reject(raw.positions[i], raw.ids[i] or _id_hint(raw, i, self.checks.id_field), why)
+        reject = Reject(raw.positions[i], raw.ids[i] or _id_hint(raw, i, self.checks.id_field), why, self.where)
         if not self.checks.skip_invalid:
             raise GeometryError(f"{self.checks.path}: {reject}; nothing was imported (use --skip-invalid to import the rest)")
         keep[i] = False
@@ -193,7 +197,7 @@ class Producer:
         ids = self._given_ids(raw)
         bad = first_bad_feature_id(ids)
         if bad is not None:
-            raise InputError(f"{self.checks.path}: feature #{raw.positions[bad[0]]}: {bad[1]}; nothing was imported")
+            raise InputError(f"{self.checks.path}: {self.where}{raw.positions[bad[0]]}: {bad[1]}; nothing was imported")
         return ids
 
     def _given_ids(self, raw: RawBatch) -> list[str]:
@@ -203,10 +207,10 @@ class Producer:
         ids = []
         for props, pos in zip(raw.properties, raw.positions):
             if name not in props:
-                raise InputError(f"{self.checks.path}: feature #{pos} has no property {name!r} (--id-field)")
+                raise InputError(f"{self.checks.path}: {self.where}{pos} has no property {name!r} (--id-field)")
             value = props[name]
             if value is None or value == "":
-                raise InputError(f"{self.checks.path}: feature #{pos}: --id-field {name!r} is empty")
+                raise InputError(f"{self.checks.path}: {self.where}{pos}: --id-field {name!r} is empty")
             ids.append(str(value))
         return ids
 
@@ -220,9 +224,9 @@ class Producer:
             try:
                 t = parse_instant(str(value), DATA)
             except TimeTextError as exc:
-                raise InputError(f"{self.checks.path}: feature #{pos}: time {value!r} is not ISO 8601") from exc
+                raise InputError(f"{self.checks.path}: {self.where}{pos}: time {value!r} is not ISO 8601") from exc
             if t.tzinfo is None:
-                raise InputError(f"{self.checks.path}: feature #{pos}: time {value!r} has no time zone (write e.g. {value}+07:00)")
+                raise InputError(f"{self.checks.path}: {self.where}{pos}: time {value!r} has no time zone (write e.g. {value}+07:00)")
             out.append(t)
         return out
 

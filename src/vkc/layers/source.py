@@ -42,6 +42,8 @@ class Source(Protocol):
 
     #: whether ``batches(size, part=(k, n))`` can read every n-th batch independently
     splittable: bool
+    #: how messages name a position of ``RawBatch.positions``: ``feature #`` (the n-th feature), ``row `` (a CSV line)
+    position_label: str
 
     def batches(self, size: int, part: tuple[int, int] = (0, 1)) -> Iterator[RawBatch]: ...
 
