@@ -120,3 +120,16 @@ def test_a_user_sees_their_sessions_and_ends_the_others(portal, seeded_url):
         assert ended.status_code == 303 and ended.headers["location"] == "/account#sessions"
         assert still[0].get("/api/session").status_code == 401 and laptop.get("/api/session").status_code == 200
         assert re.findall(r'name="session" value="', laptop.get("/account").text) == []
+
+
+def test_the_upload_page_says_the_import_s_warnings(portal):
+    """A TM-3 zone that is not the province's: imported, and the page says what to check (the file by its name, not a temp path)."""
+    client, _ = portal
+    csrf = sign_in(client)
+    rows = "name,x,y\nhk,588154.48,2326509.05\ncg,582973.77,2323160.78\n"  # Hà Nội in TM-3 105°00′ metres
+    made = client.post(
+        "/layers/upload?lang=en", data={"csrf": csrf, "collection": "parks", "crs": "vn2000-tm3:104.5"},
+        files={"file": ("parks.csv", rows.encode(), "text/csv")},
+    )
+    assert made.status_code == 201
+    assert "Check:" in made.text and "parks.csv: the features land in" in made.text and "/tmp" not in made.text

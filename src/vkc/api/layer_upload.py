@@ -66,6 +66,7 @@ REPORT_SCHEMA: dict[str, Any] = {
             "type": "array",
             "items": {"type": "object", "properties": {"position": {"type": "integer"}, "id": {"type": ["string", "null"]}, "reason": {"type": "string"}}},
         },
+        "warnings": {"type": "array", "items": {"type": "string"}, "description": "What the import says though it went on (a TM-3 zone that is not the province's …)"},
         "seconds": {"type": "number"},
     },
 }

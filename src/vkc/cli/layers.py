@@ -62,6 +62,8 @@ def import_layer_command(
         return
     for reject in report.rejected:
         typer.echo(f"rejected: {reject}", err=True)
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     typer.echo(
         f"{report.collection}: {report.read} read, {report.inserted} new, {report.updated} replaced, "
         f"{report.repaired} repaired, {len(report.rejected)} rejected; source CRS {report.source_crs}; "

@@ -157,6 +157,25 @@ def crs_label(crs: pyproj.CRS) -> str:
     return f"{authority[0]}:{authority[1]}" if authority else crs.to_wkt()
 
 
+def tm3_meridian_of(crs: pyproj.CRS) -> float | None:
+    """The central meridian of a VN-2000 TM-3 CRS (scale 0.9999), None for any other CRS."""
+    if not is_vn2000(crs):
+        return None
+    base = crs.source_crs if crs.is_bound and crs.source_crs is not None else crs
+    if base.is_geographic or base.coordinate_operation is None:
+        return None
+    params = {p.name: p.value for p in base.coordinate_operation.params}
+    k0 = params.get("Scale factor at natural origin", params.get("Scale_Factor"))
+    lon0 = params.get("Longitude of natural origin", params.get("Central_Meridian"))
+    return float(lon0) if k0 is not None and lon0 is not None and abs(float(k0) - 0.9999) < 1e-9 else None
+
+
+def meridian_text(meridian: float) -> str:
+    """A meridian as Vietnamese documents write it: 105°45′."""
+    degrees, minutes = int(meridian), round(meridian % 1 * 60)
+    return f"{degrees}°{minutes:02d}′"
+
+
 @functools.lru_cache(maxsize=64)
 def _transformer(src: pyproj.CRS, dst: pyproj.CRS) -> pyproj.Transformer:
     return pyproj.Transformer.from_crs(src, dst, always_xy=True)

@@ -71,6 +71,8 @@ class ImportReport:
     seconds: float = 0.0
     #: whether the import made the collection (False: it was there)
     created: bool = False
+    #: what the import says though it went on (a TM-3 zone that is not the province's …), each once
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def stored(self) -> int:
@@ -82,6 +84,7 @@ class ImportReport:
             "collection": self.collection, "created": self.created, "file": source or self.path, "format": self.format, "source_crs": self.source_crs,
             "read": self.read, "inserted": self.inserted, "updated": self.updated, "repaired": self.repaired,
             "rejected": [{"position": r.position, "id": r.id, "reason": r.reason} for r in self.rejected],
+            "warnings": list(self.warnings),
             "seconds": round(self.seconds, 3),
         }
 
@@ -261,6 +264,7 @@ class _Writer:
         self.report.read += prepared.read
         self.report.repaired += prepared.repaired
         self.report.rejected.extend(prepared.rejects)
+        self.report.warnings.extend(w for w in prepared.warnings if w not in self.report.warnings)
         self.renamed.update(prepared.renamed)
         batch = prepared.batch
         if batch is None:

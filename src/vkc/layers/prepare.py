@@ -9,19 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import shapely
 
-from vkc.errors import GeometryError, InputError
+from vkc import admin
+from vkc.errors import GeometryError, InputError, VKCError
 from vkc.geo import VIETNAM_BOUNDS, resolve_crs, to_crs84
 from vkc.geo import geometry_types as gt
+from vkc.geo.crs import VN2000_TM3, meridian_text, tm3_meridian_for_province, tm3_meridian_of
 from vkc.layers.source import RawBatch, Source
 from vkc.parsing.times import DATA, TimeTextError, parse_instant
 from vkc.store import FeatureBatch
 from vkc.store.model import RESERVED_NAMES, EncodedBatch, first_bad_feature_id
+
+#: the day of the units the TM-3 zones are given for: the 63 provinces before the 2025 reform (Circular 973/2001/TT-TCĐC)
+ZONES_ON = date(2025, 6, 30)
 
 
 @dataclass
@@ -50,6 +55,7 @@ class Prepared:
     progress: tuple[int, int] = (0, 0)
     renamed: dict[str, str] = field(default_factory=dict)  # source property → stored name
     where: str = "feature #"  # how messages name a position (Source.position_label)
+    warnings: list[str] = field(default_factory=list)  # what the import should say though it goes on
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,6 +81,8 @@ class Producer:
         self.needs_transform = checks.crs_label not in ("OGC:CRS84", "EPSG:4326")
         self.layer_type = checks.existing_layer_type
         self.family = gt.family_of_layer(self.layer_type) if self.layer_type else None
+        #: a VN-2000 TM-3 source's central meridian, checked once against the zone of the province the features land in
+        self.meridian = tm3_meridian_of(self.crs)
 
     def run(self, size: int, part: tuple[int, int] = (0, 1)) -> Iterator[Prepared]:
         for raw in self.source.batches(size, part):
@@ -97,6 +105,8 @@ class Producer:
                 geoms[live] = to_crs84(geoms[live], self.crs)
             if not self.checks.anywhere:
                 self._check_in_vietnam(raw, geoms, keep, out)
+            if self.meridian is not None:
+                self._check_zone(geoms, keep, out)
             self._check_types(raw, geoms, keep, out)
         ids = self._ids(raw)
         times = self._times(raw) if self.checks.time_field else None
@@ -156,6 +166,9 @@ class Producer:
             hint = ""
             if abs(x) > 360 and not self.needs_transform:
                 hint = " (these look like projected metres, not degrees)"
+            elif self._in_vietnam_swapped(x, y):
+                hint = (" (with x and y swapped they would lie in Vietnam: survey tables put the northing in X — "
+                        "--survey-xy reads a CSV so; or the file's columns are latitude, longitude)")
             self._reject(
                 raw,
                 i,
@@ -163,6 +176,46 @@ class Producer:
                 "VN-2000 TM-3 data needs e.g. --crs EPSG:9210 or vn2000-tm3:105.75; --anywhere accepts data outside Vietnam",
                 keep,
                 out,
+            )
+
+    def _in_vietnam_swapped(self, x: float, y: float) -> bool:
+        """Whether the point (y, x) — its axes swapped — lies in Vietnam in the source's CRS."""
+        point = np.array([shapely.Point(y, x)], dtype=object)
+        lon, lat = shapely.get_coordinates(to_crs84(point, self.crs) if self.needs_transform else point)[0].tolist()  # inf outside the projection
+        minx, miny, maxx, maxy = VIETNAM_BOUNDS
+        return bool(minx <= lon <= maxx and miny <= lat <= maxy)
+
+    def _check_zone(self, geoms: np.ndarray, keep: np.ndarray, out: Prepared) -> None:
+        """Once: whether the TM-3 meridian the file was read with is the zone of the province most features land in
+        (Circular 973/2001/TT-TCĐC gives each pre-2025 province its zone); a different one is the commonest VN-2000
+        mistake, some 50–130 km off east or west, and gets a warning naming the expected zone."""
+        live = np.flatnonzero(keep & ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms))[:200]
+        if not live.size:
+            return
+        given = self.meridian
+        self.meridian = None  # checked
+        points = shapely.get_coordinates(shapely.point_on_surface(geoms[live]))
+        found: dict[str, tuple[int, str]] = {}
+        for lon, lat in points.tolist():
+            unit = admin.locate(lon, lat, ZONES_ON)
+            if unit is not None and unit.iso_3166_2:
+                count, name = found.get(unit.iso_3166_2, (0, unit.name_vi))
+                found[unit.iso_3166_2] = (count + 1, name)
+        if not found or given is None:
+            return
+        iso, (_, name) = max(found.items(), key=lambda item: item[1][0])
+        try:
+            expected = tm3_meridian_for_province(iso)
+        except VKCError:
+            return
+        if abs(expected - given) > 1e-9:
+            code = VN2000_TM3.get(expected)
+            off = round(abs(expected - given) * 60)
+            out.warnings.append(
+                f"{self.checks.path}: the features land in {name}, whose VN-2000 TM-3 zone is {meridian_text(expected)}"
+                f"{f' (EPSG:{code})' if code else ''}, but they were read as TM-3 {meridian_text(given)} — a zone {off}′ off moves them "
+                f"about {abs(expected - given) * 104:.0f} km east or west; if they belong in another province, import again with its zone "
+                f"(for {name}: --crs vn2000-tm3:{expected:g})"
             )
 
     def _check_types(self, raw: RawBatch, geoms: np.ndarray, keep: np.ndarray, out: Prepared) -> None:

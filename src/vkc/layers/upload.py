@@ -67,21 +67,27 @@ def import_upload(
         if zipfile.is_zipfile(path):
             check_zip(path)
         try:
-            return import_layer(store, path, collection, dataclasses.replace(options, origin=name), grant=grant)
+            report = import_layer(store, path, collection, dataclasses.replace(options, origin=name), grant=grant)
         except VKCError as exc:
             raise _as_sent(exc, str(path), name) from None
+        report.warnings = [_for_sender(w, str(path), name) for w in report.warnings]
+        return report
 
 
 #: the importer's options as the command line spells them, and as an upload's form does
 _FLAG = re.compile(r"--([a-z]+(?:-[a-z]+)*)")
 
 
+def _for_sender(text: str, path: str, name: str) -> str:
+    """The importer's words as an upload's sender should read them: the file by the name they gave (never the server's
+    temporary path), and the options by the form's field names (``skip_invalid``, not ``--skip-invalid``)."""
+    text = text.replace(path, name)
+    return _FLAG.sub(lambda m: m[1].replace("-", "_") if m[1].replace("-", "_") in (*TEXT_FIELDS, *FLAG_FIELDS) else m[0], text)
+
+
 def _as_sent(exc: VKCError, path: str, name: str) -> VKCError:
-    """The importer's error as its sender should read it: the file by the name they gave (never the server's temporary
-    path), and the options by the form's field names (``skip_invalid``, not ``--skip-invalid``)."""
-    message = exc.message.replace(path, name)
-    message = _FLAG.sub(lambda m: m[1].replace("-", "_") if m[1].replace("-", "_") in (*TEXT_FIELDS, *FLAG_FIELDS) else m[0], message)
-    error = type(exc)(message, **exc.detail)
+    """The importer's error with :func:`_for_sender`'s words."""
+    error = type(exc)(_for_sender(exc.message, path, name), **exc.detail)
     error.__cause__ = exc.__cause__
     return error
 
