@@ -160,3 +160,18 @@ def test_a_gzip_file_cut_short_is_a_clear_error(loaded: str, tmp_path: Path, cap
     assert "the compressed file is damaged near line" in capsys.readouterr().err
     assert main(["import", "observations", str(tmp_path / "fake.csv.gz"), "--db", loaded]) == 1
     assert "not a readable gzip file" in capsys.readouterr().err
+
+
+def test_a_file_whose_every_row_is_rejected_fails_and_says_why(loaded: str, tmp_path: Path, capsys) -> None:
+    """Exit 1 when nothing valid was found, naming --tz when the times lack a zone; the reasons are whole words."""
+    zoneless = write_csv(tmp_path / "zoneless.csv", [("hn-mttd-14", "PM2.5", "2024-12-01 08:00", "40", "ug/m3")] * 3)
+    assert main(["import", "observations", str(zoneless), "--db", loaded]) == 1
+    err = capsys.readouterr().err
+    assert "nothing was stored: every one of its 3 rows was rejected; rows without a time zone need --tz" in err
+    unknown = write_csv(tmp_path / "lead.csv", [("hn-mttd-14", "lead", "2024-12-01T00:00:00Z", "12", "ug/m3")])
+    assert main(["import", "observations", str(unknown), "--db", loaded]) == 1
+    err = capsys.readouterr().err
+    assert "rejected 1: parameter: unknown parameter …; known: pm25, pm10, o3, no2, so2, co," in err, err  # not "known: pm…, pm…, o…"
+    empty = write_csv(tmp_path / "empty.csv", [])
+    assert main(["import", "observations", str(empty), "--db", loaded]) == 1
+    assert "holds no observations" in capsys.readouterr().err

@@ -11,6 +11,7 @@ import sys
 import typer
 
 from vkc.cli.common import DbOption, open_db
+from vkc.errors import InputError
 from vkc.permissions import LOCAL_ADMIN
 from vkc.sensors.db import SensorDb
 from vkc.sensors.ingest import BATCH, ingest_rows
@@ -87,3 +88,8 @@ def import_observations(
         if report.rejected > 10 and not rejects:
             typer.echo("  (use --rejects FILE for every rejected row)", err=True)
     sys.stdout.flush()
+    if report.stored == 0:  # nothing valid: a failure, whatever the file held
+        if report.read == 0:
+            raise InputError(f"{file}: the file holds no observations")
+        zones = "" if tz else "; rows without a time zone need --tz (e.g. --tz Asia/Ho_Chi_Minh)" if any("time zone" in r for r in report.reasons) else ""
+        raise InputError(f"{file}: nothing was stored: every one of its {report.read} rows was rejected{zones}")

@@ -26,7 +26,8 @@ from vkc.sensors.stations import DatastreamCache
 from vkc.store.audit import Change, append
 
 BATCH = 50_000
-_REASON_VALUES = re.compile(r"'[^']*'|-?\d[\d.e+-]*")  # reasons are counted without their values
+#: reasons are counted without their values: quoted texts and numbers that stand alone (not the 25 of pm25)
+_REASON_VALUES = re.compile(r"'[^']*'|(?<![\w.])-?\d[\d.e+-]*(?![\w])")
 KEPT_REJECTS = 1_000
 
 
