@@ -122,6 +122,26 @@ def test_export_in_vn2000(store, points_geojson, tmp_path):
     assert store.feature("back", "1").geometry.distance(store.feature("stops", "1").geometry) < 1e-7
 
 
+def test_exports_that_other_tools_read(store, points_geojson, tmp_path):
+    """A GeoPackage export is 1.3, as the store is, so Debian's GDAL 3.6 (QGIS LTR's) opens it without a warning; a
+    GeoParquet export in VN-2000 names its CRS by EPSG code in the PROJJSON (not a BoundCRS called "unknown")."""
+    import sqlite3
+    import subprocess
+
+    import pyarrow.parquet as pq
+
+    import_layer(store, points_geojson, "stops")
+    gpkg = tmp_path / "stops.gpkg"
+    export_layer(store, "stops", gpkg, "gpkg")
+    assert sqlite3.connect(gpkg).execute("PRAGMA user_version").fetchone() == (10300,)
+    opened = subprocess.run(["ogrinfo", "-so", "-ro", str(gpkg), "stops"], capture_output=True, text=True, timeout=60)
+    assert opened.returncode == 0 and "Warning" not in opened.stderr + opened.stdout, opened.stderr
+    parquet = tmp_path / "stops.parquet"
+    export_layer(store, "stops", parquet, "geoparquet", crs="EPSG:9210")
+    crs = json.loads(pq.read_schema(parquet).metadata[b"geo"])["columns"]["geometry"]["crs"]
+    assert crs["id"] == {"authority": "EPSG", "code": 9210} and crs["type"] == "ProjectedCRS"
+
+
 def test_time_field_gives_features_their_time(store, tmp_path):
     from datetime import UTC, datetime
 

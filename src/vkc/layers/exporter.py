@@ -156,6 +156,11 @@ def _cell(value: Any) -> Any:
     return value
 
 
+#: GeoPackage 1.3, as the store is: the GDAL of Debian 12 and Ubuntu LTS (3.6, what QGIS LTR users there have) warns
+#: that a 1.4 file may be only partially supported
+GPKG_VERSION: dict[str, Any] = {"dataset_options": {"VERSION": "1.3"}}
+
+
 def _gpkg(path: str, coll: Collection, chunks: Iterator, target: Any, label: str) -> int:
     from pyogrio.raw import write
 
@@ -175,12 +180,15 @@ def _gpkg(path: str, coll: Collection, chunks: Iterator, target: Any, label: str
             data.append(_column(values, field.type))
         write(
             path, wkb, data, [id_col, *names], layer=coll.name, driver="GPKG", geometry_type=geometry_type,
-            crs=crs_text, append=wrote_any, layer_options={"SPATIAL_INDEX": "YES"},
+            crs=crs_text, append=wrote_any, layer_options={"SPATIAL_INDEX": "YES"}, **({} if wrote_any else GPKG_VERSION),
         )
         wrote_any = True
         count += len(batch)
     if not wrote_any:
-        write(path, np.array([], dtype=object), [np.array([], dtype=object)], [id_col], layer=coll.name, driver="GPKG", geometry_type=geometry_type, crs=crs_text)
+        write(
+            path, np.array([], dtype=object), [np.array([], dtype=object)], [id_col], layer=coll.name, driver="GPKG",
+            geometry_type=geometry_type, crs=crs_text, **GPKG_VERSION,
+        )
     else:
         _gpkg_indexes(path, coll)
     return count
@@ -224,6 +232,20 @@ def _ogr_type(geometry_type: str) -> str:
     }.get(geometry_type, "Unknown")
 
 
+def _projjson(target: Any, label: str) -> dict[str, Any]:
+    """The CRS as GeoParquet keeps it (PROJJSON), with its identifier: for ``EPSG:n`` the EPSG definition (whose VN-2000
+    datum shift EPSG:6960 readers find by its code), not the datum-bound CRS the platform transforms with, which PROJ
+    names "unknown" and gives no id."""
+    import pyproj
+
+    if label.startswith("EPSG:"):
+        crs = pyproj.CRS.from_epsg(int(label.split(":", 1)[1]))
+        if crs.to_epsg() is not None:
+            return dict(crs.to_json_dict())
+    projjson: dict[str, Any] = orjson.loads(target.to_json())
+    return projjson
+
+
 def _geoparquet(path: str, coll: Collection, chunks: Iterator, target: Any, label: str) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -235,7 +257,7 @@ def _geoparquet(path: str, coll: Collection, chunks: Iterator, target: Any, labe
     # Types come from the layer's declared type, so the metadata is known before the first row (one pass).
     column_meta: dict[str, Any] = {"encoding": "WKB", "geometry_types": [] if ogr_type == "Unknown" else [ogr_type]}
     if target is not None:
-        column_meta["crs"] = orjson.loads(target.to_json())
+        column_meta["crs"] = _projjson(target, label)
     geo = {"version": "1.1.0", "primary_column": "geometry", "columns": {"geometry": column_meta}}
     schema = pa.schema(schema_fields).with_metadata({b"geo": orjson.dumps(geo)})
     count = 0
