@@ -39,6 +39,8 @@ def max_upload_bytes() -> int:
 def max_unzipped_bytes() -> int:
     """What the members of an uploaded zip may add up to, unpacked."""
     return config.megabytes(UNZIPPED_ENV, 2048)
+
+
 _CHUNK = 2**20
 _UNSAFE = re.compile(r"[^\w.-]+")
 

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from vkc.errors import InputError
 from vkc.geo import tm3_meridian_for_province
-from vkc.geo.crs import VN2000_TM3
+from vkc.geo.crs import VN2000_TM3, meridian_text
 from vkc.layers import upload
 from vkc.portal.account import NO_STORE, to_signin, viewer
 from vkc.portal.render import page
@@ -38,8 +38,8 @@ def crs_choices() -> tuple[tuple[str, str], ...]:
         zones.setdefault(tm3_meridian_for_province(province), []).append(province)
     offered = [("EPSG:4326", "WGS 84 (EPSG:4326)")]
     for meridian, names in zones.items():
-        degrees, minutes = int(meridian), round(meridian % 1 * 60)
-        offered.append((f"EPSG:{VN2000_TM3[meridian]}", f"VN-2000 / TM-3 {degrees}°{minutes:02d}′ — {', '.join(names)} (EPSG:{VN2000_TM3[meridian]})"))
+        code = VN2000_TM3[meridian]
+        offered.append((f"EPSG:{code}", f"VN-2000 / TM-3 {meridian_text(meridian)} — {', '.join(names)} (EPSG:{code})"))
     return tuple(offered)
 
 
@@ -49,7 +49,7 @@ FORM_FIELDS = ("collection", "title", "crs", "id_field", "x_field", "y_field", "
 def _form(request: Request, status: int = 200, *, values: dict[str, str] | None = None, error: str = "", report: dict[str, Any] | None = None) -> HTMLResponse:
     context = {
         "values": values or {}, "error": error, "report": report, "crs_choices": crs_choices(),
-        "max_mb": upload.max_upload_bytes() // 2**20, "formats": upload.FORMATS,
+        "max_mb": upload.max_upload_bytes() // 2**20,
     }
     return page(request, "upload.html", context, status_code=status, headers=NO_STORE)
 
@@ -73,7 +73,7 @@ async def upload_layer(request: Request) -> Response:
         try:
             if not collection:
                 raise InputError("give the layer a name", field="collection")
-            options = upload.options_from_form({k: v for k, v in fields.items() if k not in ("csrf", "collection")})
+            options = upload.options_from_form(fields, ignore=("csrf", "collection"))
             report = await run_in_threadpool(lambda: upload.import_upload(store, collection, file.filename or "", file.file, options, grant=grant))
         except InputError as exc:  # the form again, with what is wrong; the store is as it was
             return _form(request, exc.status, values=values, error=exc.message)
