@@ -138,6 +138,11 @@ def list_tokens(store: Store) -> list[dict[str, Any]]:
     return sorted((value for _, value in store.records(KIND)), key=lambda v: v["created"])
 
 
+def user_tokens(store: Store, user: str) -> list[dict[str, Any]]:
+    """The records of ``user``'s tokens (never the tokens), oldest first."""
+    return [t for t in list_tokens(store) if t.get("user") == user]
+
+
 def revoke_token(store: Store, token_id: str, *, user: str | None = None, by: Grant = LOCAL_ADMIN) -> dict[str, Any]:
     """Revoke a token by its id (its user's, or an admin's doing); revoked tokens stay listed with the time of revocation.
 

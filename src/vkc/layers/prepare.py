@@ -83,6 +83,7 @@ class Producer:
         self.family = gt.family_of_layer(self.layer_type) if self.layer_type else None
         #: a VN-2000 TM-3 source's central meridian, checked once against the zone of the province the features land in
         self.meridian = tm3_meridian_of(self.crs)
+        self.zone_checked = self.meridian is None
 
     def run(self, size: int, part: tuple[int, int] = (0, 1)) -> Iterator[Prepared]:
         for raw in self.source.batches(size, part):
@@ -105,7 +106,7 @@ class Producer:
                 geoms[live] = to_crs84(geoms[live], self.crs)
             if not self.checks.anywhere:
                 self._check_in_vietnam(raw, geoms, keep, out)
-            if self.meridian is not None:
+            if not self.zone_checked:
                 self._check_zone(geoms, keep, out)
             self._check_types(raw, geoms, keep, out)
         ids = self._ids(raw)
@@ -192,8 +193,7 @@ class Producer:
         live = np.flatnonzero(keep & ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms))[:200]
         if not live.size:
             return
-        given = self.meridian
-        self.meridian = None  # checked
+        given, self.zone_checked = self.meridian, True
         points = shapely.get_coordinates(shapely.point_on_surface(geoms[live]))
         found: dict[str, tuple[int, str]] = {}
         for lon, lat in points.tolist():

@@ -71,7 +71,7 @@ async def posted(request: Request) -> tuple[Store, Grant, dict[str, str]]:
 def _account(store: Store, grant: Grant) -> dict[str, Any]:
     name = grant.user or ""
     record = users.public(users.get_user(store, name))
-    tokens = sorted((t for t in auth.list_tokens(store) if t.get("user") == name), key=lambda t: t.get("created", ""), reverse=True)
+    tokens = auth.user_tokens(store, name)[::-1]  # the newest first
     return {
         "user": record, "tokens": tokens, "token_days": TOKEN_DAYS, "role_names": ROLE_NAMES,
         "sessions": sessions.user_sessions(store, name), "this_session": grant.token_id.removeprefix("session-"),

@@ -24,7 +24,7 @@ from urllib.parse import quote, urlencode
 import shapely
 
 from vkc import admin
-from vkc.layers.unit_counts import counts_in_unit
+from vkc.layers.unit_counts import count_intersecting
 from vkc.sensors import station_aqi
 from vkc.sensors.db import SensorDb
 from vkc.store import Store
@@ -40,11 +40,11 @@ def holdings(store: Store, gso_code: str, on: date | str | None = None, *, units
     return {
         "date": day.isoformat(),
         "unit": {**unit.as_dict(), "type_en": unit.type_en, "bbox": shapely.bounds(unit.geometry).tolist()},
-        "holdings": [collections_section(store, unit, day, units_collection), stations_section(store, unit)],
+        "holdings": [collections_section(store, unit, units_collection), stations_section(store, unit)],
     }
 
 
-def collections_section(store: Store, unit: admin.AdminUnit, day: date, units_collection: str = admin.COLLECTION) -> dict[str, Any]:
+def collections_section(store: Store, unit: admin.AdminUnit, units_collection: str = admin.COLLECTION) -> dict[str, Any]:
     box = ",".join(f"{v:.6f}" for v in shapely.bounds(unit.geometry).tolist())
     entries = [
         {
@@ -54,7 +54,7 @@ def collections_section(store: Store, unit: admin.AdminUnit, day: date, units_co
             "count": c.count,
             "exact": c.exact,
         }
-        for c in counts_in_unit(store, unit.gso_code, day, units_collection=units_collection)
+        for c in count_intersecting(store, unit.geometry, exclude=(units_collection,))
     ]
     return {"kind": "collections", "entries": entries}
 

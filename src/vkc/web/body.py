@@ -89,19 +89,14 @@ async def read_upload(request: Request, limit: int) -> tuple[dict[str, str], Upl
         form = await request.form(max_files=1, max_fields=32, max_part_size=_UPLOAD_OVERHEAD)
     except HTTPException as exc:  # Starlette's word for a malformed multipart body
         raise InputError(f"the upload is not valid {UPLOAD_TYPE}: {exc.detail}", field="body") from None
-    fields: dict[str, str] = {}
-    upload: UploadFile | None = None
-    for key, value in form.multi_items():
-        if isinstance(value, str):
-            fields.setdefault(key, value)
-        elif key == "file":
-            upload = value
-    problem = next((f"the form sends a file as {key!r}; send it as 'file'" for key, value in form.multi_items() if not isinstance(value, str) and key != "file"), None)
-    if problem is None and (upload is None or not upload.filename):
-        problem = "the form has no file: send it in the part named 'file', with its file name"
-    if problem is not None or upload is None:
+    fields = {key: value for key, value in reversed(form.multi_items()) if isinstance(value, str)}  # a field sent twice: the first
+    files = {key: value for key, value in form.multi_items() if not isinstance(value, str)}
+    upload = files.pop("file", None)
+    if files or upload is None or not upload.filename:
         await form.close()  # the spooled files
-        raise InputError(problem or "no file", field="file")
+        problem = f"the form sends a file as {next(iter(files))!r}; send it as 'file'" if files else (
+            "the form has no file: send it in the part named 'file', with its file name")
+        raise InputError(problem, field="file")
     return fields, upload
 
 

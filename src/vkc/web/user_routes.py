@@ -306,7 +306,7 @@ async def list_tokens(request: Request, name: UserName) -> Response:
     def work(store: Store, grant: Grant) -> list[dict[str, Any]]:
         _self_or_manager(grant, name)
         users.get_user(store, name)
-        return [t for t in auth.list_tokens(store) if t.get("user") == name]
+        return auth.user_tokens(store, name)
 
     return json_response({"tokens": await _run(request, await _authenticated(request), work)})
 
